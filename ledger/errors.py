@@ -1,0 +1,66 @@
+"""Errors as values, and the one exception type that carries them out of a command.
+
+Bad input is never a traceback: every problem is a :class:`Problem` naming the file, the event
+(id or position), the YAML/JSON line where known, the field and what was expected, so that the
+CLI can print one clear line per problem and exit 2 without writing anything.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen(kw_only=True)
+class Problem:
+    """One thing wrong with the input, located as precisely as the source allows."""
+
+    message: str
+    file: str | None = None
+    event_id: str | None = None
+    position: int | None = None
+    line: int | None = None
+    field: str | None = None
+
+    def render(self) -> str:
+        """``file:line: event 'id' (#position) field 'f': message`` — parts that are unknown are left out."""
+        where: list[str] = []
+        if self.file:
+            where.append(f"{self.file}:{self.line}" if self.line else self.file)
+        elif self.line:
+            where.append(f"line {self.line}")
+        subject: list[str] = []
+        if self.event_id:
+            subject.append(f"event '{self.event_id}'")
+        if self.position is not None:
+            subject.append(
+                f"(event #{self.position})" if self.event_id else f"event #{self.position}"
+            )
+        if self.field:
+            subject.append(f"field '{self.field}'")
+        head = ": ".join(p for p in (" ".join(where), " ".join(subject)) if p)
+        return f"{head}: {self.message}" if head else self.message
+
+    def at(self, **changes: object) -> Problem:
+        """A copy with more location filled in (only where still unknown)."""
+        updates = {k: v for k, v in changes.items() if getattr(self, k) is None}
+        return attrs.evolve(self, **updates)  # type: ignore[arg-type]
+
+
+class LedgerError(Exception):
+    """Base of loopledger's own exceptions."""
+
+
+class InputError(LedgerError):
+    """Bad input: one or more problems; nothing was written (CLI exit code 2)."""
+
+    def __init__(self, problems: list[Problem] | Problem) -> None:
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__("\n".join(p.render() for p in self.problems))
+
+
+class ConflictError(InputError):
+    """An event id already stored with different content (idempotency key reused)."""
+
+
+class StoreError(LedgerError):
+    """The store could not be opened or used (bad URL, unreachable server, corrupt file)."""

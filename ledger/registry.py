@@ -1,0 +1,77 @@
+"""What plugins register: plain values naming the plugin they came from.
+
+Registries are keyed by name and sorted by name, never by registration order, so installing
+plugins in a different order cannot change any result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from ledger.engine import Registered
+
+
+@attrs.frozen
+class MetricSpec:
+    """A metric: ``compute(states, as_of) -> list[Figure]`` using the named projections."""
+
+    name: str
+    compute: Callable[..., Any]
+    requires: tuple[str, ...]
+    description: str
+    plugin: str
+
+
+@attrs.frozen
+class InvariantSpec:
+    """An invariant: ``check(context) -> list[Violation]``."""
+
+    name: str
+    check: Callable[..., Any]
+    description: str
+    plugin: str
+
+
+@attrs.frozen
+class RendererSpec:
+    """A report renderer: ``render(report) -> str``."""
+
+    name: str
+    render: Callable[..., str]
+    suffix: str
+    plugin: str
+
+
+@attrs.frozen
+class PluginFailure:
+    """A plugin that could not be loaded or whose registration raised; it was skipped."""
+
+    plugin: str
+    origin: str
+    stage: str
+    error: str
+    traceback: str = ""
+
+
+@attrs.frozen
+class PluginInfo:
+    """One loaded plugin, for ``loopledger plugins``."""
+
+    name: str
+    version: str | None
+    origin: str  # "built-in" | "entry point"
+    distribution: str | None
+    hooks: tuple[str, ...]
+
+
+@attrs.define
+class Registries:
+    """Everything the plugins registered, by kind."""
+
+    projections: list[Registered] = attrs.Factory(list)
+    metrics: list[MetricSpec] = attrs.Factory(list)
+    invariants: list[InvariantSpec] = attrs.Factory(list)
+    renderers: list[RendererSpec] = attrs.Factory(list)

@@ -1,0 +1,355 @@
+"""The event store: an eventsourcing application over SQLite, memory or PostgreSQL.
+
+This is the only module that knows eventsourcing and SQL. The whole book is one event stream
+(one aggregate id); each recorded party or event is one stored event whose version is its
+position. That gives three guarantees for free from eventsourcing's recorders:
+
+* a file lands atomically — all its new records are inserted by one ``save()`` in one transaction;
+* concurrent writers cannot interleave — two appends at the same position conflict on the
+  ``(originator_id, originator_version)`` key and the loser retries from the new head;
+* order is the recorded order — positions are dense 1, 2, 3 …
+
+Each stored record carries the SHA-256 of its canonical content and a chain link over the
+previous record's link (see :mod:`ledger.codec`), written in the same transaction, so an edited
+or deleted record is detectable by ``loopledger verify``.
+
+The mapper is lean: records are orjson bytes ``{"k": kind, "r": record, "h": content hash,
+"c": chain link, "t": recorded at}`` under one fixed topic, decoded straight into values without
+eventsourcing's generic transcoder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pickle
+from collections.abc import Iterator, Sequence
+from typing import Any, Final, NamedTuple, Self
+from urllib.parse import unquote, urlparse
+from uuid import UUID, uuid5
+
+import orjson
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
+
+from ledger.codec import from_dict, party_from_dict, party_to_dict, to_dict
+from ledger.errors import StoreError
+from ledger.events import Event
+from ledger.values import Party
+
+BOOK_ID: Final = uuid5(UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8"), "loopledger:book")
+TOPIC: Final = "loopledger.record.v1"
+DEFAULT_STORE: Final = "loopledger.db"
+READ_BATCH: Final = 5_000
+
+
+class Record(NamedTuple):
+    """A party declaration or an event as it is (or will be) stored."""
+
+    kind: str  # "party" | "event"
+    value: Party | Event
+    content_hash: str
+    chain_hash: str
+    position: int = 0
+    recorded_at: str = ""
+
+
+class ConcurrentAppend(StoreError):
+    """Another writer appended first; re-read the head and try again."""
+
+
+class _Recorded:
+    """The eventsourcing domain event that carries one record (protocol: id + version)."""
+
+    __slots__ = ("originator_id", "originator_version", "payload")
+
+    def __init__(self, originator_id: UUID, originator_version: int, payload: bytes) -> None:
+        self.originator_id = originator_id
+        self.originator_version = originator_version
+        self.payload = payload
+
+
+class RecordMapper(Mapper[UUID]):
+    """Stores records as compact orjson under one topic; compression/encryption still apply."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        state = domain_event.payload
+        if self.compressor:
+            state = self.compressor.compress(state)
+        if self.cipher:
+            state = self.cipher.encrypt(state)
+        return StoredEvent(
+            domain_event.originator_id, domain_event.originator_version, TOPIC, state
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        return _Recorded(
+            stored_event.originator_id,
+            stored_event.originator_version,
+            self.raw_state(stored_event),
+        )
+
+    def raw_state(self, stored_event: StoredEvent) -> bytes:
+        state = stored_event.state
+        if self.cipher:
+            state = self.cipher.decrypt(state)
+        if self.compressor:
+            state = self.compressor.decompress(state)
+        return state
+
+
+class _LedgerApplication(Application[UUID]):
+    name = "loopledger"
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        factory = self.factory
+        return RecordMapper(
+            transcoder=_NoTranscoder(),
+            cipher=factory.cipher(),
+            compressor=factory.compressor(),
+        )
+
+
+class _NoTranscoder(Transcoder):
+    """Records are encoded by :class:`RecordMapper` itself; this is never called."""
+
+    def encode(self, obj: Any) -> bytes:
+        raise TypeError("loopledger records are encoded by RecordMapper")
+
+    def decode(self, data: bytes) -> Any:
+        raise TypeError("loopledger records are decoded by RecordMapper")
+
+
+def encode_record(
+    kind: str, value: Party | Event, content_hash: str, chain_hash: str, recorded_at: str
+) -> bytes:
+    body = party_to_dict(value) if isinstance(value, Party) else to_dict(value)
+    return orjson.dumps(
+        {"k": kind, "r": body, "h": content_hash, "c": chain_hash, "t": recorded_at}
+    )
+
+
+def decode_record(raw: bytes, position: int) -> Record:
+    data = orjson.loads(raw)
+    body = data["r"]
+    value: Party | Event = party_from_dict(body) if data["k"] == "party" else from_dict(body)
+    return Record(data["k"], value, data["h"], data["c"], position, data["t"])
+
+
+def describe(url: str) -> str:
+    """The store URL with any password hidden, for messages."""
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@")
+    return url
+
+
+def _environment(url: str) -> dict[str, str]:
+    if url in ("memory:", ":memory:"):
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if url.startswith(("postgresql://", "postgres://")):
+        parsed = urlparse(url)
+        if not parsed.hostname or not parsed.path.strip("/"):
+            raise StoreError(
+                f"expected postgresql://user:password@host:port/database; got {describe(url)}"
+            )
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(parsed.path.strip("/")),
+            "POSTGRES_HOST": parsed.hostname,
+            "POSTGRES_PORT": str(parsed.port or 5432),
+            "POSTGRES_USER": unquote(parsed.username or ""),
+            "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+        }
+        return env
+    path = url.removeprefix("sqlite:")
+    if not path:
+        raise StoreError("empty store path")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise StoreError(f"cannot create the store {path}: folder {parent} does not exist")
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+
+
+class Store:
+    """Append-only record stream plus projection checkpoints, in one database."""
+
+    def __init__(self, url: str = DEFAULT_STORE) -> None:
+        self.url = url
+        env = _environment(url)
+        env.update(
+            {
+                k: v
+                for k, v in os.environ.items()
+                if k.startswith(("LOOPLEDGER_CIPHER", "LOOPLEDGER_COMPRESSOR"))
+            }
+        )
+        try:
+            self._app = _LedgerApplication(env=env)
+        except Exception as exc:  # noqa: BLE001 - any driver error becomes one clear message
+            raise StoreError(f"cannot open the store {describe(url)}: {exc}") from None
+        self.kind = env["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
+        self._mapper: RecordMapper = self._app.mapper  # type: ignore[assignment]
+        self._memory_checkpoints: dict[str, tuple[int, str, bytes]] = {}
+        self._create_checkpoint_table()
+
+    def close(self) -> None:
+        self._app.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the record stream ----------------------------------------------------------------------
+
+    def head(self) -> tuple[int, str]:
+        """``(position, chain link)`` of the last record; ``(0, GENESIS)`` when empty."""
+        from ledger.codec import GENESIS
+
+        last = self._app.recorder.select_events(BOOK_ID, desc=True, limit=1)
+        if not last:
+            return 0, GENESIS
+        record = decode_record(self._mapper.raw_state(last[0]), last[0].originator_version)
+        return record.position, record.chain_hash
+
+    def read(
+        self, after: int = 0, upto: int | None = None, batch: int = READ_BATCH
+    ) -> Iterator[Record]:
+        """Records with ``after < position <= upto`` in recorded order, read in pages."""
+        position = after
+        raw_state = self._mapper.raw_state
+        while True:
+            limit = batch if upto is None else min(batch, upto - position)
+            if limit <= 0:
+                return
+            page = self._app.recorder.select_events(BOOK_ID, gt=position, limit=limit)
+            if not page:
+                return
+            for stored in page:
+                yield decode_record(raw_state(stored), stored.originator_version)
+            position = page[-1].originator_version
+
+    def read_raw(self, after: int = 0, batch: int = READ_BATCH) -> Iterator[tuple[int, bytes]]:
+        """``(position, decoded-but-unparsed bytes)``, for fast scans and for verification."""
+        position = after
+        while True:
+            page = self._app.recorder.select_events(BOOK_ID, gt=position, limit=batch)
+            if not page:
+                return
+            for stored in page:
+                yield stored.originator_version, self._mapper.raw_state(stored)
+            position = page[-1].originator_version
+
+    def reversals(self) -> list[tuple[int, str, str, dt.date]]:
+        """``(position, reversal id, target id, date)`` of every stored reversal (one fast scan)."""
+        found = []
+        for position, raw in self.read_raw():
+            if b'"type":"reversal"' in raw:
+                body = orjson.loads(raw)["r"]
+                found.append(
+                    (position, body["id"], body["of"], dt.date.fromisoformat(body["date"]))
+                )
+        return found
+
+    def append(self, records: Sequence[Record], expected_head: int) -> None:
+        """Insert ``records`` at positions ``expected_head+1 …`` in one transaction, or none."""
+        if not records:
+            return
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+        events = [
+            _Recorded(
+                BOOK_ID,
+                expected_head + i,
+                encode_record(r.kind, r.value, r.content_hash, r.chain_hash, r.recorded_at or now),
+            )
+            for i, r in enumerate(records, start=1)
+        ]
+        try:
+            self._app.save(*events)
+        except IntegrityError as exc:
+            raise ConcurrentAppend(
+                f"another writer appended to {describe(self.url)} at position {expected_head + 1}"
+            ) from exc
+
+    # --- checkpoints ----------------------------------------------------------------------------
+
+    def _create_checkpoint_table(self) -> None:
+        if self.kind == "popo":
+            return
+        ddl = (
+            "CREATE TABLE IF NOT EXISTS loopledger_checkpoints "
+            "(name TEXT PRIMARY KEY, position BIGINT NOT NULL, chain TEXT NOT NULL, state {blob} NOT NULL)"
+        ).format(blob="BYTEA" if self.kind == "postgres" else "BLOB")
+        with self._datastore().transaction(commit=True) as cursor:
+            cursor.execute(ddl)
+
+    def _datastore(self) -> Any:
+        return self._app.recorder.datastore  # type: ignore[attr-defined]
+
+    def _param(self) -> str:
+        return "%s" if self.kind == "postgres" else "?"
+
+    def load_checkpoint(self, name: str) -> tuple[int, str, Any] | None:
+        """``(position, chain link, state)`` saved under ``name``, or None (also when unreadable)."""
+        if self.kind == "popo":
+            row: Any = self._memory_checkpoints.get(name)
+        else:
+            p = self._param()
+            with self._datastore().transaction(commit=False) as cursor:
+                cursor.execute(
+                    f"SELECT position, chain, state FROM loopledger_checkpoints WHERE name={p}",
+                    (name,),
+                )
+                found = cursor.fetchone()
+            row = (
+                None
+                if found is None
+                else (found["position"], found["chain"], bytes(found["state"]))
+            )
+        if row is None:
+            return None
+        try:
+            state = pickle.loads(row[2])
+        except Exception:  # noqa: BLE001 - an unreadable checkpoint is simply rebuilt
+            return None
+        return row[0], row[1], state
+
+    def save_checkpoint(self, name: str, position: int, chain: str, state: Any) -> None:
+        """Replace the checkpoint ``name`` with ``state`` at ``position``."""
+        blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        if self.kind == "popo":
+            self._memory_checkpoints[name] = (position, chain, blob)
+            return
+        p = self._param()
+        with self._datastore().transaction(commit=True) as cursor:
+            cursor.execute(f"DELETE FROM loopledger_checkpoints WHERE name={p}", (name,))
+            cursor.execute(
+                f"INSERT INTO loopledger_checkpoints (name, position, chain, state) VALUES ({p}, {p}, {p}, {p})",
+                (name, position, chain, blob),
+            )
+
+    def delete_checkpoints(self, names: Sequence[str] | None = None) -> None:
+        """Discard the named checkpoints (all when ``names`` is None)."""
+        if self.kind == "popo":
+            for n in list(self._memory_checkpoints) if names is None else names:
+                self._memory_checkpoints.pop(n, None)
+            return
+        with self._datastore().transaction(commit=True) as cursor:
+            if names is None:
+                cursor.execute("DELETE FROM loopledger_checkpoints")
+            else:
+                p = self._param()
+                for n in names:
+                    cursor.execute(f"DELETE FROM loopledger_checkpoints WHERE name={p}", (n,))
+
+    # --- for verify's tamper tests and tooling ----------------------------------------------------
+
+    def chain_at(self, position: int) -> str | None:
+        """The chain link stored at ``position`` (None if there is no such record)."""
+        page = self._app.recorder.select_events(BOOK_ID, gt=position - 1, lte=position, limit=1)
+        if not page:
+            return None
+        return str(orjson.loads(self._mapper.raw_state(page[0]))["c"])

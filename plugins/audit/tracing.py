@@ -1,0 +1,501 @@
+"""Provenance tracing: how much of a party's outgoing cash comes back to it.
+
+Circular financing hides in the question "whose money is this?".  When NVIDIA
+invests in OpenAI and OpenAI then buys NVIDIA systems, part of NVIDIA's revenue
+may be NVIDIA's own money coming home.  Cash is fungible, so *which* dollars
+OpenAI spent is a convention; this module implements three conventions
+(*rules*) and lets the audit report all of them side by side.
+
+Tags
+----
+Every dollar that a party P pays to another modelled party is tagged
+*departed-P*.  The tag travels with the money through other parties' cash
+pools.  When a dollar tagged departed-P reaches P again it counts as *returned
+to P* and the tag is cleared; if P pays it out again it is freshly departed.
+Tags of different parties are independent: a dollar can be departed-A and
+departed-B at once (A paid B, B paid C).  Consequently a pool never holds its
+own party's tag.
+
+* ``departed(P)`` sums every payment P made to a modelled party.  Payments to
+  :data:`~plugins.audit.model.WORLD` are *not* departures: they leave the trace
+  and can never return, so counting them would only dilute P's share.
+* Money from the world enters untagged; tagged money paid to the world leaves
+  the trace (it is recorded as *lost* for the tag, see below).
+
+Rules
+-----
+``pro-rata``
+    A pool is a balance plus, per tag, the tagged amount.  A payment of ``a``
+    from a pool of balance ``b`` carries ``a × tagged_T / b`` of each tag T.
+``fifo`` / ``lifo``
+    A pool is a queue of :class:`~plugins.audit.model.Lot` s.  A payment takes
+    the oldest (fifo) or newest (lifo) dollars first, splitting a lot where
+    needed.  Lots remember, per tag, the route since departure, so returns can
+    be broken down by full path.  A payment's lots arrive at the payee in the
+    order they were taken.
+
+Overdrafts
+----------
+The ledger lets a party pay more than the trace knows it holds (opening
+balances missing, data gaps).  The excess is *unknown-origin* money: it carries
+none of the tags of earlier holders — nobody knows where it came from — but it
+*is* a payment by the payer, so it is tagged departed-payer like any other
+dollar it pays (otherwise a party with a missing opening balance could never
+be seen receiving its own money back).  The payer's balance goes negative; a
+negative pool holds no tagged money (and no lots).  Money arriving in a
+negative pool first fills the hole: that part loses its tags other than the
+payee's own (its return to the payee is still counted — the return is a fact
+about the flow, not about the pool).  Under pro-rata the surviving fraction
+keeps each tag proportionally; under fifo/lifo the hole absorbs the arriving
+dollars in arrival order.
+
+Rounding (where and how)
+------------------------
+All arithmetic is :class:`~decimal.Decimal` in a 60-digit context that traps
+:class:`~decimal.Inexact`: sums and differences of amounts are exact, and an
+amount too large or too fine for 60 digits raises instead of drifting.
+fifo and lifo only split lots (subtraction), so they are exact.  Rounding
+happens in exactly two places, both in pro-rata, both to :data:`QUANTUM`
+(1e-8 USD) and both toward zero (``ROUND_DOWN``):
+
+1. the tagged amount a payment carries, ``carried_T = ⌊a × tagged_T / b⌋``,
+   except that if truncation would leave the payer holding more tag-T money
+   than cash (possible only within one quantum of a fully-tagged pool), the
+   carried amount is raised just enough: ``carried_T = max(⌊…⌋, tagged_T −
+   (b − a))``.  A payment of the whole pool (``a ≥ b``) carries every tag in
+   full, exactly, so emptied pools leave no dust;
+2. the part of a tag that survives arriving in a negative pool,
+   ``kept_T = ⌊carried_T × surviving / a⌋``.
+
+When every amount is a multiple of the quantum (e.g. whole cents) the clamp in
+(1) never fires, and the conservation laws below cannot tell rounding down
+from rounding up; with finer amounts rounding up (or dropping the clamp)
+breaks "tagged ≤ balance", which the property tests demonstrate.
+
+Rounding down errs against finding returned money (the audit never overstates
+circularity by rounding), and amounts in whole cents whose proportions
+terminate within 8 decimals stay exact.  Rounding moves tagged value between
+pools but never creates or destroys it, so the *tag mass law* below holds
+exactly.  ``share`` ratios in the result are computed at 28 significant digits.
+
+Conservation laws
+-----------------
+:func:`trace_violations` checks, after any step:
+
+* every tagged amount is ≥ 0 and ≤ max(pool balance, 0); no pool holds its own
+  party's tag;
+* returned ≤ departed for every party;
+* each pool balance equals the party's inflows minus outflows recomputed from
+  the moves applied so far;
+* tag mass: departed(T) = Σ pools' tag T + returned(T) + lost(T), where lost
+  counts tag-T dollars paid to the world or swallowed by an overdraft hole;
+* fifo/lifo: the lots of a pool sum to max(balance, 0); every lot path starts
+  at its tag and ends at the holder;
+* per origin, the (origin, via) pair amounts sum to returned; per pair the
+  path amounts sum to the pair amount; sellers' own money ≤ purchase revenue.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from decimal import (
+    ROUND_DOWN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+from typing import get_args
+
+import attrs
+
+from plugins.audit.model import (
+    WORLD,
+    CashMove,
+    Lot,
+    PairFlow,
+    PartyFlow,
+    PathFlow,
+    Rule,
+    SellerFlow,
+    Trace,
+)
+
+__all__ = ["QUANTUM", "RULES", "Tracer", "steps", "trace", "trace_violations"]
+
+QUANTUM = Decimal("1e-8")
+"""Pro-rata tag amounts are truncated to this many USD (see module docstring)."""
+
+RULES: tuple[Rule, ...] = get_args(Rule)
+
+_ZERO = Decimal(0)
+_EXACT = Context(prec=60, traps=[Inexact, InvalidOperation, DivisionByZero, Overflow])
+_DOWN = Context(prec=60, rounding=ROUND_DOWN, traps=[InvalidOperation, DivisionByZero, Overflow])
+_SHARE = Context(prec=28)
+
+
+def _floor_share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    """⌊amount × part / whole⌋ at QUANTUM, for non-negative inputs and whole > 0.
+
+    The product is exact; the division truncates at 60 digits and the quantize
+    truncates again, so the result never exceeds the true quotient (a
+    round-half-even division could round up to the next quantum first).
+    """
+    product = _EXACT.multiply(amount, part)
+    return _DOWN.divide(product, whole).quantize(QUANTUM, rounding=ROUND_DOWN, context=_DOWN)
+
+
+class Tracer:
+    """Applies cash moves one at a time and keeps every pool's tags.
+
+    Use :meth:`apply` per move and the read-only accessors between steps (this
+    is what the conservation property tests do), or :func:`trace` for the
+    whole sequence at once.  The tracer keeps the moves it applied so the
+    conservation checks can reconcile balances independently.
+    """
+
+    def __init__(self, rule: Rule) -> None:
+        if rule not in RULES:
+            raise ValueError(f"unknown tracing rule {rule!r}; expected one of {RULES}")
+        self._rule: Rule = rule
+        self._moves: list[CashMove] = []
+        self._parties: set[str] = set()
+        self._balance: defaultdict[str, Decimal] = defaultdict(Decimal)
+        # pro-rata: party -> tag -> tagged amount (zero entries removed)
+        self._tags: defaultdict[str, dict[str, Decimal]] = defaultdict(dict)
+        # fifo/lifo: party -> lots, oldest at the left
+        self._lots: defaultdict[str, deque[Lot]] = defaultdict(deque)
+        self._departed: defaultdict[str, Decimal] = defaultdict(Decimal)
+        self._returned: defaultdict[str, Decimal] = defaultdict(Decimal)
+        self._lost: defaultdict[str, Decimal] = defaultdict(Decimal)
+        self._pairs: defaultdict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        self._paths: defaultdict[tuple[str, str], defaultdict[tuple[str, ...], Decimal]] = (
+            defaultdict(lambda: defaultdict(Decimal))
+        )
+        self._revenue: defaultdict[str, Decimal] = defaultdict(Decimal)
+        self._own: defaultdict[str, Decimal] = defaultdict(Decimal)
+
+    # ------------------------------------------------------------------ stepping
+
+    @property
+    def rule(self) -> Rule:
+        return self._rule
+
+    @property
+    def moves(self) -> tuple[CashMove, ...]:
+        """The moves applied so far, in order."""
+        return tuple(self._moves)
+
+    def apply(self, move: CashMove) -> None:
+        """Move ``move.amount`` from payer's pool to payee's pool, carrying tags."""
+        if not isinstance(move, CashMove):
+            raise TypeError(f"expected CashMove, got {type(move).__name__}")
+        with localcontext(_EXACT):
+            self._moves.append(move)
+            payer, payee, amount = move.payer, move.payee, move.amount
+            self._parties.update(p for p in (payer, payee) if p != WORLD)
+            purchase = move.kind == "purchase" and payee != WORLD
+            if purchase:
+                self._revenue[payee] += amount
+            if payer == payee or amount == 0:
+                return
+            if self._rule == "pro-rata":
+                returned = self._move_pro_rata(payer, payee, amount)
+            else:
+                returned = self._move_lots(payer, payee, amount, move.event_id)
+            if purchase:
+                self._own[payee] += returned
+
+    def _returns_to(self, tag: str, payee: str) -> bool:
+        """Whether a dollar tagged ``tag`` arriving at ``payee`` has come home.
+
+        A hook so that tests can plant a broken rule and watch the
+        conservation laws catch it; do not override it in production code.
+        """
+        return tag == payee
+
+    def _proportion(self, amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+        """The pro-rata rounding rule, ⌊amount × part / whole⌋ at :data:`QUANTUM`.
+
+        A method only so that tests can plant a wrong rounding (e.g. up) and see
+        the conservation laws catch it; do not override it in production code.
+        """
+        return _floor_share(amount, part, whole)
+
+    def _move_pro_rata(self, payer: str, payee: str, amount: Decimal) -> Decimal:
+        carried: dict[str, Decimal] = {}
+        if payer != WORLD:
+            balance = self._balance[payer]
+            pool = self._tags[payer]
+            if balance > 0 and pool:
+                if amount >= balance:
+                    carried = dict(pool)
+                    pool.clear()
+                else:
+                    rest = balance - amount
+                    for tag, tagged in list(pool.items()):
+                        share = max(self._proportion(amount, tagged, balance), tagged - rest)
+                        carried[tag] = share
+                        if share == tagged:
+                            del pool[tag]
+                        else:
+                            pool[tag] = tagged - share
+            self._balance[payer] = balance - amount
+        if payee == WORLD:
+            for tag, value in carried.items():
+                self._lost[tag] += value
+            return _ZERO
+        if payer != WORLD:
+            self._departed[payer] += amount
+            carried[payer] = carried.get(payer, _ZERO) + amount
+
+        returned = _ZERO
+        for tag in list(carried):
+            if self._returns_to(tag, payee):
+                value = carried.pop(tag)
+                self._returned[tag] += value
+                self._pairs[(tag, payer)] += value
+                returned += value
+
+        before = self._balance[payee]
+        after = before + amount
+        self._balance[payee] = after
+        if before < 0:
+            surviving = max(after, _ZERO)
+            for tag, value in list(carried.items()):
+                kept = self._proportion(surviving, value, amount) if surviving else _ZERO
+                self._lost[tag] += value - kept
+                carried[tag] = kept
+        pool = self._tags[payee]
+        for tag, value in carried.items():
+            if value:
+                pool[tag] = pool.get(tag, _ZERO) + value
+        return returned
+
+    def _move_lots(self, payer: str, payee: str, amount: Decimal, event_id: str) -> Decimal:
+        taken: list[Lot] = []
+        if payer == WORLD:
+            taken.append(Lot(amount, (), "world", event_id))
+        else:
+            pool = self._lots[payer]
+            fifo = self._rule == "fifo"
+            remaining = amount
+            while remaining > 0 and pool:
+                lot = pool.popleft() if fifo else pool.pop()
+                if lot.amount <= remaining:
+                    taken.append(lot)
+                    remaining -= lot.amount
+                else:
+                    taken.append(attrs.evolve(lot, amount=remaining))
+                    rest = attrs.evolve(lot, amount=lot.amount - remaining)
+                    if fifo:
+                        pool.appendleft(rest)
+                    else:
+                        pool.append(rest)
+                    remaining = _ZERO
+            if remaining > 0:
+                taken.append(Lot(remaining, (), "unknown", event_id))
+            self._balance[payer] -= amount
+        if payee == WORLD:
+            for lot in taken:
+                for tag, _ in lot.paths:
+                    self._lost[tag] += lot.amount
+            return _ZERO
+        if payer != WORLD:
+            self._departed[payer] += amount
+
+        returned = _ZERO
+        arriving: list[Lot] = []
+        for lot in taken:
+            paths = {tag: (*path, payee) for tag, path in lot.paths}
+            if payer != WORLD:
+                paths[payer] = (payer, payee)
+            for tag in list(paths):
+                if self._returns_to(tag, payee):
+                    path = paths.pop(tag)
+                    self._returned[tag] += lot.amount
+                    self._pairs[(tag, payer)] += lot.amount
+                    self._paths[(tag, payer)][path] += lot.amount
+                    returned += lot.amount
+            arriving.append(attrs.evolve(lot, paths=tuple(sorted(paths.items()))))
+
+        before = self._balance[payee]
+        self._balance[payee] = before + amount
+        hole = -before if before < 0 else _ZERO
+        pool = self._lots[payee]
+        for lot in arriving:
+            swallowed = min(hole, lot.amount)
+            if swallowed:
+                hole -= swallowed
+                for tag, _ in lot.paths:
+                    self._lost[tag] += swallowed
+            if swallowed < lot.amount:
+                pool.append(attrs.evolve(lot, amount=lot.amount - swallowed))
+        return returned
+
+    # ------------------------------------------------------------------ reading
+
+    def parties(self) -> tuple[str, ...]:
+        """Every modelled party seen so far (never the world), sorted."""
+        return tuple(sorted(self._parties))
+
+    def pool_balance(self, party: str) -> Decimal:
+        """Cash the trace believes ``party`` holds; negative after an overdraft."""
+        return self._balance.get(party, _ZERO)
+
+    def tags_held(self, party: str) -> Mapping[str, Decimal]:
+        """Non-zero tagged amounts in ``party``'s pool, by tag (a fresh dict)."""
+        if self._rule == "pro-rata":
+            return dict(self._tags.get(party, {}))
+        held: defaultdict[str, Decimal] = defaultdict(Decimal)
+        with localcontext(_EXACT):
+            for lot in self._lots.get(party, ()):
+                for tag, _ in lot.paths:
+                    held[tag] += lot.amount
+        return dict(held)
+
+    def tagged(self, party: str, tag: str) -> Decimal:
+        """Dollars in ``party``'s pool that departed ``tag`` and have not returned."""
+        return self.tags_held(party).get(tag, _ZERO)
+
+    def lots(self, party: str) -> tuple[Lot, ...]:
+        """``party``'s lots, oldest first (always empty under pro-rata)."""
+        return tuple(self._lots.get(party, ()))
+
+    def departed(self, party: str) -> Decimal:
+        return self._departed.get(party, _ZERO)
+
+    def returned(self, party: str) -> Decimal:
+        return self._returned.get(party, _ZERO)
+
+    def lost(self, tag: str) -> Decimal:
+        """Tag-``tag`` dollars that left the trace (to the world or into a hole)."""
+        return self._lost.get(tag, _ZERO)
+
+    def result(self) -> Trace:
+        """Freeze the current state into a :class:`~plugins.audit.model.Trace`."""
+        parties = tuple(
+            PartyFlow(
+                p, self.departed(p), self.returned(p), _ratio(self.returned(p), self.departed(p))
+            )
+            for p in self.parties()
+        )
+        sellers = tuple(
+            SellerFlow(s, self._revenue[s], self._own[s], _ratio(self._own[s], self._revenue[s]))
+            for s in sorted(self._revenue)
+        )
+        pairs: list[PairFlow] = []
+        for key in sorted(self._pairs):
+            paths: tuple[PathFlow, ...] | None = None
+            if self._rule != "pro-rata":
+                by_path: Mapping[tuple[str, ...], Decimal] = self._paths.get(key, {})
+                paths = tuple(PathFlow(p, by_path[p]) for p in sorted(by_path))
+            pairs.append(PairFlow(key[0], key[1], self._pairs[key], paths))
+        return Trace(self._rule, parties, sellers, tuple(pairs))
+
+
+def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
+    return _SHARE.divide(part, whole) if whole else None
+
+
+def trace(moves: Iterable[CashMove], rule: Rule) -> Trace:
+    """Trace ``moves`` (in recorded order) under ``rule``.
+
+    For an as-of view pass only the moves up to the cut-off.
+    """
+    tracer = Tracer(rule)
+    for move in moves:
+        tracer.apply(move)
+    return tracer.result()
+
+
+def steps(moves: Iterable[CashMove], rule: Rule) -> Iterator[Tracer]:
+    """Yield the (same, mutating) tracer after each move — for step-wise checks."""
+    tracer = Tracer(rule)
+    for move in moves:
+        tracer.apply(move)
+        yield tracer
+
+
+def trace_violations(tracer: Tracer) -> list[str]:
+    """Every conservation law the tracer's current state breaks (empty if sound).
+
+    Pure: reads the tracer through its public accessors and recomputes the
+    balances from the applied moves independently of the tracer's bookkeeping.
+    """
+    with localcontext(_EXACT):
+        return _violations(tracer)
+
+
+def _violations(tracer: Tracer) -> list[str]:
+    problems: list[str] = []
+    parties = tracer.parties()
+    expected: defaultdict[str, Decimal] = defaultdict(Decimal)
+    for move in tracer.moves:
+        expected[move.payee] += move.amount
+        expected[move.payer] -= move.amount
+    in_pools: defaultdict[str, Decimal] = defaultdict(Decimal)
+
+    for party in parties:
+        balance = tracer.pool_balance(party)
+        if balance != expected[party]:
+            problems.append(f"{party}: pool {balance} != inflows-outflows {expected[party]}")
+        held = tracer.tags_held(party)
+        for tag, value in held.items():
+            in_pools[tag] += value
+            if value < 0:
+                problems.append(f"{party}: negative tag {tag} {value}")
+            if value > max(balance, _ZERO):
+                problems.append(f"{party}: tag {tag} {value} exceeds pool {balance}")
+        if held.get(party):
+            problems.append(f"{party}: holds its own tag {held[party]}")
+        if tracer.rule != "pro-rata":
+            lots = tracer.lots(party)
+            total = sum((lot.amount for lot in lots), _ZERO)
+            if total != max(balance, _ZERO):
+                problems.append(f"{party}: lots sum {total} != max(pool, 0) {balance}")
+            for lot in lots:
+                if lot.amount <= 0:
+                    problems.append(f"{party}: non-positive lot {lot}")
+                for tag, path in lot.paths:
+                    if path[0] != tag or path[-1] != party:
+                        problems.append(f"{party}: lot path {path} for tag {tag}")
+
+    result = tracer.result()
+    for flow in result.parties:
+        if flow.returned < 0 or flow.returned > flow.departed:
+            problems.append(f"{flow.party}: returned {flow.returned} > departed {flow.departed}")
+        mass = in_pools[flow.party] + flow.returned + tracer.lost(flow.party)
+        if mass != flow.departed:
+            problems.append(
+                f"{flow.party}: tag mass {mass} (pools {in_pools[flow.party]} + returned "
+                f"{flow.returned} + lost {tracer.lost(flow.party)}) != departed {flow.departed}"
+            )
+    per_origin: defaultdict[str, Decimal] = defaultdict(Decimal)
+    for pair in result.pairs:
+        per_origin[pair.origin] += pair.amount
+        if pair.paths is not None:
+            problems.extend(_path_problems(pair))
+    for flow in result.parties:
+        if per_origin[flow.party] != flow.returned:
+            problems.append(f"{flow.party}: pairs sum {per_origin[flow.party]} != returned")
+    for seller in result.sellers:
+        if not _ZERO <= seller.own_money_returned <= seller.purchase_revenue:
+            problems.append(f"{seller.seller}: own money {seller.own_money_returned} vs revenue")
+    return problems
+
+
+def _path_problems(pair: PairFlow) -> Sequence[str]:
+    assert pair.paths is not None
+    problems = []
+    total = sum((p.amount for p in pair.paths), _ZERO)
+    if total != pair.amount:
+        problems.append(f"pair {pair.origin}<-{pair.via}: paths sum {total} != {pair.amount}")
+    for p in pair.paths:
+        if p.path[0] != pair.origin or p.path[-1] != pair.origin or p.path[-2] != pair.via:
+            problems.append(f"pair {pair.origin}<-{pair.via}: bad path {p.path}")
+    return problems
