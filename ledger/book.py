@@ -633,8 +633,7 @@ def _exercise(book: Book, e: WarrantExercise) -> tuple[Posting, ...]:
                 f"the last price of '{g.issuer}' ({price}) is not above the strike ({g.strike.amount}); a cashless exercise would deliver nothing",
             )
         # Net shares = n·(P−K)/P, rounded down to whole shares: the fraction is forfeited, as in practice.
-        with decimal.localcontext() as ctx:
-            ctx.prec = 60
+        with decimal.localcontext(decimal.Context(prec=60)):
             delivered = (e.shares * (price - g.strike.amount) / price).to_integral_value(
                 rounding=decimal.ROUND_DOWN
             )
@@ -839,6 +838,8 @@ def fold(
         postings, found = book.apply(event, position)
         if found:
             problems += [p.at(position=position) for p in found]
+            continue
+        if event.id in book.reversed or isinstance(event, Reversal):
             continue
         entries.append(Entry(position, event, postings))
     return book, entries, problems

@@ -347,9 +347,13 @@ def verify_command(session: Session, as_json: bool) -> None:
 
 
 def build_cli(plugins: Any) -> click.Group:
-    """The root group with every plugin's commands added."""
-    plugins.add_commands(cli)
-    return cli
+    """A fresh root group (core commands) with every loaded plugin's commands added."""
+    import copy
+
+    group = copy.copy(cli)
+    group.commands = dict(cli.commands)
+    plugins.add_commands(group)
+    return group
 
 
 def main(argv: list[str] | None = None) -> None:

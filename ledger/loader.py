@@ -256,6 +256,8 @@ def _history(data: Any, name: str, json_text: str | None) -> History:
         events.append(event)
     if json_text is not None:
         lines = _json_lines(json_text, [e.id for e in events])
+        found = _json_lines(json_text, [p.event_id for p in problems if p.event_id])
+        problems = [p.at(line=found.get(p.event_id)) if p.event_id else p for p in problems]
     if problems:
         raise InputError(problems)
     title = data.get("title")
@@ -570,7 +572,9 @@ def _list(item: type, value: Any, currency: str, name: str) -> tuple[Any, ...]:
         if not isinstance(raw, dict):
             raise _FieldError(f"item #{i}: expected a mapping; got {raw!r}")
         errors: list[str] = []
-        values = _fields(item, raw, currency, lambda f, m, errors=errors: errors.append(f"{f}: {m}"))  # type: ignore[misc]
+        values = _fields(
+            item, raw, currency, lambda f, m, errors=errors: errors.append(f"{f}: {m}")
+        )  # type: ignore[misc]
         if errors:
             label = raw.get("id", f"#{i}")
             raise _FieldError(f"item {label}: " + "; ".join(errors))

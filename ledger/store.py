@@ -160,7 +160,7 @@ def _environment(url: str) -> dict[str, str]:
             "POSTGRES_PORT": str(parsed.port or 5432),
             "POSTGRES_USER": unquote(parsed.username or ""),
             "POSTGRES_PASSWORD": unquote(parsed.password or ""),
-            "POSTGRES_CONNECT_TIMEOUT": "10",
+            "POSTGRES_CONNECT_TIMEOUT": os.environ.get("LOOPLEDGER_PG_CONNECT_TIMEOUT", "10"),
         }
         return env
     path = url.removeprefix("sqlite:")

@@ -1,0 +1,34 @@
+# Two commands do all set-up on a fresh machine (see README.md):
+#   make demo   — replay the bundled 2025 deal history into SQLite and report on the loop
+#   make test   — lint, type-check and run the whole test suite (CI runs exactly this)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+.PHONY: install demo test lint bench clean
+install: $(BIN)/.installed
+
+demo: $(BIN)/.installed
+	$(BIN)/loopledger demo
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/bench_replay.py
+	$(BIN)/python benchmarks/bench_checkpoints.py
+	$(BIN)/python benchmarks/bench_audit.py
+
+clean:
+	rm -rf $(VENV) loopledger.db* loopledger-demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,241 @@
+"""Every kind of bad input: one clear message (file, event, line, field, expectation), exit 2, store unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.store import Store
+
+BASE = """loopledger: 1
+parties:
+  - {id: nvidia, name: NVIDIA}
+  - {id: openai, name: OpenAI}
+  - {id: amd, name: AMD}
+events:
+  - {id: ob, date: 2025-01-01, type: opening_balance, party: openai, amount: "10B"}
+  - {id: c1, date: 2025-02-01, type: commitment, payer: openai, payee: amd, amount: "20B", kind: purchase, tranches: [{id: t1, amount: "5B"}]}
+  - {id: l1, date: 2025-02-01, type: loan, lender: nvidia, borrower: openai, amount: "1B"}
+  - id: wg
+    date: 2025-02-01
+    type: warrant_grant
+    issuer: amd
+    holder: openai
+    shares: 100
+    strike: "0.01"
+    expiry: 2030-01-01
+    tranches: [{id: w1, shares: 40, conditions: [{metric: delivered_gw, at_least: 1}]}, {id: w2, shares: 60, conditions: []}]
+  - {id: v1, date: 2025-03-01, type: warrant_vest, grant: wg, tranche: w1}
+"""
+
+HEAD = "loopledger: 1\nparties:\n  - {id: nvidia, name: NVIDIA}\n  - {id: openai, name: OpenAI}\n  - {id: amd, name: AMD}\nevents:\n"
+
+CASES = [
+    # (case id, file content, expected fragments of the message)
+    (
+        "yaml-syntax",
+        HEAD
+        + '  - {id: x, date: 2025-01-01, type: price, party: amd, per_share: "1"\n  - oops: [\n',
+        ["bad.yaml:", "YAML syntax error"],
+    ),
+    (
+        "unknown-type",
+        HEAD + "  - {id: x, date: 2025-01-01, type: gift, party: amd}\n",
+        [
+            "bad.yaml:7",
+            "event 'x'",
+            "field 'type'",
+            "unknown event type 'gift'",
+            "expected one of opening_balance",
+        ],
+    ),
+    (
+        "missing-field",
+        HEAD
+        + "  - {id: x, date: 2025-01-01, type: purchase, buyer: openai, seller: amd, item: GPUs}\n",
+        ["bad.yaml:7", "event 'x'", "field 'amount'", "missing"],
+    ),
+    (
+        "unknown-field",
+        HEAD
+        + '  - id: x\n    date: 2025-01-01\n    type: price\n    party: amd\n    per_share: "1"\n    colour: red\n',
+        ["bad.yaml:12", "field 'colour'", "unknown field for price"],
+    ),
+    (
+        "unknown-party",
+        HEAD + '  - {id: x, date: 2025-06-01, type: opening_balance, party: intel, amount: "1B"}\n',
+        ["bad.yaml:7", "event 'x'", "field 'party'", "unknown party 'intel'"],
+    ),
+    (
+        "negative-amount",
+        HEAD + '  - {id: x, date: 2025-06-01, type: opening_balance, party: amd, amount: "-5B"}\n',
+        ["event 'x'", "field 'amount'", "expected a positive amount"],
+    ),
+    (
+        "zero-amount",
+        HEAD + "  - {id: x, date: 2025-06-01, type: opening_balance, party: amd, amount: 0}\n",
+        ["event 'x'", "field 'amount'", "expected a positive amount"],
+    ),
+    (
+        "non-numeric-amount",
+        HEAD + "  - {id: x, date: 2025-06-01, type: opening_balance, party: amd, amount: lots}\n",
+        ["event 'x'", "field 'amount'", "expected a decimal amount", "'lots'"],
+    ),
+    (
+        "inexact-float",
+        HEAD + "  - {id: x, date: 2025-06-01, type: opening_balance, party: amd, amount: 4.3e9}\n",
+        ["event 'x'", "field 'amount'", "exponent notation"],
+    ),
+    (
+        "bad-date",
+        HEAD + "  - {id: x, date: 2025-02-30, type: opening_balance, party: amd, amount: 1}\n",
+        ["bad.yaml:7", "field 'date'", "expected an ISO date", "2025-02-30"],
+    ),
+    (
+        "duplicate-id",
+        HEAD
+        + "  - {id: x, date: 2025-06-01, type: opening_balance, party: amd, amount: 1}\n  - {id: x, date: 2025-06-02, type: opening_balance, party: nvidia, amount: 1}\n",
+        ["bad.yaml:8", "event 'x'", "duplicate id: event #1 already uses it"],
+    ),
+    (
+        "reversal-of-unknown",
+        HEAD + "  - {id: x, date: 2025-06-01, type: reversal, of: nope, reason: test}\n",
+        ["event 'x'", "field 'of'", "refers to 'nope', which is not an earlier event"],
+    ),
+    (
+        "amendment-of-unknown",
+        HEAD + "  - {id: x, date: 2025-06-01, type: amendment, of: nope, amount: 1}\n",
+        ["event 'x'", "field 'of'", "refers to 'nope'"],
+    ),
+    (
+        "repayment-of-unknown",
+        HEAD + "  - {id: x, date: 2025-06-01, type: repayment, loan: nope, amount: 1}\n",
+        ["event 'x'", "field 'loan'", "refers to 'nope'"],
+    ),
+    (
+        "vest-of-unknown",
+        HEAD + "  - {id: x, date: 2025-06-01, type: warrant_vest, grant: nope, tranche: w1}\n",
+        ["event 'x'", "field 'grant'", "refers to 'nope'"],
+    ),
+    (
+        "tranche-missing",
+        HEAD + "  - {id: x, date: 2025-06-01, type: warrant_vest, grant: wg, tranche: w9}\n",
+        ["event 'x'", "field 'tranche'", "grant 'wg' has no tranche 'w9'"],
+    ),
+    (
+        "commitment-tranche-missing",
+        HEAD
+        + "  - {id: x, date: 2025-06-01, type: purchase, buyer: openai, seller: amd, amount: 1, item: GPUs, commitment: c1, tranche: t7}\n",
+        ["event 'x'", "field 'tranche'", "commitment 'c1' has no tranche 't7'"],
+    ),
+    (
+        "vest-twice",
+        HEAD + "  - {id: x, date: 2025-06-01, type: warrant_vest, grant: wg, tranche: w1}\n",
+        ["event 'x'", "already vested by 'v1'", "more shares would vest than were granted"],
+    ),
+    (
+        "exercise-more-than-vested",
+        HEAD + "  - {id: x, date: 2025-06-01, type: warrant_exercise, grant: wg, shares: 41}\n",
+        ["event 'x'", "field 'shares'", "exercises 41 shares but only 40 are vested"],
+    ),
+    (
+        "reference-to-later-event",
+        HEAD + "  - {id: x, date: 2025-01-15, type: repayment, loan: l1, amount: 1}\n",
+        ["event 'x'", "is dated 2025-01-15 but refers to 'l1' dated 2025-02-01"],
+    ),
+    (
+        "world-declared",
+        "loopledger: 1\nparties:\n  - {id: world, name: Everyone}\nevents: []\n",
+        ["'world' is reserved"],
+    ),
+    (
+        "wrong-version",
+        "loopledger: 2\nparties: []\nevents: []\n",
+        ["field 'loopledger'", "expected the format version 'loopledger: 1'"],
+    ),
+]
+
+
+@pytest.fixture
+def seeded(cli, write, store_path):
+    base = write("base.yaml", BASE)
+    ran = cli("replay", str(base))
+    assert ran.code == 0, ran.err
+    return store_path
+
+
+def _records(path) -> int:
+    with Store(str(path)) as store:
+        return store.head()[0]
+
+
+@pytest.mark.parametrize(("case", "content", "fragments"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_clear_message_exit_2_and_nothing_written(
+    cli, write, seeded, case, content, fragments
+):
+    before = _records(seeded)
+    bad = write("bad.yaml", content)
+    ran = cli("replay", str(bad))
+    assert ran.code == 2, (ran.out, ran.err)
+    for fragment in fragments:
+        assert fragment in ran.err, (fragment, ran.err)
+    assert "nothing was written" in ran.err
+    assert _records(seeded) == before
+
+
+def test_not_utf8(cli, write, seeded):
+    before = _records(seeded)
+    bad = write(
+        "bad.yaml",
+        HEAD.encode()
+        + b'  - {id: x, date: 2025-01-01, type: price, party: amd, per_share: "1", note: "caf\xe9"}\n',
+    )
+    ran = cli("replay", str(bad))
+    assert ran.code == 2
+    assert "bad.yaml:7" in ran.err and "not UTF-8" in ran.err and "0xe9" in ran.err
+    assert _records(seeded) == before
+
+
+def test_empty_file(cli, write, seeded):
+    before = _records(seeded)
+    ran = cli("replay", str(write("bad.yaml", "  \n")))
+    assert ran.code == 2 and "bad.yaml: the file is empty" in ran.err
+    assert _records(seeded) == before
+
+
+def test_one_bad_file_among_good_ones_writes_nothing(cli, write, seeded):
+    before = _records(seeded)
+    good = write(
+        "good.yaml",
+        HEAD + "  - {id: g, date: 2025-06-01, type: opening_balance, party: amd, amount: 1}\n",
+    )
+    bad = write(
+        "bad.yaml",
+        HEAD + "  - {id: b, date: 2025-06-01, type: opening_balance, party: amd, amount: -1}\n",
+    )
+    ran = cli("replay", str(good), str(bad))
+    assert ran.code == 2 and "bad.yaml" in ran.err
+    assert _records(seeded) == before
+
+
+def test_json_errors_name_the_line(cli, write, seeded):
+    bad = write(
+        "bad.json",
+        '{"loopledger": 1, "parties": [],\n "events": [\n  {"id": "x", "date": "2025-06-01", "type": "opening_balance", "party": "amd", "amount": 1.5e3}\n]}\n',
+    )
+    ran = cli("replay", str(bad))
+    assert ran.code == 2 and "bad.json:3" in ran.err and "exponent notation" in ran.err
+
+
+def test_every_problem_of_a_file_is_reported_at_once(cli, write, seeded):
+    bad = write(
+        "bad.yaml",
+        HEAD
+        + '  - {id: a, date: 2025-13-01, type: price, party: amd, per_share: "1"}\n  - {id: b, date: 2025-01-01, type: nope}\n',
+    )
+    ran = cli("replay", str(bad))
+    assert ran.code == 2 and "event 'a'" in ran.err and "event 'b'" in ran.err
+
+
+def test_usage_errors_exit_2(cli):
+    assert cli("balances", "--as-of", "yesterday").code == 2
+    assert cli("no-such-command").code == 2
