@@ -28,7 +28,7 @@ def test_as_of_every_event_date_and_the_days_around_it(cli, example):
         {d + dt.timedelta(days=k) for d in dates for k in (-1, 0)}
         | {dt.date(2024, 1, 1), dt.date(2030, 1, 1)}
     )
-    for day in probes[:: max(1, len(probes) // 40)] + [dates[-1]]:
+    for day in [*probes[:: max(1, len(probes) // 40)], dates[-1]]:
         ran = cli("balances", "--as-of", day.isoformat(), "--json")
         assert ran.code == 0, ran.err
         assert json.loads(ran.out)["balances"] == _reference(history, day), day
