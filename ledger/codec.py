@@ -37,8 +37,12 @@ def encode_money(m: Money) -> str:
 
 
 def decode_money(text: str) -> Money:
+    """Trusted decode of ``"<amount> <CUR>"`` (the store's own text; validated when recorded)."""
     amount, _, currency = text.partition(" ")
-    return Money(Decimal(amount), currency or "USD")
+    money = object.__new__(Money)
+    object.__setattr__(money, "amount", Decimal(amount))
+    object.__setattr__(money, "currency", currency or "USD")
+    return money
 
 
 def _encoder(kind: str, item: type | None) -> Encoder:

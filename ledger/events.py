@@ -327,15 +327,18 @@ def type_fields(cls: type) -> tuple[attrs.Attribute[Any], ...]:
     return attrs.fields(cls)  # type: ignore[no-any-return]
 
 
+_REF_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def references(event: Event) -> list[tuple[str, str]]:
     """``(field, id)`` for every field of ``event`` that names another event."""
-    found: list[tuple[str, str]] = []
-    for a in type_fields(type(event)):
-        if a.metadata.get("kind") == "ref":
-            value = getattr(event, a.name)
-            if value is not None:
-                found.append((a.name, value))
-    return found
+    cls = type(event)
+    names = _REF_FIELDS.get(cls)
+    if names is None:
+        names = _REF_FIELDS[cls] = tuple(
+            a.name for a in type_fields(cls) if a.metadata.get("kind") == "ref"
+        )
+    return [(name, value) for name in names if (value := getattr(event, name)) is not None]
 
 
 def parties_of(event: Event) -> list[str]:

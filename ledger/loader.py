@@ -169,11 +169,16 @@ def _line_of(data: Any, key: str | None = None) -> int | None:
 
 
 def _json_lines(text: str, ids: list[str]) -> dict[str, int]:
+    """Line of the first ``"id": "<id>"`` of each wanted id — one pass over the text."""
+    wanted = set(ids)
     lines: dict[str, int] = {}
-    for event_id in ids:
-        m = re.search(r'"id"\s*:\s*"' + re.escape(event_id) + '"', text)
-        if m:
-            lines[event_id] = text.count("\n", 0, m.start()) + 1
+    line, last = 1, 0
+    for m in re.finditer(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"', text):
+        event_id = m.group(1)
+        if event_id in wanted and event_id not in lines:
+            line += text.count("\n", last, m.start())
+            last = m.start()
+            lines[event_id] = line
     return lines
 
 

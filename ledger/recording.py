@@ -58,8 +58,11 @@ def replay(
     on_recorded: Callable[[Sequence[Record]], None] | None = None,
 ) -> ReplayReport:
     """Append the new parties and events of ``histories`` (all or nothing)."""
+    from ledger.engine import _no_cyclic_gc
+
     for attempt in range(RETRIES):
-        report, records, head = _plan(engine, histories)
+        with _no_cyclic_gc():
+            report, records, head = _plan(engine, histories)
         try:
             engine.store.append(records, head)
         except ConcurrentAppend:

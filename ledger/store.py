@@ -232,16 +232,42 @@ class Store:
                 yield decode_record(raw_state(stored), stored.originator_version)
             position = page[-1].originator_version
 
-    def read_raw(self, after: int = 0, batch: int = READ_BATCH) -> Iterator[tuple[int, bytes]]:
-        """``(position, decoded-but-unparsed bytes)``, for fast scans and for verification."""
+    def read_raw(
+        self, after: int = 0, upto: int | None = None, batch: int = READ_BATCH
+    ) -> Iterator[tuple[int, bytes]]:
+        """``(position, decrypted-but-unparsed bytes)``, for fast scans and for verification."""
         position = after
+        raw_state = self._mapper.raw_state
         while True:
-            page = self._app.recorder.select_events(BOOK_ID, gt=position, limit=batch)
+            limit = batch if upto is None else min(batch, upto - position)
+            if limit <= 0:
+                return
+            if self.kind == "sqlite":
+                rows = self._select_sqlite(position, limit)
+                if not rows:
+                    return
+                for version, state in rows:
+                    yield version, raw_state(StoredEvent(BOOK_ID, version, TOPIC, state))
+                position = rows[-1][0]
+                continue
+            page = self._app.recorder.select_events(BOOK_ID, gt=position, limit=limit)
             if not page:
                 return
             for stored in page:
-                yield stored.originator_version, self._mapper.raw_state(stored)
+                yield stored.originator_version, raw_state(stored)
             position = page[-1].originator_version
+
+    def _select_sqlite(self, after: int, limit: int) -> list[tuple[int, bytes]]:
+        # The library's select_events builds a UUID and a StoredEvent per row (~8 µs); on
+        # replay of millions that is most of the read time, so SQLite is read directly.
+        table = self._app.recorder.events_table_name  # type: ignore[attr-defined]
+        with self._datastore().transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT originator_version, state FROM {table} WHERE originator_id=? AND originator_version>? "
+                "ORDER BY originator_version LIMIT ?",
+                (BOOK_ID.hex, after, limit),
+            )
+            return [(row[0], row[1]) for row in cursor.fetchall()]
 
     def reversals(self) -> list[tuple[int, str, str, dt.date]]:
         """``(position, reversal id, target id, date)`` of every stored reversal (one fast scan)."""
@@ -268,7 +294,9 @@ class Store:
             for i, r in enumerate(records, start=1)
         ]
         try:
-            self._app.save(*events)
+            # events.put is what Application.save does after collecting events; calling it
+            # directly skips a runtime-Protocol isinstance check per event (~17 µs each).
+            self._app.events.put(events)
         except IntegrityError as exc:
             raise ConcurrentAppend(
                 f"another writer appended to {describe(self.url)} at position {expected_head + 1}"

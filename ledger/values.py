@@ -28,9 +28,15 @@ def _exact(instance: object, attribute: attrs.Attribute[Decimal], value: object)
         raise ValueError(f"{attribute.name} must be finite, not {value}")
 
 
+_CURRENCIES_SEEN: set[str] = set()
+
+
 def _currency(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not CURRENCY.match(value):
+    if value in _CURRENCIES_SEEN:
+        return
+    if not isinstance(value, str) or not CURRENCY.match(value):
         raise ValueError(f"currency must be a three-letter code such as USD, not {value!r}")
+    _CURRENCIES_SEEN.add(value)
 
 
 @attrs.frozen(order=False)
