@@ -17,7 +17,7 @@ from ledger.book import Book, reversed_targets
 from ledger.codec import chain_hash, content_hash, differing_fields
 from ledger.engine import Engine
 from ledger.errors import ConflictError, InputError, Problem
-from ledger.events import Event, Reversal
+from ledger.events import Event, Reversal, references
 from ledger.loader import History
 from ledger.store import ConcurrentAppend, Record
 from ledger.values import Party
@@ -83,11 +83,14 @@ def _plan(engine: Engine, histories: Sequence[History]) -> tuple[ReplayReport, l
     book, stored_problems = engine.book_at_head()
     if stored_problems:
         raise InputError([p.at(file=store.url) for p in stored_problems])
-    stored_targets = {
-        t: r for t, r in new_reversals.items() if t in book.known and r not in book.known
-    }
+    # The id index answers for stored events; the book checks the new ones against it.
+    wanted = {e.id for e in incoming} | {target for e in incoming for _, target in references(e)}
+    known = store.lookup(wanted)
+    stored_targets = {t: r for t, r in new_reversals.items() if t in known and r not in known}
     if stored_targets:
         book, _ = engine.book_at_head(stored_targets)
+    book.known = dict(known)
+    book.validate = True
     pending: dict[str, tuple[str, Event | Party]] = {}
     records: list[Record] = []
     problems: list[Problem] = []

@@ -23,15 +23,26 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pickle
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final, NamedTuple, Self
 from urllib.parse import unquote, urlparse
 from uuid import UUID, uuid5
 
 import orjson
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    Mapper,
+    StoredEvent,
+    Transcoder,
+)
+from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.utils import get_topic
 
+from ledger.book import Known
 from ledger.codec import from_dict, party_from_dict, party_to_dict, to_dict
 from ledger.errors import StoreError
 from ledger.events import Event
@@ -98,8 +109,66 @@ class RecordMapper(Mapper[UUID]):
         return state
 
 
+# --- recorders that write the id index in the same transaction as the records ---------------------
+# eventsourcing calls _insert_events(cursor, stored_events, **kwargs) inside the insert
+# transaction (that is how it records tracking rows atomically); the rows of the event-id index
+# ride along as a keyword argument.
+
+INDEX_TABLE: Final = "loopledger_ids"
+
+
+class _SQLiteRecorder(SQLiteApplicationRecorder):
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        rows = kwargs.get("index_rows")
+        if rows:
+            c.executemany(
+                f"INSERT INTO {INDEX_TABLE} (event_id, position, type, day, content_hash) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+        return ids
+
+
+class _PostgresRecorder(PostgresApplicationRecorder):
+    def _insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        rows = kwargs.get("index_rows")
+        if rows:
+            curs.executemany(
+                f"INSERT INTO {INDEX_TABLE} (event_id, position, type, day, content_hash) VALUES (%s, %s, %s, %s, %s)",
+                rows,
+            )
+
+
+class _MemoryRecorder(POPOApplicationRecorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.index: dict[str, tuple[int, str, str, str]] = {}
+
+    def _insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        with self._database_lock:
+            rows = kwargs.get("index_rows") or []
+            if any(r[0] in self.index for r in rows):
+                raise IntegrityError("event id already indexed")
+            ids = super()._insert_events(stored_events, **kwargs)
+            for event_id, position, kind, day, digest in rows:
+                self.index[event_id] = (position, kind, day, digest)
+            return ids
+
+
 class _LedgerApplication(Application[UUID]):
     name = "loopledger"
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        if isinstance(self.factory, POPOFactory):
+            return _MemoryRecorder()
+        return super().construct_recorder()
 
     def construct_mapper(self) -> Mapper[UUID]:
         factory = self.factory
@@ -147,6 +216,7 @@ def describe(url: str) -> str:
 def _environment(url: str) -> dict[str, str]:
     if url in ("memory:", ":memory:"):
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    recorder = {"APPLICATION_RECORDER_TOPIC": get_topic(_PostgresRecorder)}
     if url.startswith(("postgresql://", "postgres://")):
         parsed = urlparse(url)
         if not parsed.hostname or not parsed.path.strip("/"):
@@ -161,6 +231,7 @@ def _environment(url: str) -> dict[str, str]:
             "POSTGRES_USER": unquote(parsed.username or ""),
             "POSTGRES_PASSWORD": unquote(parsed.password or ""),
             "POSTGRES_CONNECT_TIMEOUT": os.environ.get("LOOPLEDGER_PG_CONNECT_TIMEOUT", "10"),
+            **recorder,
         }
         return env
     path = url.removeprefix("sqlite:")
@@ -169,7 +240,11 @@ def _environment(url: str) -> dict[str, str]:
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise StoreError(f"cannot create the store {path}: folder {parent} does not exist")
-    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": path,
+        "APPLICATION_RECORDER_TOPIC": get_topic(_SQLiteRecorder),
+    }
 
 
 class Store:
@@ -192,7 +267,8 @@ class Store:
         self.kind = env["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
         self._mapper: RecordMapper = self._app.mapper  # type: ignore[assignment]
         self._memory_checkpoints: dict[str, tuple[int, str, bytes]] = {}
-        self._create_checkpoint_table()
+        self._create_tables()
+        self._ensure_index()
 
     def close(self) -> None:
         self._app.close()
@@ -293,26 +369,87 @@ class Store:
             )
             for i, r in enumerate(records, start=1)
         ]
+        # The event-id index rows are written in the same transaction (see _SQLiteRecorder).
+        index_rows = [
+            (r.value.id, expected_head + i, r.value.TYPE, r.value.date.isoformat(), r.content_hash)
+            for i, r in enumerate(records, start=1)
+            if isinstance(r.value, Event)
+        ]
         try:
             # events.put is what Application.save does after collecting events; calling it
             # directly skips a runtime-Protocol isinstance check per event (~17 µs each).
-            self._app.events.put(events)
+            self._app.events.put(events, index_rows=index_rows)
         except IntegrityError as exc:
             raise ConcurrentAppend(
                 f"another writer appended to {describe(self.url)} at position {expected_head + 1}"
             ) from exc
 
-    # --- checkpoints ----------------------------------------------------------------------------
+    # --- the event-id index -------------------------------------------------------------------
 
-    def _create_checkpoint_table(self) -> None:
+    def lookup(self, ids: Iterable[str]) -> dict[str, Known]:
+        """Index rows of the given event ids that are recorded (others are simply absent)."""
+        wanted = sorted(set(ids))
+        found: dict[str, Known] = {}
+        if self.kind == "popo":
+            index = self._app.recorder.index  # type: ignore[attr-defined]
+            for event_id in wanted:
+                row = index.get(event_id)
+                if row is not None:
+                    found[event_id] = Known(row[1], dt.date.fromisoformat(row[2]), row[0], row[3])
+            return found
+        p = self._param()
+        with self._datastore().transaction(commit=False) as cursor:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                cursor.execute(
+                    f"SELECT event_id, position, type, day, content_hash FROM {INDEX_TABLE} WHERE event_id IN ({', '.join([p] * len(chunk))})",
+                    chunk,
+                )
+                for row in cursor.fetchall():
+                    found[row["event_id"]] = Known(
+                        row["type"],
+                        dt.date.fromisoformat(row["day"]),
+                        row["position"],
+                        row["content_hash"],
+                    )
+        return found
+
+    def _ensure_index(self) -> None:
+        """Build the index from the stream if the store predates it (or it was dropped)."""
         if self.kind == "popo":
             return
-        ddl = (
-            "CREATE TABLE IF NOT EXISTS loopledger_checkpoints "
-            "(name TEXT PRIMARY KEY, position BIGINT NOT NULL, chain TEXT NOT NULL, state {blob} NOT NULL)"
-        ).format(blob="BYTEA" if self.kind == "postgres" else "BLOB")
+        with self._datastore().transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT COUNT(*) AS n FROM {INDEX_TABLE}")
+            indexed = cursor.fetchone()["n"]
+        if indexed or not self.head()[0]:
+            return
+        rows = [
+            (r.value.id, r.position, r.value.TYPE, r.value.date.isoformat(), r.content_hash)
+            for r in self.read()
+            if isinstance(r.value, Event)
+        ]
+        p = self._param()
         with self._datastore().transaction(commit=True) as cursor:
-            cursor.execute(ddl)
+            cursor.executemany(
+                f"INSERT INTO {INDEX_TABLE} (event_id, position, type, day, content_hash) VALUES ({p}, {p}, {p}, {p}, {p})",
+                rows,
+            )
+
+    # --- checkpoints ----------------------------------------------------------------------------
+
+    def _create_tables(self) -> None:
+        if self.kind == "popo":
+            return
+        blob = "BYTEA" if self.kind == "postgres" else "BLOB"
+        with self._datastore().transaction(commit=True) as cursor:
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS loopledger_checkpoints "
+                f"(name TEXT PRIMARY KEY, position BIGINT NOT NULL, chain TEXT NOT NULL, state {blob} NOT NULL)"
+            )
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {INDEX_TABLE} (event_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
+                "type TEXT NOT NULL, day TEXT NOT NULL, content_hash TEXT NOT NULL)"
+            )
 
     def _datastore(self) -> Any:
         return self._app.recorder.datastore  # type: ignore[attr-defined]
