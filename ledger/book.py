@@ -141,7 +141,7 @@ class _LazyStates(dict[str, Any]):
         return value
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return self[key] if key in self else default
+        return self[key] if key in self else default  # noqa: SIM401 - self.get would recurse
 
     def values(self) -> list[Any]:  # type: ignore[override]
         return [self[k] for k in self]
