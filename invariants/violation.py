@@ -45,6 +45,7 @@ class Context:
     :param states: projection states by projection name.
     :param parties: declared parties.
     :param as_of: the cut the context was built for (None = everything).
+    :param records: the raw stored records, for store-level laws (round trip, chain).
     """
 
     entries: Sequence[Entry]
@@ -53,3 +54,5 @@ class Context:
     states: Mapping[str, Any]
     parties: Sequence[Party] = ()
     as_of: dt.date | None = None
+    records: Sequence[tuple[int, bytes]] = ()
+    """The raw stored records ``(position, bytes)``, when checking a real store."""

@@ -414,6 +414,14 @@ class Store:
                     )
         return found
 
+    def index_rows(self) -> dict[str, int]:
+        """Every indexed event id with its position (for verification)."""
+        if self.kind == "popo":
+            return {k: v[0] for k, v in self._app.recorder.index.items()}  # type: ignore[attr-defined]
+        with self._datastore().transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT event_id, position FROM {INDEX_TABLE}")
+            return {row["event_id"]: row["position"] for row in cursor.fetchall()}
+
     def _ensure_index(self) -> None:
         """Build the index from the stream if the store predates it (or it was dropped)."""
         if self.kind == "popo":

@@ -1,0 +1,141 @@
+"""``loopledger verify`` on a real store: 0 when all holds; 1 naming the event after tampering."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import orjson
+
+
+def _events_rows(db):
+    con = sqlite3.connect(db)
+    rows = con.execute(
+        "SELECT originator_version, state FROM stored_events ORDER BY originator_version"
+    ).fetchall()
+    return con, rows
+
+
+def test_verify_bundled_example_exits_0(cli, example):
+    assert cli("replay", str(example)).code == 0
+    ran = cli("verify", "--json")
+    assert ran.code == 0, ran.out
+    report = json.loads(ran.out)
+    assert report["ok"] and report["records"] == 80
+    names = {c["name"] for c in report["checks"]}
+    assert {
+        "hash-chain",
+        "replay-determinism",
+        "postings-balance",
+        "global-conservation",
+        "cash-across-loop",
+        "warrant-limits",
+        "commitment-limits",
+        "reversal-cancels",
+        "round-trip",
+    } <= names
+
+
+def test_amount_altered_in_the_sqlite_file_is_named(cli, example, store_path):
+    assert cli("replay", str(example)).code == 0
+    con, rows = _events_rows(store_path)
+    target = next((v, s) for v, s in rows if b'"r01-openai-revenue-h1-2025"' in s)
+    data = orjson.loads(target[1])
+    assert data["r"]["amount"] == "4300000000 USD"
+    data["r"]["amount"] = "4500000000 USD"  # still a valid, balanced event: only the chain can tell
+    con.execute(
+        "UPDATE stored_events SET state=? WHERE originator_version=?",
+        (orjson.dumps(data), target[0]),
+    )
+    con.commit()
+    con.close()
+    ran = cli("verify")
+    assert ran.code == 1
+    assert "FAIL hash-chain" in ran.out
+    assert (
+        "r01-openai-revenue-h1-2025" in ran.out
+        and "altered" in ran.out
+        and "4500000000 USD" in ran.out
+    )
+
+
+def test_altered_amount_with_recomputed_hash_breaks_the_next_link(cli, example, store_path):
+    from ledger.codec import content_hash, from_dict
+
+    assert cli("replay", str(example)).code == 0
+    con, rows = _events_rows(store_path)
+    version, state = next((v, s) for v, s in rows if b'"r01-openai-revenue-h1-2025"' in s)
+    data = orjson.loads(state)
+    data["r"]["amount"] = "4500000000 USD"
+    data["h"] = content_hash(from_dict(data["r"]))  # a careful forger recomputes the content hash
+    con.execute(
+        "UPDATE stored_events SET state=? WHERE originator_version=?", (orjson.dumps(data), version)
+    )
+    con.commit()
+    ran = cli("verify", "--json")
+    assert ran.code == 1
+    chain = next(c for c in json.loads(ran.out)["checks"] if c["name"] == "hash-chain")
+    assert any(
+        "broken link" in v["message"] and "r01-openai-revenue-h1-2025" in v["message"]
+        for v in chain["violations"]
+    )
+
+
+def test_deleted_event_is_named(cli, example, store_path):
+    assert cli("replay", str(example)).code == 0
+    con, rows = _events_rows(store_path)
+    version = next(
+        v for v, s in rows if b'"a05-amd-openai-warrant"' in s or b'"type":"warrant_grant"' in s
+    )
+    victim = orjson.loads(dict(rows)[version])["r"]["id"]
+    con.execute("DELETE FROM stored_events WHERE originator_version=?", (version,))
+    con.commit()
+    con.close()
+    ran = cli("verify")
+    assert ran.code == 1
+    assert (
+        f"event '{victim}' (#{version}) is in the id index but missing from the stream" in ran.out
+    )
+
+
+def test_deleting_the_last_event_is_named_too(cli, example, store_path):
+    assert cli("replay", str(example)).code == 0
+    con, rows = _events_rows(store_path)
+    version, state = rows[-1]
+    victim = orjson.loads(state)["r"]["id"]
+    con.execute("DELETE FROM stored_events WHERE originator_version=?", (version,))
+    con.commit()
+    ran = cli("verify")
+    assert ran.code == 1 and victim in ran.out
+
+
+def test_verify_reports_a_failing_plugin_invariant_and_exits_1(cli, example, monkeypatch):
+    """An invariant registered through the hook runs in verify; its violation fails the command."""
+    from invariants import Violation
+    from ledger import hookimpl
+
+    class Strict:
+        @hookimpl
+        def ledger_register_invariants(self, register):
+            register(
+                "no-oracle",
+                lambda ctx: (
+                    [Violation("no-oracle", "oracle appears", ("x",))]
+                    if "oracle" in ctx.book.parties
+                    else []
+                ),
+                description="test invariant",
+            )
+
+    import ledger.plugin_manager as pm
+
+    original = pm.make_plugin_manager
+
+    def with_strict(**kwargs):
+        return original(**{**kwargs, "extra": [("strict-test", Strict())]})
+
+    monkeypatch.setattr(pm, "make_plugin_manager", with_strict)
+    monkeypatch.setattr("ledger.cli.make_plugin_manager", with_strict)
+    assert cli("replay", str(example)).code == 0
+    ran = cli("verify")
+    assert ran.code == 1 and "FAIL no-oracle" in ran.out and "oracle appears" in ran.out
