@@ -8,7 +8,7 @@ store and every projection can be checked against it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -52,19 +52,22 @@ def reversal_cancels(
     events: Sequence[Event],
     parties: Iterable[Party] = (),
     projections: Sequence[ProjectionProtocol] = (),
+    fold_fn: Callable[..., dict[str, Any]] | None = None,
 ) -> list[Violation]:
     """For every reversal R of X: fold(history) = fold(history − {X, R}).
 
     A history with both an event and its reversal reads exactly as if neither were recorded.
+    ``fold_fn`` (default :func:`fold_states`) is the fold under test.
     """
     parties = list(parties)
-    both = fold_states(events, parties, projections)
+    fold_states_ = fold_fn or fold_states
+    both = fold_states_(events, parties, projections)
     found = []
     for r in events:
         if not isinstance(r, Reversal):
             continue
         neither = [e for e in events if e.id not in (r.id, r.of)]
-        without = fold_states(neither, parties, projections)
+        without = fold_states_(neither, parties, projections)
         differ = differences(both, without)
         if differ:
             found.append(
