@@ -7,7 +7,6 @@ produce a counterexample.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -287,7 +286,7 @@ def test_every_event_round_trips_to_the_digit(h):
 
 
 def test_round_trip_catches_a_codec_that_drops_the_scale(monkeypatch):
-    import ledger.codec as codec
+    from ledger import codec
 
     monkeypatch.setattr(codec, "format_decimal", lambda d: format(d.normalize(), "f"))
     codec._PLAN.clear()
@@ -340,14 +339,13 @@ def test_replaying_recorded_events_changes_nothing(h):
 
 
 def test_idempotency_law_catches_a_store_that_forgets_ids(monkeypatch):
+    from eventsourcing.popo import POPOApplicationRecorder
+
+    import ledger.store as store_module
     from ledger.engine import Engine
     from ledger.loader import History
     from ledger.recording import replay
     from ledger.store import Store
-
-    from eventsourcing.popo import POPOApplicationRecorder
-
-    import ledger.store as store_module
 
     # A store that forgets which ids it holds, and whose unique id index is gone too.
     monkeypatch.setattr(Store, "lookup", lambda self, ids: {})
