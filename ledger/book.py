@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import decimal
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -93,7 +93,7 @@ class _EventBacked:
 
         values = [getattr(self, name) for name in _field_names(type(self))]
         if self._raw is None:
-            self._raw = orjson.dumps(to_dict(self._event))
+            object.__setattr__(self, "_raw", orjson.dumps(to_dict(self._event)))
         values[0], values[-1] = None, self._raw
         return tuple(values)
 
@@ -136,11 +136,11 @@ class _LazyStates(dict[str, Any]):
     def __getitem__(self, key: str) -> Any:
         value = dict.__getitem__(self, key)
         if type(value) is tuple:
-            value = self.cls.from_raw(value)  # type: ignore[attr-defined]
+            value = self.cls.from_raw(value)
             dict.__setitem__(self, key, value)
         return value
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return self[key] if key in self else default  # noqa: SIM401 - self.get would recurse
 
     def values(self) -> list[Any]:  # type: ignore[override]
@@ -532,7 +532,7 @@ def _investment(book: Book, e: Investment) -> tuple[Posting, ...]:
     _positive(e.shares, "shares", "number of shares")
     asset, claim = _INSTRUMENT_ACCOUNTS[e.instrument]
     c, a = cash(e.amount.currency), e.amount.amount
-    postings = (
+    postings: tuple[Posting, ...] = (
         *transfer(c, a, (e.investor, f"{asset}:{e.investee}"), (e.investor, "assets:cash")),
         *transfer(c, a, (e.investee, "assets:cash"), (e.investee, f"{claim}:{e.investor}")),
     )
@@ -736,7 +736,7 @@ def _exercise(book: Book, e: WarrantExercise) -> tuple[Posting, ...]:
     if e.date > g.expiry:
         raise _reject("date", f"grant '{e.grant}' expired on {g.expiry}")
     state.exercised += e.shares
-    postings = transfer(
+    postings: tuple[Posting, ...] = transfer(
         warrants(g.issuer),
         e.shares,
         (g.issuer, f"equity:warrants-issued:{g.holder}"),
@@ -924,7 +924,7 @@ def _reversal(book: Book, e: Reversal) -> tuple[Posting, ...]:
     )
 
 
-_HANDLERS = {
+_HANDLERS: dict[type[Event], Callable[[Book, Any], tuple[Posting, ...]]] = {
     OpeningBalance: _opening,
     Investment: _investment,
     Loan: _loan,

@@ -124,10 +124,10 @@ def replay_command(session: Session, files: tuple[Path, ...], as_json: bool) -> 
             }
         )
         return
-    for f in report.files:
+    for done in report.files:
         click.echo(
-            f"{f.file}: {f.new} new, {f.present} already present"
-            + (f", {f.new_parties} new parties" if f.new_parties else "")
+            f"{done.file}: {done.new} new, {done.present} already present"
+            + (f", {done.new_parties} new parties" if done.new_parties else "")
         )
     click.echo(f"store {describe(session.store_url)}: {session.store.head()[0]} records")
 
@@ -297,7 +297,7 @@ def plugins_command(session: Session, as_json: bool) -> None:
     for kind in ("metrics", "invariants", "renderers"):
         for item in getattr(regs, kind):
             provided.setdefault(item.plugin, []).append(f"{kind[:-1]}:{item.name}")
-    data = {
+    data: dict[str, list[dict[str, Any]]] = {
         "plugins": [
             {
                 "name": i.name,

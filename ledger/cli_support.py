@@ -16,7 +16,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
-class IsoDate(click.ParamType):
+class IsoDate(click.ParamType):  # type: ignore[type-arg]
     """An ISO date (YYYY-MM-DD)."""
 
     name = "DATE"

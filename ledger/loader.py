@@ -72,12 +72,15 @@ def _construct_mapping(loader: _TextLoader, node: yaml.MappingNode) -> _Located:
 
 
 _TextLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_TextLoader.add_constructor(
-    "tag:yaml.org,2002:float", lambda loader, node: loader.construct_scalar(node)
-)
-_TextLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
-)
+
+
+def _as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    assert isinstance(node, yaml.ScalarNode)
+    return str(loader.construct_scalar(node))
+
+
+_TextLoader.add_constructor("tag:yaml.org,2002:float", _as_text)
+_TextLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
 
 
 def load_file(path: str | Path) -> History:
@@ -290,48 +293,57 @@ def _parties(raw: Any, name: str, problems: list[Problem], line: int | None) -> 
     parties: list[Party] = []
     ids: set[str] = set()
     for index, item in enumerate(raw, start=1):
-        where = {"file": name, "line": _line_of(item)}
+        item_line = _line_of(item)
         if not isinstance(item, dict):
             problems.append(
                 Problem(
-                    **where,
+                    file=name,
+                    line=item_line,
                     field="parties",
                     message=f"party #{index}: expected a mapping with id and name",
                 )
-            )  # type: ignore[arg-type]
+            )
             continue
         pid = item.get("id")
         unknown = set(item) - {"id", "name", "ticker", "shares_outstanding"}
         if unknown:
             problems.append(
                 Problem(
-                    **where,
+                    file=name,
+                    line=item_line,
                     field="parties",
                     message=f"party #{index}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; expected id, name, ticker, shares_outstanding",
                 )
-            )  # type: ignore[arg-type]
+            )
         if not isinstance(pid, str) or not PARTY_ID.match(pid):
             problems.append(
                 Problem(
-                    **where,
+                    file=name,
+                    line=item_line,
                     field="parties",
                     message=f"party #{index}: expected an id of lowercase letters, digits, '-', '_' or '.'; got {pid!r}",
                 )
-            )  # type: ignore[arg-type]
+            )
             continue
         if pid == WORLD:
             problems.append(
                 Problem(
-                    **where,
+                    file=name,
+                    line=item_line,
                     field="parties",
                     message=f"'{WORLD}' is reserved for everyone outside the modelled set; do not declare it",
                 )
-            )  # type: ignore[arg-type]
+            )
             continue
         if pid in ids:
             problems.append(
-                Problem(**where, field="parties", message=f"party '{pid}' is declared twice")
-            )  # type: ignore[arg-type]
+                Problem(
+                    file=name,
+                    line=item_line,
+                    field="parties",
+                    message=f"party '{pid}' is declared twice",
+                )
+            )
             continue
         ids.add(pid)
         shares_out: Decimal | None = None
@@ -340,13 +352,23 @@ def _parties(raw: Any, name: str, problems: list[Problem], line: int | None) -> 
                 shares_out = parse_decimal(item["shares_outstanding"])
             except AmountError as exc:
                 problems.append(
-                    Problem(**where, field="shares_outstanding", message=f"party '{pid}': {exc}")
-                )  # type: ignore[arg-type]
+                    Problem(
+                        file=name,
+                        line=item_line,
+                        field="shares_outstanding",
+                        message=f"party '{pid}': {exc}",
+                    )
+                )
         display = item.get("name")
         if not isinstance(display, str) or not display.strip():
             problems.append(
-                Problem(**where, field="name", message=f"party '{pid}': expected a name")
-            )  # type: ignore[arg-type]
+                Problem(
+                    file=name,
+                    line=item_line,
+                    field="name",
+                    message=f"party '{pid}': expected a name",
+                )
+            )
             continue
         ticker = item.get("ticker")
         parties.append(
@@ -423,7 +445,8 @@ def _event(raw: Any, index: int, name: str, currency: str, problems: list[Proble
     if found or event_id is None:
         problems.extend(found)
         return None
-    return cls(**values)  # type: ignore[no-any-return]
+    event: Event = cls(**values)
+    return event
 
 
 def _fields(
@@ -561,6 +584,15 @@ def _condition(value: Any) -> Condition:
     return Condition(**values)
 
 
+def _collector(errors: list[str]) -> Callable[[str, str], None]:
+    """A ``report`` callback that appends "field: message" to ``errors``."""
+
+    def report(field: str, message: str) -> None:
+        errors.append(f"{field}: {message}")
+
+    return report
+
+
 def _list(item: type, value: Any, currency: str, name: str) -> tuple[Any, ...]:
     if not isinstance(value, list):
         raise _FieldError(
@@ -577,9 +609,7 @@ def _list(item: type, value: Any, currency: str, name: str) -> tuple[Any, ...]:
         if not isinstance(raw, dict):
             raise _FieldError(f"item #{i}: expected a mapping; got {raw!r}")
         errors: list[str] = []
-        values = _fields(
-            item, raw, currency, lambda f, m, errors=errors: errors.append(f"{f}: {m}")
-        )  # type: ignore[misc]
+        values = _fields(item, raw, currency, _collector(errors))
         if errors:
             label = raw.get("id", f"#{i}")
             raise _FieldError(f"item {label}: " + "; ".join(errors))

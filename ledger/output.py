@@ -28,8 +28,9 @@ def amount_text(value: Decimal, commodity: str | None = None) -> str:
     if (
         commodity is not None
         and (is_cash(commodity) or commodity.startswith("committed:"))
-        and value.as_tuple().exponent > -2
-    ):  # type: ignore[operator]
+        and isinstance(exponent := value.as_tuple().exponent, int)
+        and exponent > -2
+    ):
         value = value.quantize(CENT)
     return format_decimal(value)
 

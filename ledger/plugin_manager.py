@@ -10,6 +10,7 @@ is an allow-list of entry-point plugins (by entry-point or distribution name; em
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import os
@@ -103,7 +104,7 @@ def make_plugin_manager(
     for name, module in builtins:
         if name in disabled:
             continue
-        plugins._load(name, "built-in", lambda module=module: importlib.import_module(module), None)
+        plugins._load(name, "built-in", functools.partial(importlib.import_module, module), None)
     if load_entrypoints:
         allow = _env_list("LOOPLEDGER_LOAD_PLUGINS")
         for ep in sorted(

@@ -10,7 +10,7 @@ pickled copies), and that keeps folds over millions of entries fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import attrs
@@ -33,6 +33,10 @@ class ProjectionProtocol(Protocol):
     def apply(self, state: Any, entry: Entry) -> Any: ...
 
 
+def _handles(types: Iterable[str] | None) -> frozenset[str] | None:
+    return None if types is None else frozenset(types)
+
+
 @attrs.frozen
 class Projection(Generic[S]):
     """A projection from plain functions.
@@ -48,8 +52,6 @@ class Projection(Generic[S]):
     name: str
     initial: Callable[[], S]
     apply: Callable[[S, Entry], S]
-    handles: frozenset[str] | None = attrs.field(
-        default=None, converter=lambda h: None if h is None else frozenset(h)
-    )
+    handles: frozenset[str] | None = attrs.field(default=None, converter=_handles)
     version: str = "1"
     describe: Callable[[S], Any] | None = None

@@ -55,7 +55,7 @@ def replay(
     engine: Engine,
     histories: Sequence[History],
     *,
-    on_recorded: Callable[[Sequence[Record]], None] | None = None,
+    on_recorded: Callable[[Sequence[Record]], object] | None = None,
 ) -> ReplayReport:
     """Append the new parties and events of ``histories`` (all or nothing)."""
     from ledger.engine import _no_cyclic_gc
@@ -119,13 +119,13 @@ def _plan(engine: Engine, histories: Sequence[History]) -> tuple[ReplayReport, l
             new_parties += 1
         for event in history.events:
             digest = content_hash(event)
-            known = book.known.get(event.id)
-            if known is not None:
-                if known.content_hash == digest:
+            seen = book.known.get(event.id)
+            if seen is not None:
+                if seen.content_hash == digest:
                     present += 1
                     continue
                 before = pending.get(event.id, (None, None))[1] or _stored_event(
-                    engine, known.position
+                    engine, seen.position
                 )
                 fields = (
                     ", ".join(differing_fields(before, event)) if before is not None else "content"

@@ -95,7 +95,7 @@ class RecordMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         return _Recorded(
-            stored_event.originator_id,
+            UUID(str(stored_event.originator_id)),
             stored_event.originator_version,
             self.raw_state(stored_event),
         )
