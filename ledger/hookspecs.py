@@ -88,7 +88,8 @@ def ledger_register_renderers(register: Callable[..., None]) -> None:
     """Register report renderers (formats for ``loopledger report``).
 
     :param register: ``register(format_name, render, suffix=".txt")``; ``render(report)`` returns
-        text for a :class:`ledger.reports.Report`.
+        text for a :class:`ledger.reports.Report` (built in: ``markdown``, ``text``; the demo
+        writes its report with the ``markdown`` renderer).
     :returns: nothing.
     """
 

@@ -49,6 +49,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("valuation", "plugins.valuation.plugin"),
     ("metrics", "plugins.metrics"),
     ("audit", "plugins.audit.plugin"),
+    ("reports", "plugins.reports"),
     ("demo", "plugins.demo"),
 )
 """(plugin name, module) of every built-in, registered in this order."""
