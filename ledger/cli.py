@@ -362,6 +362,8 @@ def main(argv: list[str] | None = None) -> None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
             plugins = make_plugin_manager()
+            plugins.registries  # noqa: B018 - collect now, so strict mode stops start-up here
+            group = build_cli(plugins)
         for w in caught:
             click.echo(f"warning: {w.message}", err=True)
     except PluginLoadError as exc:
@@ -371,9 +373,6 @@ def main(argv: list[str] | None = None) -> None:
         for problem in exc.problems:
             click.echo(f"error: {problem.render()}", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    group = build_cli(plugins)
-    for w in getattr(plugins, "late_warnings", []):
-        click.echo(f"warning: {w}", err=True)
     try:
         group.main(args=argv, prog_name="loopledger", obj=plugins, standalone_mode=True)
     except Exception:  # noqa: BLE001 - last resort: a bug, shown as one

@@ -280,17 +280,38 @@ class Plugins:
     # --- other hooks ------------------------------------------------------------------------------
 
     def add_commands(self, cli: click.Group) -> None:
-        """Let every plugin add its subcommands; a plugin that raises is skipped with a warning."""
-        for impl in self.pm.hook.ledger_register_commands.get_hookimpls():
+        """Let every plugin add its subcommands; a plugin that raises is skipped with a warning.
+
+        Built-ins go first, then plugins by name; a plugin may not replace a command that exists
+        (core or another plugin's) — the clash is reported and the first command kept, so the
+        order plugins were installed in never changes what a command does.
+        """
+        owners = {name: "loopledger" for name in cli.commands}
+        impls = sorted(
+            self.pm.hook.ledger_register_commands.get_hookimpls(),
+            key=lambda i: (self.origins.get(i.plugin_name, ("",))[0] != "built-in", i.plugin_name),
+        )
+        for impl in impls:
+            name = impl.plugin_name
+            origin = self.origins.get(name, ("registered", None))[0]
+            before = dict(cli.commands)
             try:
                 impl.function(cli=cli)
             except Exception as exc:  # noqa: BLE001
-                self._fail(
-                    impl.plugin_name,
-                    self.origins.get(impl.plugin_name, ("registered", None))[0],
-                    "add commands",
-                    exc,
-                )
+                cli.commands = before
+                self._fail(name, origin, "add commands", exc)
+                continue
+            for command in set(cli.commands) & set(before):
+                if cli.commands[command] is not before[command]:
+                    cli.commands[command] = before[command]
+                    self._fail(
+                        name,
+                        origin,
+                        "add commands",
+                        ValueError(f"command '{command}' is already defined by {owners[command]}"),
+                    )
+            for command in set(cli.commands) - set(before):
+                owners[command] = name
 
     def value_instrument(
         self, *, kind: str, holding: Any, as_of: Any, market: Any, settings: Mapping[str, Any]

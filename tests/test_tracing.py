@@ -409,3 +409,23 @@ def test_rounding_up_is_invisible_to_the_laws_on_a_whole_cent_grid() -> None:
     for move in ms:
         tracer.apply(move)
     assert tracer.tagged("C", "A") == D("13.33333334")  # vs 13.33333333 rounding down
+
+
+def test_amounts_outside_the_exact_range_are_refused_before_any_change() -> None:
+    tracer = Tracer("pro-rata")
+    tracer.apply(moves((WORLD, "A", 5))[0])
+    for bad in (D("1e30"), D("1e-31")):
+        with pytest.raises(ValueError, match="traceable range"):
+            tracer.apply(CashMove("big", DAY0, "A", "B", bad, "loan"))
+    assert tracer.moves == tuple(moves((WORLD, "A", 5)))
+    assert tracer.pool_balance("A") == 5 and tracer.parties() == ("A",)
+    # Trailing zeros do not count as precision; the extremes of the range trace exactly.
+    extremes = moves(
+        (WORLD, "A", D("9e29")),
+        (WORLD, "A", D("1e-30")),
+        ("A", "B", D("1.0000000000000000000000000000000000000")),
+        ("A", "B", D("3e29")),
+        ("B", "A", D("1e-30")),
+    )
+    for rule in RULES:
+        assert_sound_throughout(extremes, rule)

@@ -11,11 +11,11 @@ USD with one decimal (``"$10.0B"``); the numbers the audit computes stay exact.
 
 from __future__ import annotations
 
+import math
 import pathlib
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 import matplotlib
 import networkx as nx
@@ -35,8 +35,13 @@ _TENTH = Decimal("0.1")
 _CYCLE_COLOURS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 _OTHER_CYCLES = "#8B4513"
 _PLAIN = "#A0A0A0"
-_CURVE = "arc3,rad=0.15"
-_NODE_SIZE = 2200
+_RAD = 0.15
+_CURVE = f"arc3,rad={_RAD}"
+_NODE_SIZE = 500  # points²: small discs, names sit outside the circle
+# Layout geometry in data units (the circular layout has radius 1, axes ±1.45 × ±1.3).
+_NAME_OFFSET = 0.07
+_NODE_CLEARANCE = 0.16
+_LABEL_W, _LABEL_H = 0.26, 0.09
 _SUFFIXES = {".svg": "svg", ".png": "png"}
 
 
@@ -62,8 +67,9 @@ def draw(
     flows are curved arrows whose width grows linearly with the amount and
     whose label is the amount in $B.  Edges on a cycle take the colour of the
     biggest cycle (first in ``cycles``) they lie on; the legend lists the
-    coloured cycles with their bottleneck.  The SVG keeps text as text, so
-    party names are searchable in the file.
+    coloured cycles with their bottleneck.  Flows to or from the world are
+    not drawn (see :func:`~plugins.audit.cycles.build_graph`).  The SVG keeps
+    text as text, so party names are searchable in the file.
     """
     fmt = _SUFFIXES.get(out.suffix.lower())
     if fmt is None:
@@ -76,7 +82,10 @@ def draw(
     colour_of, legend = _cycle_colours(graph, cycles, names)
     pos = nx.circular_layout(_layout_order(graph, cycles))
 
-    with matplotlib.rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans"}):
+    # Text stays text in the SVG; a fixed hash salt makes its element ids reproducible.
+    with matplotlib.rc_context(
+        {"svg.fonttype": "none", "svg.hashsalt": "loopledger", "font.family": "DejaVu Sans"}
+    ):
         fig = Figure(figsize=(12, 9), layout="constrained")
         FigureCanvasAgg(fig)
         fig.suptitle(title, fontsize=16, fontweight="bold")
@@ -102,7 +111,9 @@ def draw(
                 handlelength=1.6,
             )
         out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, format=fmt, dpi=120, facecolor="white")
+        # No creation date in the SVG, so the same ledger gives a byte-identical file.
+        metadata = {"Date": None} if fmt == "svg" else None
+        fig.savefig(out, format=fmt, dpi=120, facecolor="white", metadata=metadata)
 
 
 def _layout_order(graph: nx.DiGraph, cycles: Sequence[Cycle]) -> list[str]:
@@ -136,7 +147,7 @@ def _cycle_colours(
         legend.append(
             Line2D([], [], color=_OTHER_CYCLES, linewidth=3, label=f"{others} smaller cycles")
         )
-    if legend:
+    if legend and any(pair not in colour_of for pair in graph.edges):
         legend.append(Line2D([], [], color=_PLAIN, linewidth=2, label="flow on no cycle"))
     return colour_of, legend
 
@@ -144,53 +155,57 @@ def _cycle_colours(
 def _draw_graph(
     ax: Axes,
     graph: nx.DiGraph,
-    pos: Mapping[str, Any],
+    pos: Mapping[str, tuple[float, float]],
     colour_of: Mapping[tuple[str, str], str],
     names: Mapping[str, str],
 ) -> None:
     pairs = list(graph.edges)
     amounts = [graph.edges[pair]["amount"] for pair in pairs]
     biggest = max(amounts, default=Decimal(0))
-    widths = [1.0 + 7.0 * float(a / biggest) if biggest else 1.0 for a in amounts]
-    colours = [colour_of.get(pair, _PLAIN) for pair in pairs]
-    # Plain flows first, cycle flows on top.
-    order = sorted(range(len(pairs)), key=lambda i: pairs[i] in colour_of)
+    widths = [1.0 + 5.0 * float(a / biggest) if biggest else 1.0 for a in amounts]
     nx.draw_networkx_nodes(
         graph,
         pos,
         ax=ax,
         node_size=_NODE_SIZE,
         node_color="#F4F1E8",
-        edgecolors="#444444",
+        edgecolors="#333333",
         linewidths=1.5,
     )
-    if pairs:
+    # Plain flows first and faded, cycle flows on top in full colour: the loops are the story.
+    for on_cycle, alpha in ((False, 0.45), (True, 0.9)):
+        chosen = [i for i, pair in enumerate(pairs) if (pair in colour_of) == on_cycle]
+        if not chosen:
+            continue
         nx.draw_networkx_edges(
             graph,
             pos,
             ax=ax,
-            edgelist=[pairs[i] for i in order],
-            width=[widths[i] for i in order],
-            edge_color=[colours[i] for i in order],
-            alpha=0.85,
+            edgelist=[pairs[i] for i in chosen],
+            width=[widths[i] for i in chosen],
+            edge_color=[colour_of.get(pairs[i], _PLAIN) for i in chosen],
+            alpha=alpha,
             arrows=True,
             arrowstyle="-|>",
-            arrowsize=18,
+            arrowsize=16,
             node_size=_NODE_SIZE,
             connectionstyle=_CURVE,
         )
-        amount_labels = nx.draw_networkx_edge_labels(
-            graph,
-            pos,
-            ax=ax,
-            edge_labels={pair: billions(graph.edges[pair]["amount"]) for pair in pairs},
-            font_size=9,
-            font_color="#222222",
-            # Off-centre towards the payer, so the labels of A→B and B→A sit apart.
-            label_pos=0.62,
-            rotate=False,
-            node_size=_NODE_SIZE,
-            connectionstyle=_CURVE,
+    # Biggest flows get the first pick of label spots.
+    by_size = sorted(range(len(pairs)), key=lambda i: (-amounts[i], pairs[i]))
+    placed: list[tuple[float, float]] = []
+    for i in by_size:
+        x, y = _label_spot(pos[pairs[i][0]], pos[pairs[i][1]], list(pos.values()), placed)
+        placed.append((x, y))
+        ax.text(
+            x,
+            y,
+            billions(amounts[i]),
+            fontsize=9,
+            color="#222222",
+            ha="center",
+            va="center",
+            zorder=4,  # above arrows and node discs
             bbox={
                 "boxstyle": "round,pad=0.2",
                 "facecolor": "white",
@@ -198,18 +213,53 @@ def _draw_graph(
                 "alpha": 0.85,
             },
         )
-        for text in amount_labels.values():
-            text.set_zorder(4)  # above arrows and node discs, below party names
-    # Names last so no arrow or amount label covers them.
-    labels = nx.draw_networkx_labels(
-        graph,
-        pos,
-        ax=ax,
-        labels={p: names.get(p, p) for p in graph.nodes},
-        font_size=11,
-        font_weight="bold",
-        bbox={"boxstyle": "round,pad=0.25", "facecolor": "#F4F1E8", "edgecolor": "none"},
-    )
-    for text in labels.values():
-        text.set_zorder(5)
-    ax.margins(0.12)
+    # Names outside the circle, pointing away from its centre: every arrow runs inside
+    # the circle, so nothing crosses a name however long it is.
+    for party, (x, y) in pos.items():
+        norm = math.hypot(x, y)
+        dx, dy = (x / norm, y / norm) if norm > 1e-9 else (0.0, 1.0)
+        ax.text(
+            x + _NAME_OFFSET * dx,
+            y + _NAME_OFFSET * dy,
+            names.get(party, party),
+            fontsize=11,
+            fontweight="bold",
+            ha="left" if dx > 0.3 else "right" if dx < -0.3 else "center",
+            va="bottom" if dy > 0.3 else "top" if dy < -0.3 else "center",
+            zorder=5,
+        )
+    ax.set_xlim(-1.45, 1.45)
+    ax.set_ylim(-1.3, 1.3)
+
+
+def _label_spot(
+    source: tuple[float, float],
+    target: tuple[float, float],
+    nodes: Sequence[tuple[float, float]],
+    placed: Sequence[tuple[float, float]],
+) -> tuple[float, float]:
+    """A point on the drawn arc for an amount label, clear of nodes and other labels.
+
+    The arc is matplotlib's ``arc3`` quadratic Bézier (control point offset by
+    ``rad`` × the chord, perpendicular); with an equal-aspect axis this is the
+    same curve in data coordinates.  Candidate spots run from the middle
+    outwards; the first one far enough from every node and placed label wins,
+    otherwise the one with the most room.
+    """
+    (x0, y0), (x2, y2) = source, target
+    cx = (x0 + x2) / 2 + _RAD * (y2 - y0)
+    cy = (y0 + y2) / 2 - _RAD * (x2 - x0)
+    best: tuple[float, tuple[float, float]] = (-1.0, (cx, cy))
+    for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.2, 0.8):
+        x = (1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t**2 * x2
+        y = (1 - t) ** 2 * y0 + 2 * (1 - t) * t * cy + t**2 * y2
+        room = min(
+            [math.hypot(x - nx_, y - ny_) / _NODE_CLEARANCE for nx_, ny_ in nodes]
+            + [math.hypot((x - lx) / _LABEL_W, (y - ly) / _LABEL_H) for lx, ly in placed],
+            default=math.inf,
+        )
+        if room >= 1.0:
+            return (x, y)
+        if room > best[0]:
+            best = (room, (x, y))
+    return best[1]

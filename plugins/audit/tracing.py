@@ -51,17 +51,19 @@ dollars in arrival order.
 
 Rounding (where and how)
 ------------------------
-All arithmetic is :class:`~decimal.Decimal` in a 60-digit context that traps
-:class:`~decimal.Inexact`: sums and differences of amounts are exact, and an
-amount too large or too fine for 60 digits raises instead of drifting.
+All arithmetic is :class:`~decimal.Decimal` in a 140-digit context that traps
+:class:`~decimal.Inexact`, so sums, differences and products of amounts are
+exact and any loss of exactness would raise instead of drifting.  To keep that
+promise :meth:`Tracer.apply` refuses (``ValueError``, before touching any
+state) amounts of 1e30 USD or more or with more than 30 decimal places.
 fifo and lifo only split lots (subtraction), so they are exact.  Rounding
 happens in exactly two places, both in pro-rata, both to :data:`QUANTUM`
 (1e-8 USD) and both toward zero (``ROUND_DOWN``):
 
 1. the tagged amount a payment carries, ``carried_T = ⌊a × tagged_T / b⌋``,
    except that if truncation would leave the payer holding more tag-T money
-   than cash (possible only within one quantum of a fully-tagged pool), the
-   carried amount is raised just enough: ``carried_T = max(⌊…⌋, tagged_T −
+   than cash (possible only when amounts are finer than the quantum, and then
+   by less than one quantum), the carried amount is raised just enough: ``carried_T = max(⌊…⌋, tagged_T −
    (b − a))``.  A payment of the whole pool (``a ≥ b``) carries every tag in
    full, exactly, so emptied pools leave no dust;
 2. the part of a tag that survives arriving in a negative pool,
@@ -72,9 +74,10 @@ When every amount is a multiple of the quantum (e.g. whole cents) the clamp in
 from rounding up; with finer amounts rounding up (or dropping the clamp)
 breaks "tagged ≤ balance", which the property tests demonstrate.
 
-Rounding down errs against finding returned money (the audit never overstates
-circularity by rounding), and amounts in whole cents whose proportions
-terminate within 8 decimals stay exact.  Rounding moves tagged value between
+Rounding down means a single payment is never credited with more of a tag
+than its exact share (clamp aside), so the audit does not overstate the money
+a return carries; amounts in whole cents whose proportions terminate within 8
+decimals stay exact (e.g. the $5B of the NVIDIA/OpenAI example).  Rounding moves tagged value between
 pools but never creates or destroys it, so the *tag mass law* below holds
 exactly.  ``share`` ratios in the result are computed at 28 significant digits.
 
@@ -133,15 +136,29 @@ QUANTUM = Decimal("1e-8")
 RULES: tuple[Rule, ...] = get_args(Rule)
 
 _ZERO = Decimal(0)
-_EXACT = Context(prec=60, traps=[Inexact, InvalidOperation, DivisionByZero, Overflow])
-_DOWN = Context(prec=60, rounding=ROUND_DOWN, traps=[InvalidOperation, DivisionByZero, Overflow])
+# Amounts are bounded to [1e-30, 1e30) so a balance or tag needs at most ~62 digits and a
+# product of two at most ~124: 140 digits keep every operation but the division exact.
+_MAX_ADJUSTED = 29
+_MIN_EXPONENT = -30
+_EXACT = Context(prec=140, traps=[Inexact, InvalidOperation, DivisionByZero, Overflow])
+_DOWN = Context(prec=140, rounding=ROUND_DOWN, traps=[InvalidOperation, DivisionByZero, Overflow])
 _SHARE = Context(prec=28)
+
+
+def _traceable(amount: Decimal) -> bool:
+    """Whether ``amount`` lies in [1e-30, 1e30) (or is zero), ignoring trailing zeros."""
+    if not amount:
+        return True
+    _sign, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # finite: CashMove refuses NaN and infinities
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return amount.adjusted() <= _MAX_ADJUSTED and exponent + trailing >= _MIN_EXPONENT
 
 
 def _floor_share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
     """⌊amount × part / whole⌋ at QUANTUM, for non-negative inputs and whole > 0.
 
-    The product is exact; the division truncates at 60 digits and the quantize
+    The product is exact; the division truncates at 140 digits and the quantize
     truncates again, so the result never exceeds the true quotient (a
     round-half-even division could round up to the next quantum first).
     """
@@ -194,14 +211,18 @@ class Tracer:
         """Move ``move.amount`` from payer's pool to payee's pool, carrying tags."""
         if not isinstance(move, CashMove):
             raise TypeError(f"expected CashMove, got {type(move).__name__}")
+        if not _traceable(move.amount):
+            raise ValueError(f"{move.event_id}: amount {move.amount} outside the traceable range")
         with localcontext(_EXACT):
             self._moves.append(move)
             payer, payee, amount = move.payer, move.payee, move.amount
             self._parties.update(p for p in (payer, payee) if p != WORLD)
+            if payer == payee:
+                return  # no cash changes pools (nor counts as revenue from a customer)
             purchase = move.kind == "purchase" and payee != WORLD
             if purchase:
                 self._revenue[payee] += amount
-            if payer == payee or amount == 0:
+            if amount == 0:
                 return
             if self._rule == "pro-rata":
                 returned = self._move_pro_rata(payer, payee, amount)
