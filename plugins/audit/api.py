@@ -1,0 +1,362 @@
+"""The circular-flow audit from Python: loops per layer, round trips under a tracing rule.
+
+::
+
+    from ledger.engine import Engine
+    from plugins.audit.api import audit
+
+    result = Engine(store, plugins.projections()).run(as_of=dt.date(2025, 12, 31))
+    report = audit(result, rule="lifo", layers=("committed", "all"))
+    report.cycles[0].path, report.trace.party("nvidia").returned
+    report.to_json()        # what ``loopledger audit --json`` prints
+
+The inputs come from the ``audit.flows`` projection (:mod:`plugins.audit.flows`), the loops from
+:func:`~plugins.audit.cycles.find_cycles`, the round trips from
+:func:`~plugins.audit.tracing.trace`. :func:`trace_conservation` re-runs the tracer step by step
+and checks its conservation laws, and that its pools reconcile with the book's cash; the plugin
+registers it as invariants for ``loopledger verify``.
+
+JSON decimals are exact strings with trailing fractional zeros dropped: the pro-rata tracer
+works on a 1e-8 grid, so its $5B prints as ``"5000000000"``, not ``"5000000000.00000000"``, and
+13.333333330 as ``"13.33333333"``. Dropping zeros never changes a value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Context, Decimal
+from typing import Any, Final
+
+import attrs
+
+from invariants.violation import Violation
+from ledger.engine import Result
+from plugins.audit import tracing
+from plugins.audit.cycles import find_cycles
+from plugins.audit.flows import (
+    DEFAULT_MAX_LENGTH,
+    LAYERS,
+    NAME,
+    FlowState,
+    Layer,
+    WarrantValue,
+    aggregate,
+    edges_json,
+    layer_edges,
+    moves,
+    names_of,
+    warrant_values,
+)
+from plugins.audit.model import WORLD, CashMove, Cycle, Edge, Rule, Trace
+
+__all__ = [
+    "DEFAULT_MAX_LENGTH",
+    "AuditReport",
+    "audit",
+    "exact",
+    "reconciliation",
+    "trace_conservation",
+]
+
+FULL_CHECK_MOVES: Final = 256
+"""Up to this many moves every law is checked after every move; above, see :func:`trace_conservation`."""
+
+FULL_CHECK_BUDGET: Final = 65_536
+"""Moves × full checks allowed per rule on long histories: a full check reads every move."""
+
+_WIDE = Context(prec=200)
+
+
+def exact(value: Decimal) -> str:
+    """Exact positional text without trailing fractional zeros (``5000000000.00000000`` → ``5000000000``)."""
+    if value == value.to_integral_value(context=_WIDE):
+        return format(value.quantize(Decimal(1), context=_WIDE), "f")
+    return format(value.normalize(context=_WIDE), "f")
+
+
+def _opt(value: Decimal | None) -> str | None:
+    return None if value is None else exact(value)
+
+
+@attrs.frozen
+class AuditReport:
+    """Loops and round trips of one currency as of a date, under one tracing rule."""
+
+    as_of: dt.date | None
+    rule: Rule
+    currency: str
+    layers: tuple[Layer, ...]
+    min_amount: Decimal
+    max_length: int | None
+    cycles: tuple[Cycle, ...]
+    """Every cycle of the chosen layers, biggest bottleneck first."""
+    edges: Mapping[str, tuple[Edge, ...]]
+    """Per layer, one aggregated edge per (source, target) between modelled parties."""
+    trace: Trace
+    warrants: tuple[WarrantValue, ...]
+    names: Mapping[str, str]
+
+    def cycles_in(self, layer: Layer) -> list[Cycle]:
+        return [c for c in self.cycles if c.layer == layer]
+
+    def name(self, party: str) -> str:
+        return self.names.get(party, party)
+
+    def notes(self, cycle: Cycle) -> list[str]:
+        """Caveats of a cycle: warrants on it valued at 0 for want of a price."""
+        on = set(cycle.event_ids)
+        return [
+            f"warrant '{w.grant}': {w.note}"
+            for w in self.warrants
+            if w.note and w.grant in on and (w.issuer, w.holder) in cycle.pairs
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON document ``loopledger audit --json`` prints (decimals as exact strings)."""
+        return {
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "rule": self.rule,
+            "currency": self.currency,
+            "layers": list(self.layers),
+            "min_amount": exact(self.min_amount),
+            "max_length": self.max_length,
+            "cycles": [
+                {
+                    "layer": c.layer,
+                    "path": list(c.path),
+                    "bottleneck": exact(c.bottleneck),
+                    "time_respecting": c.time_respecting,
+                    "events": list(c.event_ids),
+                    "edges": [
+                        {"source": e.source, "target": e.target, "amount": exact(e.amount)}
+                        for e in c.edges
+                    ],
+                    "notes": self.notes(c),
+                }
+                for c in self.cycles
+            ],
+            "round_trips": [
+                {
+                    "party": f.party,
+                    "departed": exact(f.departed),
+                    "returned": exact(f.returned),
+                    "share": _opt(f.share),
+                }
+                for f in self.trace.parties
+            ],
+            "sellers": [
+                {
+                    "seller": s.seller,
+                    "purchase_revenue": exact(s.purchase_revenue),
+                    "own_money_returned": exact(s.own_money_returned),
+                    "share": _opt(s.share),
+                }
+                for s in self.trace.sellers
+            ],
+            "pairs": [
+                {
+                    "origin": p.origin,
+                    "via": p.via,
+                    "amount": exact(p.amount),
+                    "paths": None
+                    if p.paths is None
+                    else [{"path": list(f.path), "amount": exact(f.amount)} for f in p.paths],
+                }
+                for p in self.trace.pairs
+            ],
+            "warrants": [
+                {
+                    "grant": w.grant,
+                    "issuer": w.issuer,
+                    "holder": w.holder,
+                    "shares": exact(w.shares),
+                    "strike": exact(w.strike),
+                    "price": _opt(w.price),
+                    "price_date": None if w.price_date is None else w.price_date.isoformat(),
+                    "value": exact(w.value),
+                    "note": w.note,
+                }
+                for w in self.warrants
+            ],
+            "edges": {
+                layer: [
+                    {
+                        **row,
+                        "amount": exact(row["amount"]),
+                        "first_date": row["first_date"].isoformat(),
+                        "last_date": row["last_date"].isoformat(),
+                    }
+                    for row in edges_json(self.edges[layer])
+                ]
+                for layer in self.layers
+            },
+            "names": dict(sorted(self.names.items())),
+        }
+
+
+def _layers(layers: Layer | Iterable[Layer]) -> tuple[Layer, ...]:
+    chosen: tuple[str, ...] = (layers,) if isinstance(layers, str) else tuple(layers)
+    unknown = [layer for layer in chosen if layer not in LAYERS]
+    if unknown or not chosen:
+        raise ValueError(f"unknown layer(s) {unknown}; expected some of {', '.join(LAYERS)}")
+    return tuple(layer for layer in LAYERS if layer in chosen)
+
+
+def _state(source: Result | FlowState) -> tuple[FlowState, dt.date | None, dict[str, str]]:
+    if isinstance(source, FlowState):
+        return source, None, {}
+    if NAME not in source.states:
+        quarantined = [f for f in source.failures if f.projection == NAME]
+        why = f": it failed on '{quarantined[0].event_id}'" if quarantined else ""
+        raise ValueError(
+            f"the run has no '{NAME}' state{why} (is the audit plugin loaded and did it fold?)"
+        )
+    return source.states[NAME], source.as_of, names_of(source.book.parties)
+
+
+def audit(
+    source: Result | FlowState,
+    *,
+    rule: Rule = "pro-rata",
+    layers: Layer | Iterable[Layer] = LAYERS,
+    min_amount: Decimal = Decimal(0),
+    max_length: int | None = DEFAULT_MAX_LENGTH,
+    currency: str = "USD",
+    names: Mapping[str, str] | None = None,
+) -> AuditReport:
+    """Loops per layer and round trips as of the run's date.
+
+    :param source: an engine :class:`~ledger.engine.Result` (``engine.run(as_of=…)``) or the
+        ``audit.flows`` state itself (then ``as_of`` reads None).
+    :param rule: which dollars a payer spends: ``pro-rata``, ``fifo`` or ``lifo``.
+    :param layers: one layer or several of ``cash``, ``committed``, ``equity``, ``all``.
+    :param min_amount: drop cycles whose bottleneck is below this (exact Decimal).
+    :param max_length: most parties on a cycle (None: unbounded — exponential on dense graphs).
+    :param currency: the currency audited; each currency is its own set of pools and graphs.
+    :param names: display names by party id (default: the run's declared parties).
+    """
+    if rule not in tracing.RULES:
+        raise ValueError(f"unknown tracing rule {rule!r}; expected one of {tracing.RULES}")
+    chosen = _layers(layers)
+    state, as_of, declared = _state(source)
+    edges: dict[str, tuple[Edge, ...]] = {}
+    found: list[tuple[int, Cycle]] = []
+    for index, layer in enumerate(chosen):
+        flows = layer_edges(state, layer, currency)
+        edges[layer] = tuple(aggregate(flows))
+        found += [
+            (index, c) for c in find_cycles(flows, min_amount=min_amount, max_length=max_length)
+        ]
+    found.sort(key=lambda item: (-item[1].bottleneck, item[0], len(item[1].path), item[1].path))
+    return AuditReport(
+        as_of=as_of,
+        rule=rule,
+        currency=currency,
+        layers=chosen,
+        min_amount=min_amount,
+        max_length=max_length,
+        cycles=tuple(c for _, c in found),
+        edges=edges,
+        trace=tracing.trace(moves(state, currency), rule),
+        warrants=tuple(warrant_values(state, currency)),
+        names=dict(names) if names is not None else declared,
+    )
+
+
+# --- conservation ------------------------------------------------------------------------------
+
+
+def _touched(tracer: tracing.Tracer, move: CashMove) -> list[str]:
+    """The laws on the two pools a move changed: the cheap part of :func:`trace_violations`."""
+    problems: list[str] = []
+    for party in {move.payer, move.payee} - {WORLD}:
+        balance = tracer.pool_balance(party)
+        for tag, held in tracer.tags_held(party).items():
+            if held < 0:
+                problems.append(f"{party}: negative tag {tag} {held}")
+            if held > max(balance, Decimal(0)):
+                problems.append(f"{party}: tag {tag} {held} exceeds pool {balance}")
+            if tag == party and held:
+                problems.append(f"{party}: holds its own tag {held}")
+        if tracer.returned(party) > tracer.departed(party):
+            problems.append(
+                f"{party}: returned {tracer.returned(party)} > departed {tracer.departed(party)}"
+            )
+    return problems
+
+
+def trace_conservation(
+    cash_moves: Sequence[CashMove],
+    *,
+    rules: Iterable[Rule] = tracing.RULES,
+    invariant: str = "audit.trace-conservation",
+) -> list[Violation]:
+    """The tracer's conservation laws, step by step, under each rule (empty when they hold).
+
+    Histories of up to :data:`FULL_CHECK_MOVES` moves get every law of
+    :func:`~plugins.audit.tracing.trace_violations` after every move. A full check reads every
+    move applied so far (it recomputes balances independently), so on longer histories it runs
+    at ``FULL_CHECK_BUDGET // moves`` evenly spaced moves (at least two, always the last), and
+    under pro-rata the laws of the two pools a move touches (tagged ≤ balance, no negative or
+    own tag, returned ≤ departed) run after every move in between. fifo/lifo pools are queues
+    of lots that grow with the history, so for them the in-between check is skipped. The first
+    failing move per rule is reported (later failures usually follow from it).
+    """
+    found: list[Violation] = []
+    total = len(cash_moves)
+    if total <= FULL_CHECK_MOVES:
+        stride = 1
+    else:
+        stride = -(-total // max(2, FULL_CHECK_BUDGET // total))
+    for rule in rules:
+        for index, tracer in enumerate(tracing.steps(cash_moves, rule)):
+            move = cash_moves[index]
+            if stride == 1 or (index + 1) % stride == 0 or index + 1 == total:
+                problems = tracing.trace_violations(tracer)
+            elif rule == "pro-rata":
+                problems = _touched(tracer, move)
+            else:
+                continue
+            if problems:
+                found += [
+                    Violation(
+                        invariant,
+                        f"{rule}: after cash move #{index + 1} ('{move.event_id}', {move.payer} → {move.payee} {exact(move.amount)}): {problem}",
+                        (move.event_id,),
+                        {"amount": move.amount},
+                    )
+                    for problem in problems
+                ]
+                break
+    return found
+
+
+def reconciliation(
+    cash_moves: Sequence[CashMove],
+    cash: Mapping[str, Decimal],
+    *,
+    currency: str = "USD",
+    invariant: str = "audit.trace-reconciles",
+) -> list[Violation]:
+    """Each party's pool after the last move equals its ``assets:cash`` balance in the book.
+
+    ``cash`` is ``{party: balance}``; the pool balance does not depend on the rule, so one
+    pro-rata run answers for all three.
+    """
+    tracer = tracing.Tracer("pro-rata")
+    for move in cash_moves:
+        tracer.apply(move)
+    found = []
+    for party in sorted((set(tracer.parties()) | set(cash)) - {WORLD}):
+        pool, book = tracer.pool_balance(party), cash.get(party, Decimal(0))
+        if pool != book:
+            found.append(
+                Violation(
+                    invariant,
+                    f"{party}: the tracer's {currency} pool is {exact(pool)} but assets:cash holds {exact(book)}",
+                    (),
+                    {"pool": pool, "assets:cash": book},
+                )
+            )
+    return found

@@ -1,0 +1,524 @@
+"""Projection ``valuation.positions``: what each party holds, owes and is owed, and the marks.
+
+Why a projection: a valuation as of any date needs the positions *as of* that date, and the
+engine folds exactly the events dated on or before it — so one pure fold answers for today and
+for last year, with checkpoints for free. Amounts come from the postings the book derived
+(draw-downs capped at what is outstanding, amendments, repayments split into principal and
+interest), so the positions always agree with ``loopledger balances``; the event only says
+which instrument a posting belongs to.
+
+The state is plain data keyed on event ids and party ids (never store positions), compared by
+value and pickled into checkpoints; nothing here is ordered by a set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ledger.book import Entry
+from ledger.events import (
+    Amendment,
+    Commitment,
+    Condition,
+    Delivery,
+    Event,
+    Investment,
+    Loan,
+    Price,
+    Purchase,
+    Repayment,
+    WarrantExercise,
+    WarrantGrant,
+    WarrantVest,
+)
+from ledger.projection import Projection
+from ledger.values import WORLD, is_cash
+from plugins.valuation.holdings import ZERO, Holding, Mark, TrancheTerms, insert_mark
+
+NAME = "valuation.positions"
+CLAIM_PREFIX = {
+    "loan": "assets:loans:",
+    "note": "assets:notes:",
+    "convertible": "assets:convertibles:",
+}
+"""Where the lender's side of each kind of claim is posted (see ledger.book)."""
+
+
+def _add(ids: list[str], event_id: str) -> None:
+    """Append an event id once (an event touches an instrument once; this guards the few
+    events that reach one list by two routes)."""
+    if not ids or ids[-1] != event_id:
+        ids.append(event_id)
+
+
+@attrs.define
+class Stake:
+    """Shares of one issuer held by one party, with the cash paid for them."""
+
+    shares: Decimal = ZERO
+    cost: Decimal = ZERO
+    uncounted_cost: Decimal = ZERO  # cost of investments recorded without a share count
+    currency: str = "USD"
+    inputs: list[str] = attrs.Factory(list)
+
+
+@attrs.define
+class TrancheState:
+    shares: Decimal
+    conditions: tuple[Condition, ...]
+    vested_by: str | None = None
+
+
+@attrs.define
+class GrantPosition:
+    """A warrant grant after amendments: tranches, what vested, what was exercised."""
+
+    id: str
+    date: dt.date
+    issuer: str
+    holder: str
+    strike: Decimal
+    currency: str
+    expiry: dt.date
+    commitment: str | None
+    tranches: dict[str, TrancheState]
+    exercised: Decimal = ZERO
+    status: str | None = None
+    inputs: list[str] = attrs.Factory(list)
+
+    @property
+    def closed(self) -> bool:
+        return self.status in ("cancelled", "lapsed")
+
+
+@attrs.define
+class CommitmentPosition:
+    """A commitment's outstanding amount (from the committed postings) and its terms."""
+
+    id: str
+    date: dt.date
+    payer: str
+    payee: str
+    kind: str
+    currency: str
+    total: Decimal
+    outstanding: Decimal = ZERO
+    binding: bool = True
+    status: str | None = None
+    delivered_gw: Decimal = ZERO
+    delivery_inputs: list[str] = attrs.Factory(list)
+    inputs: list[str] = attrs.Factory(list)
+
+
+@attrs.define
+class Claim:
+    """A loan, note or convertible: principal outstanding, lender → borrower."""
+
+    id: str
+    date: dt.date
+    lender: str
+    borrower: str
+    instrument: str
+    currency: str
+    principal: Decimal
+    outstanding: Decimal = ZERO
+    inputs: list[str] = attrs.Factory(list)
+
+
+@attrs.define
+class Positions:
+    """Everything the valuation (and the metrics) read, as of the last folded entry."""
+
+    stakes: dict[tuple[str, str], Stake] = attrs.Factory(dict)  # (holder, issuer)
+    grants: dict[str, GrantPosition] = attrs.Factory(dict)
+    commitments: dict[str, CommitmentPosition] = attrs.Factory(dict)
+    claims: dict[str, Claim] = attrs.Factory(dict)
+    prices: dict[str, list[Mark]] = attrs.Factory(dict)
+    valuations: dict[str, list[Mark]] = attrs.Factory(dict)
+    delivered_gw: dict[tuple[str, str], Decimal] = attrs.Factory(dict)  # (supplier, customer)
+    delivery_inputs: dict[tuple[str, str], list[str]] = attrs.Factory(dict)
+
+
+# --- the fold ------------------------------------------------------------------------------------
+
+
+def initial() -> Positions:
+    return Positions()
+
+
+def _stakes(state: Positions, entry: Entry) -> None:
+    """Shares from ``assets:shares`` and cost from ``assets:investments:<issuer>``, per holder."""
+    shares: dict[tuple[str, str], Decimal] = {}
+    cost: dict[tuple[str, str], tuple[Decimal, str]] = {}
+    for p in entry.postings:
+        if p.party == WORLD:
+            continue
+        if p.account == "assets:shares" and p.commodity.startswith("shares:"):
+            key = (p.party, p.commodity.removeprefix("shares:"))
+            shares[key] = shares.get(key, ZERO) + p.quantity
+        elif p.account.startswith("assets:investments:") and is_cash(p.commodity):
+            key = (p.party, p.account.removeprefix("assets:investments:"))
+            cost[key] = (cost.get(key, (ZERO, ""))[0] + p.quantity, p.commodity)
+    for key in [*shares, *(k for k in cost if k not in shares)]:
+        stake = state.stakes.setdefault(key, Stake())
+        stake.shares += shares.get(key, ZERO)
+        if key in cost:
+            amount, stake.currency = cost[key]
+            stake.cost += amount
+            if key not in shares:
+                stake.uncounted_cost += amount
+        stake.inputs.append(entry.event.id)
+
+
+def _commitment_id(event: Event) -> str | None:
+    if isinstance(event, Commitment):
+        return event.id
+    if isinstance(event, Amendment):
+        return event.of
+    if isinstance(event, (Investment, Purchase)):
+        return event.commitment
+    return None
+
+
+def _claim_id(event: Event) -> str | None:
+    if isinstance(event, (Loan, Investment)):
+        return event.id
+    if isinstance(event, Repayment):
+        return event.loan
+    return None
+
+
+def _amounts(state: Positions, entry: Entry) -> None:
+    """Outstanding commitments and claims, from the payee's / lender's side of the postings."""
+    event = entry.event
+    cid = _commitment_id(event)
+    commitment = state.commitments.get(cid) if cid else None
+    lid = _claim_id(event)
+    claim = state.claims.get(lid) if lid else None
+    if commitment is not None:
+        account = f"assets:commitments:{commitment.payer}"
+        moved = [
+            p.quantity
+            for p in entry.postings
+            if p.party == commitment.payee
+            and p.account == account
+            and p.commodity.startswith("committed:")
+        ]
+        if moved:
+            commitment.outstanding += sum(moved, ZERO)
+            _add(commitment.inputs, event.id)
+    if claim is not None:
+        account = f"{CLAIM_PREFIX[claim.instrument]}{claim.borrower}"
+        moved = [
+            p.quantity
+            for p in entry.postings
+            if p.party == claim.lender and p.account == account and is_cash(p.commodity)
+        ]
+        if moved:
+            claim.outstanding += sum(moved, ZERO)
+            _add(claim.inputs, event.id)
+
+
+def _on_commitment(state: Positions, e: Commitment) -> None:
+    state.commitments[e.id] = CommitmentPosition(
+        e.id,
+        e.date,
+        e.payer,
+        e.payee,
+        e.kind,
+        e.amount.currency,
+        e.amount.amount,
+        binding=e.binding,
+    )
+
+
+def _on_claim(state: Positions, e: Loan | Investment) -> None:
+    if isinstance(e, Loan):
+        lender, borrower, instrument = e.lender, e.borrower, "loan"
+    else:
+        lender, borrower = e.investor, e.investee
+        instrument = {"debt": "note", "convertible": "convertible"}[e.instrument]
+    state.claims[e.id] = Claim(
+        e.id, e.date, lender, borrower, instrument, e.amount.currency, e.amount.amount
+    )
+
+
+def _on_grant(state: Positions, e: WarrantGrant) -> None:
+    state.grants[e.id] = GrantPosition(
+        e.id,
+        e.date,
+        e.issuer,
+        e.holder,
+        e.strike.amount,
+        e.strike.currency,
+        e.expiry,
+        e.commitment,
+        {t.id: TrancheState(t.shares, t.conditions) for t in e.tranches},
+        inputs=[e.id],
+    )
+
+
+def _on_amendment(state: Positions, e: Amendment) -> None:
+    if e.of in state.commitments:
+        c = state.commitments[e.of]
+        if e.amount is not None:
+            c.total = e.amount.amount
+        if e.status is not None:
+            c.status = e.status
+            if e.status == "definitive":
+                c.binding = True
+        _add(c.inputs, e.id)
+        return
+    g = state.grants.get(e.of)
+    if g is None:
+        return
+    if e.shares is not None:
+        tranche = e.tranche if e.tranche is not None else next(iter(g.tranches))
+        g.tranches[tranche].shares = e.shares
+    if e.status is not None:
+        g.status = e.status
+    _add(g.inputs, e.id)
+
+
+def _on_delivery(state: Positions, e: Delivery) -> None:
+    if e.capacity_gw is None:
+        return
+    key = (e.supplier, e.customer)
+    state.delivered_gw[key] = state.delivered_gw.get(key, ZERO) + e.capacity_gw
+    _add(state.delivery_inputs.setdefault(key, []), e.id)
+    if e.commitment is not None and e.commitment in state.commitments:
+        c = state.commitments[e.commitment]
+        c.delivered_gw += e.capacity_gw
+        _add(c.delivery_inputs, e.id)
+
+
+def _on_price(state: Positions, e: Price) -> None:
+    mark = e.per_share or e.valuation
+    if mark is None:
+        return
+    marks = state.prices if e.per_share is not None else state.valuations
+    insert_mark(marks.setdefault(e.party, []), Mark(e.date, mark.amount, mark.currency, e.id))
+
+
+def apply(state: Positions, entry: Entry) -> Positions:
+    e = entry.event
+    if isinstance(e, Commitment):
+        _on_commitment(state, e)
+    elif isinstance(e, Loan) or (isinstance(e, Investment) and e.instrument != "equity"):
+        _on_claim(state, e)
+    elif isinstance(e, WarrantGrant):
+        _on_grant(state, e)
+    elif isinstance(e, WarrantVest):
+        g = state.grants[e.grant]
+        g.tranches[e.tranche].vested_by = e.id
+        _add(g.inputs, e.id)
+    elif isinstance(e, WarrantExercise):
+        g = state.grants[e.grant]
+        g.exercised += e.shares
+        _add(g.inputs, e.id)
+    elif isinstance(e, Amendment):
+        _on_amendment(state, e)
+    elif isinstance(e, Delivery):
+        _on_delivery(state, e)
+    elif isinstance(e, Price):
+        _on_price(state, e)
+    if isinstance(e, (Investment, WarrantExercise)):
+        _stakes(state, entry)  # the only events that post shares or investments at cost
+    if isinstance(e, (Commitment, Amendment, Investment, Purchase, Loan, Repayment)):
+        _amounts(state, entry)
+    return state
+
+
+# --- reading the state ---------------------------------------------------------------------------
+
+
+def delivered_for(state: Positions, grant: GrantPosition) -> tuple[Decimal, tuple[str, ...]]:
+    """GW counted towards a grant's delivery conditions, and the delivery events counted.
+
+    Deliveries under the grant's commitment when it names one, else every delivery from the
+    issuer (the supplier) to the holder (the customer).
+    """
+    if grant.commitment is not None and grant.commitment in state.commitments:
+        c = state.commitments[grant.commitment]
+        return c.delivered_gw, tuple(c.delivery_inputs)
+    key = (grant.issuer, grant.holder)
+    return state.delivered_gw.get(key, ZERO), tuple(state.delivery_inputs.get(key, ()))
+
+
+def _hurdle(conditions: tuple[Condition, ...], metric: str) -> Decimal | None:
+    levels = [c.at_least for c in conditions if c.metric == metric]
+    return max(levels) if levels else None
+
+
+def tranche_holdings(
+    state: Positions, grant: GrantPosition, *, unexercised: bool = True
+) -> list[Holding]:
+    """One holding per tranche still held: vested tranches less the shares exercised (exercised
+    shares are taken from the vested tranches in tranche order — they share strike and expiry,
+    so the order changes no value), and unvested tranches unless the grant was cancelled or
+    lapsed (which forfeits them).
+
+    With ``unexercised=False`` every tranche is returned at its full size and unvested (the
+    grant-date view, used for the fair value at grant).
+    """
+    delivered, delivery_inputs = delivered_for(state, grant)
+    left = grant.exercised if unexercised else ZERO
+    vested_first = sorted(grant.tranches.items(), key=lambda kv: kv[1].vested_by is None)
+    holdings = []
+    for tid, t in vested_first:
+        quantity = t.shares
+        if unexercised and t.vested_by is not None:
+            used = min(left, quantity)
+            quantity, left = quantity - used, left - used
+        if quantity <= 0 or (t.vested_by is None and grant.closed):
+            continue
+        terms = TrancheTerms(
+            grant=grant.id,
+            tranche=tid,
+            issuer=grant.issuer,
+            holder=grant.holder,
+            grant_date=grant.date,
+            expiry=grant.expiry,
+            strike=grant.strike,
+            vested_by=t.vested_by if unexercised else None,
+            price_hurdle=_hurdle(t.conditions, "share_price"),
+            gw_needed=_hurdle(t.conditions, "delivered_gw"),
+            gw_delivered=delivered,
+            delivery_inputs=delivery_inputs,
+        )
+        holdings.append(
+            Holding(
+                party=grant.holder,
+                kind="warrant_tranche",
+                instrument=f"{grant.id}:{tid}",
+                counterparty=grant.issuer,
+                quantity=quantity,
+                currency=grant.currency,
+                inputs=tuple(grant.inputs),
+                tranche=terms,
+            )
+        )
+    return holdings
+
+
+def holdings(state: Positions, has_price: Callable[[str], bool]) -> list[Holding]:
+    """Every holding of every modelled party, in a stable order (party, kind, instrument).
+
+    ``has_price(issuer)`` tells listed shares (a recorded per-share price) from private stakes.
+    """
+    found: list[Holding] = []
+    for (holder, issuer), s in state.stakes.items():
+        if s.shares == 0 and s.cost == 0:
+            continue
+        found.append(
+            Holding(
+                party=holder,
+                kind="shares" if has_price(issuer) else "private_stake",
+                instrument=f"shares:{issuer}",
+                counterparty=issuer,
+                quantity=s.shares,
+                currency=s.currency,
+                cost=s.cost,
+                uncounted_cost=s.uncounted_cost,
+                inputs=tuple(s.inputs),
+            )
+        )
+    for g in state.grants.values():
+        found += tranche_holdings(state, g)
+    for c in state.commitments.values():
+        if c.outstanding == 0:
+            continue
+        for party, other, side in ((c.payee, c.payer, "receivable"), (c.payer, c.payee, "payable")):
+            if party != WORLD:
+                found.append(
+                    Holding(
+                        party=party,
+                        kind="commitment",
+                        instrument=c.id,
+                        counterparty=other,
+                        quantity=c.outstanding,
+                        currency=c.currency,
+                        side=side,
+                        binding=c.binding,
+                        inputs=tuple(c.inputs),
+                    )
+                )
+    for k in state.claims.values():
+        if k.outstanding == 0:
+            continue
+        for party, other, side in (
+            (k.lender, k.borrower, "receivable"),
+            (k.borrower, k.lender, "payable"),
+        ):
+            if party != WORLD:
+                found.append(
+                    Holding(
+                        party=party,
+                        kind="loan",
+                        instrument=k.id,
+                        counterparty=other,
+                        quantity=k.outstanding,
+                        currency=k.currency,
+                        side=side,
+                        inputs=tuple(k.inputs),
+                    )
+                )
+    order = {
+        kind: i
+        for i, kind in enumerate(
+            ("shares", "private_stake", "warrant_tranche", "commitment", "loan")
+        )
+    }
+    return sorted(found, key=lambda h: (h.party, order[h.kind], h.instrument, h.side or ""))
+
+
+# --- describe ------------------------------------------------------------------------------------
+
+
+def describe(state: Positions) -> dict[str, Any]:
+    """JSON-ready view for ``loopledger project valuation.positions``."""
+    return {
+        "stakes": [
+            {"holder": h, "issuer": i, **attrs.asdict(s)} for (h, i), s in state.stakes.items()
+        ],
+        "grants": [
+            {
+                **{k: v for k, v in attrs.asdict(g, recurse=False).items() if k != "tranches"},
+                "tranches": [
+                    {
+                        "id": tid,
+                        "shares": t.shares,
+                        "vested_by": t.vested_by,
+                        "conditions": [
+                            {"metric": c.metric, "at_least": c.at_least} for c in t.conditions
+                        ],
+                    }
+                    for tid, t in g.tranches.items()
+                ],
+            }
+            for g in state.grants.values()
+        ],
+        "commitments": [attrs.asdict(c) for c in state.commitments.values()],
+        "claims": [attrs.asdict(k) for k in state.claims.values()],
+        "prices": {p: [attrs.asdict(m) for m in ms] for p, ms in state.prices.items()},
+        "valuations": {p: [attrs.asdict(m) for m in ms] for p, ms in state.valuations.items()},
+        "deliveries": [
+            {"supplier": s, "customer": c, "gw": gw, "inputs": state.delivery_inputs[(s, c)]}
+            for (s, c), gw in state.delivered_gw.items()
+        ],
+    }
+
+
+PROJECTION: Projection[Positions] = Projection(
+    NAME,
+    initial,
+    apply,
+    handles=None,
+    version="1",
+    describe=describe,
+)

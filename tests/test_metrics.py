@@ -1,0 +1,305 @@
+"""``loopledger metrics``: every metric on a small history whose figures are worked out by hand.
+
+The history (HISTORY below), as of 2025-03-31:
+
+* AMD sells GPUs to OpenAI (2B), to Oracle (1B) and to buyers outside the model (world, 5B);
+  it invested 0.3B in OpenAI, lent it 0.1B, and granted it warrants on 1,000,000 shares with a
+  0.01 strike when AMD traded at 100.01. The tests price with volatility 0 and rate 0
+  (``loopledger.toml``), so a warrant is worth its intrinsic value and the grant-date fair value
+  is exactly 1,000,000 × (100.01 − 0.01) = 0.1B;
+* OpenAI owes Oracle 73B (binding) and AMD 36.5B (non-binding); SoftBank committed 40B of
+  investment to OpenAI and paid 10B; OpenAI reported 9B of revenue for Q1 (90 days, so 36.5B
+  annualised) and later a 50B run rate;
+* AMD reported 10B of revenue for Q1.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+
+from invariants.strategies import histories
+from ledger.metrics import Figure, quarter_end, quarter_ends, ratio
+from ledger.testing import check_projection, fold
+from plugins import metrics
+from plugins.valuation.positions import PROJECTION as POSITIONS
+from plugins.valuation.pricing import up_and_in_call
+
+HISTORY = """\
+loopledger: 1
+parties:
+  - {id: amd, name: AMD, ticker: AMD}
+  - {id: openai, name: OpenAI}
+  - {id: oracle, name: Oracle}
+  - {id: softbank, name: SoftBank}
+events:
+  - {id: ob-openai, date: 2025-01-01, type: opening_balance, party: openai, amount: "10B"}
+  - {id: ob-amd, date: 2025-01-01, type: opening_balance, party: amd, amount: "1B"}
+  - {id: ob-oracle, date: 2025-01-01, type: opening_balance, party: oracle, amount: "5B"}
+  - {id: ob-sb, date: 2025-01-01, type: opening_balance, party: softbank, amount: "20B"}
+  - {id: px-amd, date: 2025-01-02, type: price, party: amd, per_share: "100.01"}
+  - id: wg
+    date: 2025-01-02
+    type: warrant_grant
+    issuer: amd
+    holder: openai
+    shares: 1000000
+    strike: "0.01"
+    expiry: 2026-01-02
+    tranches: [{id: all, shares: 1000000}]
+  - {id: com-oracle, date: 2025-01-05, type: commitment, payer: openai, payee: oracle, amount: "73B", kind: compute}
+  - {id: com-amd, date: 2025-01-05, type: commitment, payer: openai, payee: amd, amount: "36.5B", kind: purchase, binding: false}
+  - {id: com-sb, date: 2025-01-05, type: commitment, payer: softbank, payee: openai, amount: "40B", kind: investment}
+  - {id: inv, date: 2025-01-10, type: investment, investor: amd, investee: openai, amount: "0.3B"}
+  - {id: loan, date: 2025-01-10, type: loan, lender: amd, borrower: openai, amount: "0.1B"}
+  - {id: buy-1, date: 2025-02-01, type: purchase, buyer: openai, seller: amd, amount: "2B", item: GPUs}
+  - {id: inv-sb, date: 2025-02-01, type: investment, investor: softbank, investee: openai, amount: "10B", commitment: com-sb}
+  - {id: buy-2, date: 2025-02-15, type: purchase, buyer: world, seller: amd, amount: "5B", item: GPUs}
+  - {id: buy-3, date: 2025-03-01, type: purchase, buyer: oracle, seller: amd, amount: "1B", item: GPUs}
+  - {id: rev-amd, date: 2025-03-31, type: revenue_report, party: amd, period_start: 2025-01-01, period_end: 2025-03-31, amount: "10B"}
+  - {id: rev-oa, date: 2025-03-31, type: revenue_report, party: openai, period_start: 2025-01-01, period_end: 2025-03-31, amount: "9B"}
+  - {id: rr-oa, date: 2025-06-30, type: revenue_report, party: openai, period_start: 2025-04-01, period_end: 2025-06-30, amount: "50B", measure: run_rate}
+"""
+
+
+@pytest.fixture
+def ledger(cli, write):
+    write("loopledger.toml", '[plugins.valuation]\nvolatility = "0"\nrate = "0"\n')
+    assert cli("replay", str(write("m.yaml", HISTORY))).code == 0
+    return cli
+
+
+def figures(cli, *args: str) -> dict[tuple[str, str], dict]:
+    ran = cli("metrics", "--json", *args)
+    assert ran.code == 0, ran.err
+    data = json.loads(ran.out)
+    return {(f["metric"], f["subject"]): f for f in data["figures"]}
+
+
+def test_vendor_financing(ledger):
+    f = figures(ledger, "--as-of", "2025-03-31")[("vendor_financing", "amd")]
+    # Customers = modelled buyers: openai (2B) and oracle (1B); world is not a customer.
+    # Financing of openai: invested 0.3B + lent 0.1B + warrants 0.1B = 0.5B; of oracle: 0.
+    # 0.5B / 3B = 1/6 = 0.1666… → 0.166667 (half-even, 6 decimals).
+    assert f["value"] == "0.166667"
+    assert Decimal(f["detail"]["financing"]) == Decimal("500000000")
+    assert f["detail"]["revenue_from_customers"] == "3000000000"
+    openai = f["detail"]["customers"]["openai"]
+    assert Decimal(openai["warrants_fair_value_at_grant"]) == Decimal("100000000")
+    assert openai["warrants"][0]["spot"] == "100.01"
+    assert {"buy-1", "buy-3", "inv", "loan", "wg", "px-amd"} <= set(f["inputs"])
+    assert "buy-2" not in f["inputs"]  # world's purchase is not from a customer
+
+
+def test_vendor_financing_without_revenue_from_customers_is_none_and_says_why(ledger):
+    f = figures(ledger, "--as-of", "2025-01-31")[("vendor_financing", "amd")]
+    assert f["value"] is None
+    assert f["detail"]["reason"].startswith("no recorded revenue from customers")
+    # OpenAI had committed to buy from AMD and holds its warrant, but bought nothing yet.
+    waiting = f["detail"]["buyers_without_recorded_purchases"]["openai"]
+    assert Decimal(waiting["total"]) == Decimal("500000000")  # 0.3B + 0.1B + 0.1B
+    assert waiting["purchase_commitments"] == ["com-amd"]
+
+
+def test_net_revenue_after_consideration_payable(ledger):
+    found = figures(ledger, "--as-of", "2025-03-31")
+    # 2B of GPUs − 0.1B grant-date fair value of the warrants AMD granted OpenAI.
+    amd_openai = found[("net_revenue", "amd→openai")]
+    assert Decimal(amd_openai["value"]) == Decimal("1900000000")
+    assert amd_openai["unit"] == "USD"
+    assert Decimal(amd_openai["detail"]["consideration_payable"]) == Decimal("100000000")
+    assert "ASC 606-10-32-25" in amd_openai["detail"]["rule"]
+    assert found[("net_revenue", "amd→oracle")]["value"] == "1000000000"
+    # Before any sale, the whole fair value exceeds the revenue: negative, with a note.
+    early = figures(ledger, "--as-of", "2025-01-31")[("net_revenue", "amd→openai")]
+    assert Decimal(early["value"]) == Decimal("-100000000")
+    assert "ASC 606-10-32-27" in early["detail"]["note"]
+
+
+def test_customer_concentration(ledger):
+    found = figures(ledger, "--as-of", "2025-03-31")
+    # Revenue 8B: world 5B, openai 2B, oracle 1B.
+    assert found[("customer_concentration.top1", "amd")]["value"] == "0.625000"  # 5/8
+    assert found[("customer_concentration.top1", "amd")]["detail"]["customers"] == ["world"]
+    assert found[("customer_concentration.top3", "amd")]["value"] == "1.000000"  # 8/8
+    hhi = found[("customer_concentration.hhi", "amd")]
+    assert hhi["value"] == "0.468750"  # (5² + 2² + 1²) / 8² = 30/64
+    assert hhi["detail"]["scale"].startswith("0–1")
+
+
+def test_commitment_coverage(ledger):
+    q1 = figures(ledger, "--as-of", "2025-03-31")
+    # Q1 revenue 9B over 90 days → 9B × 365 / 90 = 36.5B a year.
+    binding = q1[("commitment_coverage.binding", "openai")]
+    assert binding["value"] == "2.000000"  # 73B / 36.5B
+    assert binding["detail"]["revenue"]["report"] == "rev-oa"
+    assert binding["detail"]["revenue"]["period_days"] == 90
+    assert Decimal(binding["detail"]["revenue"]["annualised"]) == Decimal("36500000000")
+    assert {"com-oracle", "rev-oa"} <= set(binding["inputs"])
+    assert q1[("commitment_coverage.non_binding", "openai")]["value"] == "1.000000"  # 36.5/36.5
+    # The later run-rate report (period ending 2025-06-30) is used as is: 73B / 50B.
+    h1 = figures(ledger, "--as-of", "2025-06-30")
+    assert h1[("commitment_coverage.binding", "openai")]["value"] == "1.460000"
+    assert h1[("commitment_coverage.non_binding", "openai")]["value"] == "0.730000"
+    # SoftBank owes 30B but reports nothing: no figure can be computed, and it says so.
+    softbank = q1[("commitment_coverage.binding", "softbank")]
+    assert (
+        softbank["value"] is None
+        and "no revenue or run-rate report" in softbank["detail"]["reason"]
+    )
+
+
+def test_funding_gap(ledger):
+    gap = figures(ledger, "--as-of", "2025-03-31")[("funding_gap", "openai")]
+    # Owed 73B + 36.5B = 109.5B. Cash 10B + 0.3B + 0.1B + 10B − 2B = 18.4B.
+    # SoftBank still owes 40B − 10B = 30B of investment. 109.5 − (18.4 + 30) = 61.1B.
+    assert Decimal(gap["value"]) == Decimal("61100000000")
+    assert Decimal(gap["detail"]["cash"]) == Decimal("18400000000")
+    assert Decimal(gap["detail"]["investment_commitments_owed_to_it"]) == Decimal("30000000000")
+    assert Decimal(gap["detail"]["binding_only"]) == Decimal("24600000000")  # 73 − 48.4
+    assert {"com-oracle", "com-amd", "com-sb", "inv-sb", "ob-openai", "buy-1"} <= set(gap["inputs"])
+
+
+def test_loop_share(ledger):
+    share = figures(ledger, "--as-of", "2025-03-31")[("loop_share", "amd")]
+    # Q1 reported 10B; the ledger records 2B (openai) + 1B (oracle) from modelled parties.
+    assert share["value"] == "0.300000"
+    assert Decimal(share["detail"]["from_outside"]) == Decimal("5000000000")
+    assert set(share["inputs"]) == {"rev-amd", "buy-1", "buy-3"}
+
+
+def test_by_quarter_json_and_csv(ledger):
+    ran = ledger("metrics", "--by", "quarter", "--json", "--metric", "commitment_coverage")
+    assert ran.code == 0, ran.err
+    data = json.loads(ran.out)
+    assert data["precision"]["ratios"].endswith("rounded half-even to 6 decimals")
+    assert [s["as_of"] for s in data["series"]] == ["2025-03-31", "2025-06-30"]
+    binding = [
+        f["value"]
+        for s in data["series"]
+        for f in s["figures"]
+        if (f["metric"], f["subject"]) == ("commitment_coverage.binding", "openai")
+    ]
+    assert binding == ["2.000000", "1.460000"]
+    ran = ledger("metrics", "--by", "quarter", "--csv", "--metric", "loop_share")
+    rows = list(csv.DictReader(io.StringIO(ran.out)))
+    assert {(r["as_of"], r["subject"], r["value"]) for r in rows} >= {
+        ("2025-03-31", "amd", "0.300000"),
+        ("2025-03-31", "openai", "0.000000"),
+    }
+
+
+def test_human_output_and_bad_options(ledger):
+    ran = ledger("metrics", "--as-of", "2025-03-31")
+    assert ran.code == 0, ran.err
+    assert "vendor_financing" in ran.out and "0.166667" in ran.out
+    assert ledger("metrics", "--json", "--csv").code == 2
+    ran = ledger("metrics", "--metric", "nope")
+    assert ran.code == 2 and "no metric named 'nope'" in ran.err
+
+
+def test_without_the_valuation_plugin_only_the_flow_metrics_run(ledger, monkeypatch):
+    monkeypatch.setenv("LOOPLEDGER_DISABLE_PLUGINS", "valuation")
+    ran = ledger("metrics", "--json", "--as-of", "2025-03-31")
+    assert ran.code == 0, ran.err
+    names = {f["metric"] for f in json.loads(ran.out)["figures"]}
+    assert names == {
+        "loop_share",
+        "customer_concentration.top1",
+        "customer_concentration.top3",
+        "customer_concentration.hhi",
+    }
+    assert "metric vendor_financing (needs valuation.positions) was skipped" in ran.err
+
+
+# --- the bundled example -------------------------------------------------------------------------
+
+
+def test_the_bundled_example(cli, example):
+    assert cli("replay", str(example)).code == 0
+    found = figures(cli)
+    # OpenAI owes 611.4B binding (s03 19 + c03 11.9 + c05 4 + c06 6.5 + o02 300 + a01 20 +
+    # m03 250) and 350B non-binding (n02), against a 20B run rate (r05): 30.57 and 17.5 years.
+    binding = found[("commitment_coverage.binding", "openai")]
+    assert binding["value"] == "30.570000"
+    assert binding["detail"]["revenue"]["report"] == "r05-openai-run-rate-2025"
+    assert {"r05-openai-run-rate-2025", "o02-openai-oracle-300b-compute"} <= set(binding["inputs"])
+    non_binding = found[("commitment_coverage.non_binding", "openai")]
+    assert non_binding["value"] == "17.500000"
+    assert "n02-openai-nvidia-10gw-systems" in non_binding["inputs"]
+    # NVIDIA's only recorded customer is Oracle (o08, 40B), which it did not finance: 0.
+    nvidia = found[("vendor_financing", "nvidia")]
+    assert nvidia["value"] == "0.000000"
+    assert "o08-oracle-nvidia-gb200-abilene" in nvidia["inputs"]
+    loi = nvidia["detail"]["buyers_without_recorded_purchases"]["openai"]
+    assert loi["investment_commitments"] == ["n01-nvidia-openai-loi"]
+    assert Decimal(loi["investment_commitments_outstanding"]) == Decimal("30000000000")  # n10
+    # AMD has no recorded sale at all: no ratio, and the warrant shows up as waiting financing.
+    amd = found[("vendor_financing", "amd")]
+    assert amd["value"] is None
+    assert amd["detail"]["reason"].startswith("no recorded revenue from customers")
+    assert {"a05-amd-openai-warrant", "p04-amd-price-2025-10-03", "a01-openai-amd-6gw-ppa"} <= set(
+        amd["inputs"]
+    )
+    # Grant-date fair value: spot 164 (p04, the last price before 2025-10-05), barrier 600,
+    # 1826 days to expiry, volatility 0.50, rate 0.04.
+    years = decimal.Context(prec=50).divide(Decimal(1826), Decimal(365))
+    per_share = up_and_in_call(
+        Decimal(164), Decimal("0.01"), Decimal(600), years, Decimal("0.50"), Decimal("0.04")
+    )
+    waiting = amd["detail"]["buyers_without_recorded_purchases"]["openai"]
+    assert Decimal(waiting["warrants_fair_value_at_grant"]) == per_share * 160_000_000
+    net = found[("net_revenue", "amd→openai")]
+    assert Decimal(net["value"]) == -per_share * 160_000_000
+
+
+# --- the value type and the calendar ------------------------------------------------------------
+
+
+def test_figure_rounds_ratios_half_even_only_when_shown():
+    half_down = Figure(
+        metric="m", subject="s", value=Decimal("0.0000005"), unit="ratio", precision=""
+    )
+    half_up = Figure(
+        metric="m", subject="s", value=Decimal("0.0000015"), unit="ratio", precision=""
+    )
+    assert (half_down.shown(), half_up.shown()) == ("0.000000", "0.000002")
+    amount = Figure(metric="m", subject="s", value=Decimal("1.23456789"), unit="USD", precision="")
+    assert amount.shown() == "1.23456789"
+    assert ratio(Decimal(1), Decimal(3)) == Decimal("0." + "3" * 50)
+    assert ratio(Decimal(1), Decimal(0)) is None
+
+
+def test_quarter_ends():
+    assert quarter_end(dt.date(2025, 2, 14)) == dt.date(2025, 3, 31)
+    assert quarter_end(dt.date(2025, 12, 31)) == dt.date(2025, 12, 31)
+    ends = quarter_ends(dt.date(2023, 4, 30), dt.date(2026, 2, 20))
+    assert ends[0] == dt.date(2023, 6, 30) and ends[-1] == dt.date(2026, 3, 31)
+    assert len(ends) == 12
+    assert quarter_ends(dt.date(2025, 3, 31), dt.date(2025, 3, 31)) == [dt.date(2025, 3, 31)]
+    assert quarter_ends(dt.date(2025, 4, 1), dt.date(2025, 3, 1)) == []
+
+
+# --- the flows projection keeps the laws; every metric computes on any history ------------------
+
+
+@given(histories())
+def test_flows_keep_the_laws_and_every_metric_computes(h):
+    assert check_projection(metrics.FLOWS, h.events, h.parties) == []
+    states = {
+        metrics.NAME: fold(metrics.FLOWS, h.events, h.parties),
+        POSITIONS.name: fold(POSITIONS, h.events, h.parties),
+    }
+    ids = {e.id for e in h.events}
+    for compute, _, _ in metrics.METRICS.values():
+        for f in compute(states, None):
+            assert isinstance(f, Figure)
+            assert set(f.inputs) <= ids
+            json.dumps(f.to_json(), default=str)
