@@ -50,7 +50,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("metrics", "plugins.metrics"),
     ("audit", "plugins.audit.plugin"),
     ("reports", "plugins.reports"),
-    ("demo", "plugins.demo"),
+    ("demo", "plugins.demo.plugin"),
 )
 """(plugin name, module) of every built-in, registered in this order."""
 

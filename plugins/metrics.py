@@ -395,7 +395,74 @@ def vendor_financing(
                 detail=detail,
             )
         )
+        figures.append(_with_commitments(ledger, supplier, revenue, parts | others))
     return figures
+
+
+def _with_commitments(
+    ledger: Ledger,
+    supplier: str,
+    revenue: Mapping[str, Decimal],
+    financing: Mapping[str, dict[str, Any]],
+) -> Figure:
+    """The deal as announced: paid and promised financing ÷ recorded and committed buying.
+
+    Why beside the paid ratio: in 2025 most of the loop is promises — NVIDIA's letter of intent
+    against OpenAI's 10 GW, AMD's warrant against 6 GW — so the paid ratio is 0 or undefined
+    exactly where the question is asked. Outstanding amounts are after amendments and
+    draw-downs, so a purchase that drew a commitment down is counted once.
+    """
+    customers: dict[str, dict[str, Any]] = {}
+    inputs: list[str] = []
+    for c in sorted(financing):
+        to_buy = ledger.usd(
+            k
+            for k in ledger.positions.commitments.values()
+            if (k.payer, k.payee) == (c, supplier) and k.kind in BUYING_KINDS and k.outstanding
+        )
+        to_fund = [k for k in ledger.owed_by(supplier) if k.payee == c and k.kind == "investment"]
+        paid = financing[c]["total"]
+        promised = _sum(k.outstanding for k in to_fund)
+        customers[c] = {
+            "revenue_recorded": revenue.get(c, ZERO),
+            "purchases_committed": _sum(k.outstanding for k in to_buy),
+            "purchases_committed_binding": _sum(k.outstanding for k in to_buy if k.binding),
+            "financing_paid": paid,
+            "financing_promised": promised,
+            "purchase_commitments": [k.id for k in to_buy],
+            "investment_commitments": [k.id for k in to_fund],
+        }
+        inputs += financing[c]["inputs"] + [i for k in to_buy + to_fund for i in k.inputs]
+    paid_total = [x["financing_paid"] for x in customers.values()]
+    unknown = any(t is None for t in paid_total)
+    numerator = _sum(t for t in paid_total if t is not None) + _sum(
+        x["financing_promised"] for x in customers.values()
+    )
+    denominator = _sum(x["revenue_recorded"] + x["purchases_committed"] for x in customers.values())
+    detail = ledger.detail(
+        financing=None if unknown else numerator,
+        buying=denominator,
+        customers=customers,
+        definition="(invested + lent + grant-date fair value of warrants granted + investment "
+        "commitments outstanding, to customers) ÷ (revenue recorded from them + purchase "
+        "commitments they owe the supplier, outstanding, binding or not); customers = parties "
+        "that bought, committed to buy, or hold a warrant",
+    )
+    if unknown:
+        detail["reason"] = "a warrant's fair value at grant is unknown (see customers)"
+    elif denominator == 0:
+        detail["reason"] = (
+            f"no recorded revenue and no outstanding purchase commitment owed to {supplier}"
+        )
+    return Figure(
+        metric="vendor_financing.committed",
+        subject=supplier,
+        value=None if unknown else ratio(numerator, denominator),
+        unit="ratio",
+        precision=RATIO_PRECISION,
+        inputs=_ids(inputs),
+        detail=detail,
+    )
 
 
 def net_revenue(

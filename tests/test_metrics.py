@@ -303,3 +303,42 @@ def test_flows_keep_the_laws_and_every_metric_computes(h):
             assert isinstance(f, Figure)
             assert set(f.inputs) <= ids
             json.dumps(f.to_json(), default=str)
+
+
+def test_vendor_financing_with_commitments(ledger):
+    found = figures(ledger, "--as-of", "2025-03-31")
+    amd = found[("vendor_financing.committed", "amd")]
+    # Customers: openai (bought 2B, owes com-amd 36.5B non-binding, holds the warrant) and
+    # oracle (bought 1B). Financing paid 0.5B (0.3B + 0.1B + 0.1B warrant), promised 0 (AMD
+    # owes no investment commitment). Buying: 3B recorded + 36.5B committed = 39.5B.
+    # 0.5 / 39.5 = 0.0126582278… → 0.012658.
+    assert amd["value"] == "0.012658"
+    assert Decimal(amd["detail"]["financing"]) == Decimal("500000000")
+    assert amd["detail"]["buying"] == "39500000000"
+    assert amd["detail"]["customers"]["openai"]["purchase_commitments"] == ["com-amd"]
+    assert amd["detail"]["customers"]["openai"]["purchases_committed_binding"] == "0"
+    # Oracle sells nothing recorded but is owed 73B by openai, which it never financed: 0.
+    assert found[("vendor_financing.committed", "oracle")]["value"] == "0.000000"
+
+
+def test_vendor_financing_with_commitments_counts_a_drawn_commitment_once(cli, write):
+    history = """\
+loopledger: 1
+parties: [{id: nvidia, name: NVIDIA}, {id: openai, name: OpenAI}]
+events:
+  - {id: ob-n, date: 2025-01-01, type: opening_balance, party: nvidia, amount: "50B"}
+  - {id: ob-o, date: 2025-01-01, type: opening_balance, party: openai, amount: "10B"}
+  - {id: loi, date: 2025-01-02, type: commitment, payer: nvidia, payee: openai, amount: "100B", kind: investment, binding: false}
+  - {id: gw, date: 2025-01-02, type: commitment, payer: openai, payee: nvidia, amount: "350B", kind: purchase, binding: false}
+  - {id: t1, date: 2025-01-03, type: investment, investor: nvidia, investee: openai, amount: "10B", commitment: loi}
+  - {id: buy, date: 2025-01-04, type: purchase, buyer: openai, seller: nvidia, amount: "5B", item: systems, commitment: gw}
+"""
+    assert cli("replay", str(write("n.yaml", history))).code == 0
+    f = figures(cli)[("vendor_financing.committed", "nvidia")]
+    # Paid 10B + promised 90B (100B − the 10B drawn) = 100B; bought 5B + committed 345B
+    # (350B − the 5B drawn) = 350B. 100 / 350 = 0.285714… → 0.285714.
+    assert f["value"] == "0.285714"
+    assert f["detail"]["customers"]["openai"]["financing_promised"] == "90000000000"
+    assert f["detail"]["customers"]["openai"]["purchases_committed"] == "345000000000"
+    # The paid ratio: 10B ÷ 5B = 2.
+    assert figures(cli)[("vendor_financing", "nvidia")]["value"] == "2.000000"

@@ -1,0 +1,1 @@
+"""Built-in plugin ``demo``: the main job, ``loopledger demo``, on the bundled 2025 history."""

@@ -1,0 +1,586 @@
+"""The demo's report as data: what was replayed, whether it verifies, and the loop's numbers.
+
+Why a pure builder: the terminal and ``report.md`` show the same :class:`~ledger.reports.Report`,
+and tests can check its figures without running a command. Every amount here comes from another
+plugin's output (audit, metrics, valuation); this module only chooses, orders and formats.
+
+Rounding happens only here, for display: money in US$ billions half-even to one decimal
+(``$26.2B``), ratios half-even to two decimals; headline amounts that matter to the dollar are
+also shown exactly. The JSON files written next to the report keep every digit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+import attrs
+
+from ledger.reports import Report, Section, Table, table
+from ledger.verification import VerifyReport
+from plugins.audit.model import Rule
+
+BILLION = Decimal(10) ** 9
+RULES: tuple[Rule, ...] = ("pro-rata", "fifo", "lifo")
+LAYER_ORDER = ("cash", "committed", "equity", "all")
+LAYER_MEANING = {
+    "cash": "money actually paid",
+    "committed": "promises outstanding (commitments net of amendments and draw-downs)",
+    "equity": "stakes handed over (investments; warrants at grant-date intrinsic value)",
+    "all": "the union of the three: a loop may pay one way and promise the other",
+}
+ROUNDING = (
+    "Display rounding: $B = US$ billions, half-even to 0.1; ratios half-even to 0.01; shares "
+    "and headline amounts exact. The JSON files beside this report hold every figure exactly "
+    "(Decimal strings), with the event ids it was computed from."
+)
+
+
+def billions(value: Decimal | str | None) -> str:
+    """``Decimal("26238400000")`` → ``$26.2B`` (half-even); None → ``—``."""
+    if value is None:
+        return "—"
+    shown = (Decimal(value) / BILLION).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
+    if shown == 0 and Decimal(value) != 0:
+        return "<$0.1B" if Decimal(value) > 0 else "-<$0.1B"
+    return f"-${-shown:,}B" if shown < 0 else f"${shown:,}B"
+
+
+def dollars(value: Decimal | str) -> str:
+    """Exact, grouped: ``$95,998,400,000`` (cents kept when there are any)."""
+    amount = Decimal(value)
+    whole = amount.to_integral_value()
+    text = f"{abs(whole):,}" if amount == whole else f"{abs(amount):,.2f}"
+    return f"-${text}" if amount < 0 else f"${text}"
+
+
+def times(value: Decimal | str | None) -> str:
+    """A multiple: ``30.57×``."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN)}×"
+
+
+def percent(value: Decimal | str | None) -> str:
+    """A share as a percentage: ``0.0857`` → ``8.57%``."""
+    if value is None:
+        return "—"
+    return f"{(Decimal(value) * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN)}%"
+
+
+@attrs.frozen
+class Replayed:
+    """What the demo put into the store."""
+
+    file: str
+    events: int
+    new: int
+    present: int
+    parties: int
+    first: dt.date | None
+    last: dt.date | None
+    confidence: Mapping[str, int]
+    with_source: int
+    store: str
+
+
+@attrs.frozen
+class Findings:
+    """Everything the report shows, as the plugins returned it (JSON-ready where it is JSON)."""
+
+    as_of: dt.date | None
+    replayed: Replayed
+    verify: VerifyReport
+    names: Mapping[str, str]
+    audit: Mapping[str, Any] | None
+    """``AuditReport.to_json()`` under pro-rata, or None when the audit plugin is disabled."""
+    returned: Mapping[str, Mapping[str, Decimal]] = attrs.field(factory=dict)
+    """rule → party → returned, for the fifo/lifo comparison."""
+    figures: Sequence[Mapping[str, Any]] | None = None
+    """``loopledger metrics --json`` figures, or None when the metrics plugin is disabled."""
+    valuation: Mapping[str, Any] | None = None
+    """``loopledger value --json`` data, or None when the valuation plugin is disabled."""
+    files: Sequence[tuple[str, str]] = ()
+    """(file name, what it holds) written into the output directory."""
+    picture: str | None = None
+    """The flow picture's file name, relative to the report (shown with the loops)."""
+    next_steps: Sequence[tuple[str, str]] = ()
+    """(command, what it shows)."""
+
+
+def confidence_counts(confidences: Iterable[str]) -> dict[str, int]:
+    counts = Counter(confidences)
+    return {k: counts.get(k, 0) for k in ("stated", "reported", "estimate")}
+
+
+# --- sections ------------------------------------------------------------------------------------
+
+
+def _name(f: Findings, party: str) -> str:
+    return f.names.get(party, party)
+
+
+def _history(f: Findings) -> Section:
+    r = f.replayed
+    c = r.confidence
+    span = f"{r.first} … {r.last}" if r.first and r.last else "no dates"
+    present = f", {r.present} already present" if r.present else ""
+    return Section(
+        "What was replayed",
+        (
+            (
+                f"`{r.file}`: {r.events} events about {r.parties} parties, dated {span} — "
+                f"{r.new} recorded{present} in `{r.store}`."
+            ),
+            f"Every event names its source ({r.with_source} of {r.events}) and a confidence: "
+            f"{c.get('stated', 0)} stated by a company, {c.get('reported', 0)} reported by the "
+            f"press, {c.get('estimate', 0)} estimates (the working is in each event's note). "
+            "Figures are as of "
+            + (f"**{f.as_of}**" if f.as_of else "the last recorded event")
+            + ".",
+        ),
+    )
+
+
+def _verification(f: Findings) -> Section:
+    v = f.verify
+    failed = [c for c in v.checks if not c.ok]
+    if failed:
+        lines = [
+            (
+                f"**{len(failed)} of {len(v.checks)} checks FAILED** on {v.records} records — run "
+                "`loopledger verify` for the details."
+            )
+        ]
+        lines += [f"{c.name}: {c.violations[0].message}" for c in failed if c.violations]
+    else:
+        lines = [
+            f"All {len(v.checks)} checks hold on {v.records} records: "
+            + ", ".join(c.name for c in v.checks)
+            + "."
+        ]
+    lines += [f"Note: {n.message}" for n in v.notes]
+    return Section("Verification", tuple(lines))
+
+
+def _legs(f: Findings, cycle: Mapping[str, Any]) -> str:
+    """For a loop of the ``all`` layer, the single layers of each leg in order:
+    ``equity · committed`` (a leg present in several is joined with ``+``)."""
+    assert f.audit is not None
+    if cycle["layer"] != "all":
+        return cycle["layer"]
+    where: dict[tuple[str, str], list[str]] = {}
+    for layer in ("cash", "committed", "equity"):
+        for e in f.audit["edges"].get(layer, ()):
+            where.setdefault((e["source"], e["target"]), []).append(layer)
+    return " · ".join(
+        "+".join(where.get((e["source"], e["target"]), ["?"])) for e in cycle["edges"]
+    )
+
+
+def _distinct(cycles: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Drop an ``all``-layer loop that repeats a single-layer loop with the same bottleneck."""
+    single = {(tuple(c["path"]), c["bottleneck"]) for c in cycles if c["layer"] != "all"}
+    return [
+        c
+        for c in cycles
+        if c["layer"] != "all" or (tuple(c["path"]), c["bottleneck"]) not in single
+    ]
+
+
+def _loops(f: Findings, full: bool) -> Section:
+    if f.audit is None:
+        return Section("Loops, by layer", ("Skipped: the audit plugin is disabled.",))
+    cycles = sorted(
+        f.audit["cycles"],
+        key=lambda c: (LAYER_ORDER.index(c["layer"]), -Decimal(c["bottleneck"])),
+    )
+    per_layer = Counter(c["layer"] for c in cycles)
+    layers = [x for x in LAYER_ORDER if x in f.audit["layers"]]
+    columns = ["layer", "loop", "bottleneck", "legs", "in date order"]
+    rows = []
+    for c in _distinct(cycles):
+        row = [
+            c["layer"],
+            " → ".join(_name(f, p) for p in c["path"]),
+            billions(c["bottleneck"]),
+            _legs(f, c),
+            "yes" if c["time_respecting"] else "no",
+        ]
+        if full:
+            shown = ", ".join(c["events"][:4])
+            row.append(shown + (f" (+{len(c['events']) - 4})" if len(c["events"]) > 4 else ""))
+        rows.append(row)
+    if full:
+        columns.append("events")
+    paragraphs = [
+        "A loop is a cycle of flows between parties, found per layer: "
+        + "; ".join(
+            f"**{layer}** — {LAYER_MEANING[layer]}: {per_layer.get(layer, 0) or 'none'}"
+            for layer in layers
+        )
+        + ".",
+        (
+            "The bottleneck is a loop's smallest flow: no more than that can have gone all the way "
+            "round. For a loop of `all`, *legs* names the layer of each flow in order (a loop of "
+            "`all` that repeats one above with the same bottleneck is not listed twice); *in date "
+            "order* says whether some chain of its events, one per flow, runs forward in time."
+        ),
+    ]
+    if not per_layer.get("cash") and "cash" in layers:
+        paragraphs.append(
+            "No loop closes in cash: in this history the loops are promises and stakes — the "
+            "cash legs (GPU deliveries, compute bills) are scheduled from 2026 on."
+        )
+    tables = (table(columns, rows, right=["bottleneck"]),) if rows else ()
+    images = (("Flows between the parties, loops highlighted", f.picture),) if f.picture else ()
+    return Section("Loops, by layer", tuple(paragraphs), tables, images if full else ())
+
+
+def _round_trips(f: Findings) -> Section:
+    if f.audit is None:
+        return Section("Round trips of cash", ("Skipped: the audit plugin is disabled.",))
+    trips = [r for r in f.audit["round_trips"] if Decimal(r["departed"]) or Decimal(r["returned"])]
+    trips.sort(key=lambda r: (-Decimal(r["returned"]), -Decimal(r["departed"]), r["party"]))
+    others = [rule for rule in RULES if rule != f.audit["rule"] and rule in f.returned]
+    rows = [
+        (
+            _name(f, r["party"]),
+            billions(r["departed"]),
+            billions(r["returned"]),
+            percent(r["share"]),
+            *(billions(f.returned[rule].get(r["party"], Decimal(0))) for rule in others),
+        )
+        for r in trips
+    ]
+    total_departed = sum((Decimal(r["departed"]) for r in trips), Decimal(0))
+    total_returned = sum((Decimal(r["returned"]) for r in trips), Decimal(0))
+    paragraphs = [
+        (
+            f"Each dollar a party pays another modelled party is tagged with its payer and followed "
+            f"through every cash pool; under **{f.audit['rule']}** a payment carries each tag in "
+            "proportion to the payer's pool. *Returned* is tagged money that reached its payer again."
+        )
+    ]
+    if total_returned == 0:
+        paragraphs.append(
+            f"Of {billions(total_departed)} paid between modelled parties, none has come back to "
+            "its payer under any rule: the recorded cash moves (equity rounds, Oracle's Abilene "
+            "order) do not yet close a circle; the closing legs are still commitments."
+        )
+    else:
+        paragraphs.append(
+            f"{billions(total_returned)} of {billions(total_departed)} paid between modelled "
+            "parties came back to its payer."
+        )
+    columns = [
+        "party",
+        "paid to modelled parties",
+        "returned",
+        "share",
+        *(f"returned ({r})" for r in others),
+    ]
+    tables: list[Table] = []
+    if rows:
+        tables.append(table(columns, rows, right=[c for c in columns if c != "party"]))
+    sellers = [s for s in f.audit.get("sellers", []) if Decimal(s["purchase_revenue"])]
+    if sellers:
+        tables.append(
+            table(
+                ["seller", "purchase revenue", "its own money coming back", "share"],
+                [
+                    (
+                        _name(f, s["seller"]),
+                        billions(s["purchase_revenue"]),
+                        billions(s["own_money_returned"]),
+                        percent(s["share"]),
+                    )
+                    for s in sellers
+                ],
+                right=["purchase revenue", "its own money coming back", "share"],
+            )
+        )
+    return Section(f"Round trips of cash ({f.audit['rule']})", tuple(paragraphs), tuple(tables))
+
+
+def _figures(f: Findings, metric: str) -> list[Mapping[str, Any]]:
+    return [x for x in (f.figures or ()) if x.get("metric") == metric]
+
+
+def _coverage(f: Findings, full: bool) -> Section:
+    if f.figures is None:
+        return Section("Commitment coverage", ("Skipped: the metrics plugin is disabled.",))
+    binding = {x["subject"]: x for x in _figures(f, "commitment_coverage.binding")}
+    non_binding = {x["subject"]: x for x in _figures(f, "commitment_coverage.non_binding")}
+    subjects = sorted(
+        (s for s in binding if binding[s].get("value") is not None),
+        key=lambda s: -Decimal(binding[s]["value"]),
+    )
+    rows = []
+    for s in subjects:
+        b, n = binding[s], non_binding.get(s, {})
+        revenue = b["detail"]["revenue"]
+        rows.append(
+            (
+                _name(f, s),
+                billions(b["detail"]["owed"]),
+                times(b["value"]),
+                billions((n.get("detail") or {}).get("owed")),
+                times(n.get("value")),
+                (
+                    f"{billions(revenue['annualised'])} ({revenue['measure'].replace('_', '-')}, "
+                    f"{revenue['report']})"
+                ),
+            )
+        )
+    paragraphs = [
+        (
+            "Outstanding commitments a party owes, after amendments, divided by its latest "
+            "annualised reported revenue (a run-rate as reported; a quarter × 365 ÷ its days). "
+            "Binding and non-binding promises are kept apart."
+        ),
+    ]
+    openai = binding.get("openai")
+    if openai is not None and openai.get("value") is not None:
+        rev = openai["detail"]["revenue"]
+        owed_nb = (non_binding.get("openai", {}).get("detail") or {}).get("owed", "0")
+        paragraphs.append(
+            f"**OpenAI** owes {billions(openai['detail']['owed'])} under binding commitments — "
+            f"{times(openai['value'])} its {billions(rev['annualised'])} annualised revenue "
+            f"({rev['report']}) — plus {billions(owed_nb)} under the non-binding NVIDIA letter "
+            f"({times(non_binding['openai']['value'])})."
+        )
+    tables: list[Table] = []
+    if rows:
+        columns = [
+            "party",
+            "binding owed",
+            "× revenue",
+            "non-binding owed",
+            "× revenue ",
+            "revenue used",
+        ]
+        tables.append(table(columns, rows, right=columns[1:5]))
+    if openai is not None and full:
+        commitments = list(openai["detail"]["commitments"]) + list(
+            (non_binding.get("openai", {}).get("detail") or {}).get("commitments", [])
+        )
+        commitments.sort(key=lambda c: -Decimal(c["outstanding"]))
+        tables.append(
+            table(
+                ["OpenAI owes", "payee", "kind", "binding", "outstanding"],
+                [
+                    (
+                        c["id"],
+                        _name(f, c["payee"]),
+                        c["kind"],
+                        "yes" if c["binding"] else "no",
+                        billions(c["outstanding"]),
+                    )
+                    for c in commitments
+                ],
+                right=["outstanding"],
+            )
+        )
+    return Section("Commitment coverage", tuple(paragraphs), tuple(tables))
+
+
+def _vendor_financing(f: Findings) -> Section:
+    if f.figures is None:
+        return Section("Vendor financing", ("Skipped: the metrics plugin is disabled.",))
+    paid = {x["subject"]: x for x in _figures(f, "vendor_financing")}
+    committed = {x["subject"]: x for x in _figures(f, "vendor_financing.committed")}
+    subjects = sorted(set(paid) | set(committed))
+    rows = []
+    for s in subjects:
+        p, c = paid.get(s, {}), committed.get(s, {})
+        pd, cd = p.get("detail") or {}, c.get("detail") or {}
+        if (
+            not Decimal(pd.get("financing", "0"))
+            and not Decimal(pd.get("revenue_from_customers", "0"))
+            and c.get("value") is None
+        ):
+            continue
+        rows.append(
+            (
+                _name(f, s),
+                percent(p.get("value")),
+                billions(pd.get("financing")),
+                billions(pd.get("revenue_from_customers")),
+                percent(c.get("value")),
+                billions(cd.get("financing")),
+                billions(cd.get("buying")),
+            )
+        )
+    paragraphs = [
+        (
+            "**Paid**: (cash invested in + lent to a supplier's customers + grant-date fair value of "
+            "warrants granted to them) ÷ the revenue the supplier recorded from those customers. "
+            "**With commitments**: the same plus investment promises outstanding, ÷ that revenue plus "
+            "the purchase commitments the customers owe the supplier — the deal as announced."
+        ),
+        (
+            "Warrants enter at grant-date fair value (up-and-in barrier call; the valuation "
+            "assumptions below), the amount ASC 606-10-32-25 deducts from the vendor's revenue."
+        ),
+    ]
+    columns = [
+        "supplier",
+        "paid",
+        "financing paid",
+        "revenue from them",
+        "with commitments",
+        "paid + promised",
+        "bought + committed",
+    ]
+    tables = (table(columns, rows, right=columns[1:]),) if rows else ()
+    return Section("Vendor financing", tuple(paragraphs), tables)
+
+
+def _warrants(f: Findings) -> Section:
+    if f.valuation is None:
+        return Section("Warrants", ("Skipped: the valuation plugin is disabled.",))
+    grants = [h for h in f.valuation["holdings"] if h.get("kind") == "warrant"]
+    intrinsic = {w["grant"]: w for w in (f.audit or {}).get("warrants", [])}
+    fair: dict[str, Mapping[str, Any]] = {}
+    for x in _figures(f, "vendor_financing"):
+        detail = x.get("detail") or {}
+        for group in ("customers", "buyers_without_recorded_purchases"):
+            for customer in (detail.get(group) or {}).values():
+                for w in customer.get("warrants", []):
+                    fair[w["grant"]] = w
+    a = f.valuation["assumptions"]
+    tables: list[Table] = []
+    paragraphs: list[str] = []
+    for g in grants:
+        grant = g["instrument"]
+        who = f"{_name(f, g['party'])}'s warrant on {_name(f, g['counterparty'])}"
+        rows: list[tuple[str, str, str]] = [
+            (
+                "granted",
+                f"{int(Decimal(g['quantity'])):,} shares",
+                (
+                    f"strike ${g['assumptions']['strike']}, granted {g['assumptions']['grant_date']}, "
+                    f"expires {g['assumptions']['expiry']}"
+                ),
+            )
+        ]
+        if grant in intrinsic and intrinsic[grant]["price"] is not None:
+            w = intrinsic[grant]
+            rows.append(
+                (
+                    "at grant, intrinsic (loop layer)",
+                    billions(w["value"]),
+                    (
+                        f"{int(Decimal(w['shares'])):,} × ({w['price']} − {w['strike']}), "
+                        f"{_name(f, w['issuer'])} price of {w['price_date']}"
+                    ),
+                )
+            )
+        if grant in fair:
+            w = fair[grant]
+            rows.append(
+                (
+                    "at grant, fair value (ASC 606)",
+                    billions(w["fair_value_at_grant"]),
+                    (
+                        f"barrier model at spot {w['spot']} ({w['spot_date']}), volatility "
+                        f"{w['volatility']}, rate {w['rate']}"
+                    ),
+                )
+            )
+        rows.append(
+            (
+                "now, expected",
+                billions(g["value"]),
+                "; ".join(t["basis"] for t in g.get("tranches", [])),
+            )
+        )
+        rows.append(
+            (
+                "now, if the deliveries are met",
+                billions(g["value_if_met"]),
+                "the same model with the delivery conditions met, spot "
+                + ", ".join(
+                    sorted({str(t["assumptions"].get("spot")) for t in g.get("tranches", [])})
+                ),
+            )
+        )
+        spot = g.get("intrinsic_at_spot")
+        if spot:
+            rows.append(
+                (
+                    "now, intrinsic at spot",
+                    billions(spot["value"]),
+                    f"{spot['formula']} ({spot['price_date']})",
+                )
+            )
+        top = g.get("if_all_hurdles_met")
+        if top:
+            rows.append(
+                (
+                    f"all hurdles met, price at ${top['price']}",
+                    f"{billions(top['value'])} = {dollars(top['value'])}",
+                    top["formula"],
+                )
+            )
+        tables.append(table([who, "value", "how"], rows, right=["value"]))
+        paragraphs.append(
+            f"**{who}** (`{grant}`): {len(g.get('tranches', []))} tranche(s) as modelled; "
+            "the expected value weights unmet delivery conditions by the configured probability."
+        )
+    vol = ", ".join(f"{k} {v}" for k, v in a["volatility"].items())
+    paragraphs.append(
+        f"Assumptions (`[plugins.valuation]` in loopledger.toml): volatility {vol}; risk-free rate "
+        f"{a['rate']}; dividend yield {a.get('dividend_yield', '0')}; probability that missing "
+        f"deliveries happen {', '.join(f'{k} {v}' for k, v in a['probabilities'].items())}."
+    )
+    if not grants:
+        paragraphs.insert(0, "No warrant is recorded.")
+    return Section("Warrants", tuple(paragraphs), tuple(tables))
+
+
+def _files(f: Findings, full: bool) -> Section:
+    if not full:
+        return Section("Files written", (", ".join(f"`{n}`" for n, _ in f.files) + ".",))
+    return Section(
+        "Files written",
+        (),
+        (table(["file", "what it holds"], [(f"`{n}`", what) for n, what in f.files]),),
+    )
+
+
+def _next(f: Findings) -> Section:
+    return Section(
+        "What to run next",
+        ("\n".join(f"- `{command}` — {what}" for command, what in f.next_steps),),
+    )
+
+
+def build(f: Findings, *, full: bool = True) -> Report:
+    """The demo report: history, verification, loops, round trips, coverage, financing, warrants.
+
+    ``full=False`` is the terminal's version: no event-id columns, picture or commitment list
+    (they are in ``report.md`` and the JSON files).
+    """
+    sections = [
+        _history(f),
+        _verification(f),
+        _loops(f, full),
+        _round_trips(f),
+        _coverage(f, full),
+        _vendor_financing(f),
+        _warrants(f),
+    ]
+    if f.files:
+        sections.append(_files(f, full))
+    if f.next_steps:
+        sections.append(_next(f))
+    return Report(
+        "The 2025 AI-compute loop, replayed",
+        tuple(sections),
+        footnotes=(ROUNDING,),
+    )
