@@ -226,3 +226,17 @@ def test_verify_and_audit_on_the_bundled_store(cli, example):
     amd = loops[frozenset({"amd", "openai"})]
     # a01 OpenAI → AMD $20B committed; a05 AMD → OpenAI warrant (equity): the loop crosses layers.
     assert amd["layer"] == "all" and amd["bottleneck"] == "20000000000"
+
+
+def test_the_docs_page_shows_the_demos_current_figures(demo):
+    """docs/the-2025-loop.md quotes the demo; if the data or a metric changes, this fails."""
+    _, out = demo
+    report = (out / "report.md").read_text(encoding="utf-8")
+    page = (Path(__file__).resolve().parent.parent / "docs" / "the-2025-loop.md").read_text(
+        encoding="utf-8"
+    )
+    for figure in re.findall(r"\| ([^|]*?(?:\$[\d,.]+B|[\d.]+×|[\d.]+%)[^|]*?) \|", report):
+        if figure.strip():
+            assert figure in page, f"docs/the-2025-loop.md does not show the demo's {figure!r}"
+    for line in ("All 14 checks hold", "$95,998,400,000"):
+        assert line in report
