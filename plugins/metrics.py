@@ -27,6 +27,7 @@ import click
 from ledger import hookimpl
 from ledger.book import Entry
 from ledger.events import Investment, Loan, Purchase, RevenueReport
+from ledger.lazy import LazyLog
 from ledger.metrics import AMOUNT_PRECISION, RATIO_PRECISION, Figure, quarter_ends, ratio
 from ledger.projection import Projection
 from ledger.values import WORLD
@@ -86,11 +87,15 @@ class Report:
 
 @attrs.define
 class Flows:
-    """Dated flows and reports, and each party's cash, as of the last folded entry."""
+    """Dated flows and reports, and each party's cash, as of the last folded entry.
 
-    purchases: list[Flow] = attrs.Factory(list)
-    financing: list[Flow] = attrs.Factory(list)
-    reports: list[Report] = attrs.Factory(list)
+    The flows and reports grow with the history; each is a :class:`ledger.lazy.LazyLog`, so a
+    catch-up from a checkpoint appends to them without decoding them.
+    """
+
+    purchases: LazyLog[Flow] = attrs.Factory(LazyLog)
+    financing: LazyLog[Flow] = attrs.Factory(LazyLog)
+    reports: LazyLog[Report] = attrs.Factory(LazyLog)
     cash: dict[tuple[str, str], Decimal] = attrs.Factory(dict)  # (party, currency)
     cash_inputs: dict[str, list[str]] = attrs.Factory(dict)
     first_date: dt.date | None = None
@@ -162,7 +167,7 @@ def _describe(state: Flows) -> dict[str, Any]:
     }
 
 
-FLOWS: Projection[Flows] = Projection(NAME, _initial, _apply, version="1", describe=_describe)
+FLOWS: Projection[Flows] = Projection(NAME, _initial, _apply, version="2", describe=_describe)
 
 
 # --- what every metric reads ---------------------------------------------------------------------

@@ -35,6 +35,7 @@ import attrs
 
 from ledger.book import EXACT, Entry
 from ledger.events import Amendment, Commitment, Investment, Price, Purchase, WarrantGrant
+from ledger.lazy import LazyDict, LazyLog
 from ledger.projection import Projection
 from ledger.values import is_cash
 from plugins.audit.model import KINDS, CashMove, Edge
@@ -110,12 +111,16 @@ validated values are built when the audit reads the state.
 
 @attrs.define
 class FlowState:
-    """Cash moves, stakes, commitments and per-share prices, per currency where it matters."""
+    """Cash moves, stakes, commitments and per-share prices, per currency where it matters.
 
-    moves: dict[str, list[Row]] = attrs.Factory(dict)
-    investments: dict[str, list[Row]] = attrs.Factory(dict)
-    commitments: dict[str, CommitmentFlow] = attrs.Factory(dict)
-    warrants: dict[str, WarrantStake] = attrs.Factory(dict)
+    The rows and the commitments grow with the history; they are :mod:`ledger.lazy`
+    containers, so a catch-up from a checkpoint does not decode them to append a few.
+    """
+
+    moves: dict[str, LazyLog[Row]] = attrs.Factory(dict)
+    investments: dict[str, LazyLog[Row]] = attrs.Factory(dict)
+    commitments: LazyDict[str, CommitmentFlow] = attrs.Factory(LazyDict)
+    warrants: LazyDict[str, WarrantStake] = attrs.Factory(LazyDict)
     prices: dict[str, list[tuple[dt.date, Decimal]]] = attrs.Factory(dict)
 
 
@@ -135,7 +140,7 @@ def _apply(state: FlowState, entry: Entry) -> None:
     if event.TYPE in KINDS:
         _cash(state, entry)
     if isinstance(event, Investment) and event.instrument in _STAKES:
-        state.investments.setdefault(event.amount.currency, []).append(
+        _rows(state.investments, event.amount.currency).append(
             (
                 event.id,
                 event.date,
@@ -160,6 +165,13 @@ def _apply(state: FlowState, entry: Entry) -> None:
     _warrant_shares(state, entry)
 
 
+def _rows(by_currency: dict[str, LazyLog[Row]], currency: str) -> LazyLog[Row]:
+    rows = by_currency.get(currency)
+    if rows is None:
+        rows = by_currency[currency] = LazyLog()
+    return rows
+
+
 def _cash(state: FlowState, entry: Entry) -> None:
     """Who paid whom, from the net change of each party's ``assets:cash`` per currency.
 
@@ -176,7 +188,7 @@ def _cash(state: FlowState, entry: Entry) -> None:
     for currency, by_party in nets.items():
         payers = [(party, -net) for party, net in by_party.items() if net < 0]
         payees = [(party, net) for party, net in by_party.items() if net > 0]
-        out = state.moves.setdefault(currency, [])
+        out = _rows(state.moves, currency)
         i = j = 0
         paid, got = ZERO, ZERO
         while i < len(payers) and j < len(payees):
@@ -431,7 +443,7 @@ def describe(state: FlowState) -> dict[str, Any]:
 
 
 PROJECTION: Final = Projection(
-    NAME, initial, apply, handles=_HANDLES, version="2", describe=describe
+    NAME, initial, apply, handles=_HANDLES, version="3", describe=describe
 )
 
 

@@ -36,6 +36,7 @@ from ledger.events import (
     WarrantGrant,
     WarrantVest,
 )
+from ledger.lazy import LazyDict
 from ledger.projection import Projection
 from ledger.values import WORLD, is_cash
 from plugins.valuation.holdings import ZERO, Holding, Mark, TrancheTerms, insert_mark
@@ -132,12 +133,16 @@ class Claim:
 
 @attrs.define
 class Positions:
-    """Everything the valuation (and the metrics) read, as of the last folded entry."""
+    """Everything the valuation (and the metrics) read, as of the last folded entry.
+
+    Grants, commitments and claims grow with the history; each is a
+    :class:`ledger.lazy.LazyDict`, so a catch-up from a checkpoint decodes only those it touches.
+    """
 
     stakes: dict[tuple[str, str], Stake] = attrs.Factory(dict)  # (holder, issuer)
-    grants: dict[str, GrantPosition] = attrs.Factory(dict)
-    commitments: dict[str, CommitmentPosition] = attrs.Factory(dict)
-    claims: dict[str, Claim] = attrs.Factory(dict)
+    grants: LazyDict[str, GrantPosition] = attrs.Factory(LazyDict)
+    commitments: LazyDict[str, CommitmentPosition] = attrs.Factory(LazyDict)
+    claims: LazyDict[str, Claim] = attrs.Factory(LazyDict)
     prices: dict[str, list[Mark]] = attrs.Factory(dict)
     valuations: dict[str, list[Mark]] = attrs.Factory(dict)
     delivered_gw: dict[tuple[str, str], Decimal] = attrs.Factory(dict)  # (supplier, customer)
@@ -519,6 +524,6 @@ PROJECTION: Projection[Positions] = Projection(
     initial,
     apply,
     handles=None,
-    version="1",
+    version="2",
     describe=describe,
 )
