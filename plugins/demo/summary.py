@@ -171,7 +171,7 @@ def _legs(f: Findings, cycle: Mapping[str, Any]) -> str:
     ``equity · committed`` (a leg present in several is joined with ``+``)."""
     assert f.audit is not None
     if cycle["layer"] != "all":
-        return cycle["layer"]
+        return str(cycle["layer"])
     where: dict[tuple[str, str], list[str]] = {}
     for layer in ("cash", "committed", "equity"):
         for e in f.audit["edges"].get(layer, ()):
