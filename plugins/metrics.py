@@ -37,6 +37,7 @@ from plugins.valuation.positions import (
     CommitmentPosition,
     GrantPosition,
     Positions,
+    contingent,
     tranche_holdings,
 )
 from plugins.valuation.valuer import FairValue, grant_date_fair_value
@@ -596,7 +597,13 @@ def _annual_report(ledger: Ledger, party: str, measures: tuple[str, ...]) -> Rep
     return chosen
 
 
-def _commitments(owed: list[CommitmentPosition]) -> list[dict[str, Any]]:
+def _commitments(
+    owed: list[CommitmentPosition],
+    part: Mapping[str, Decimal] | None = None,
+    waiting: Mapping[str, tuple[Decimal, tuple[str, ...]]] | None = None,
+) -> list[dict[str, Any]]:
+    part = part if part is not None else {c.id: c.outstanding for c in owed}
+    waiting = waiting or {}
     return [
         {
             "id": c.id,
@@ -604,6 +611,12 @@ def _commitments(owed: list[CommitmentPosition]) -> list[dict[str, Any]]:
             "kind": c.kind,
             "binding": c.binding,
             "outstanding": c.outstanding,
+            "counted": part[c.id],
+            **(
+                {"waiting_on_deliveries": waiting[c.id][0], "tranches_waiting": waiting[c.id][1]}
+                if c.id in waiting and waiting[c.id][0]
+                else {}
+            ),
         }
         for c in owed
     ]
@@ -646,11 +659,27 @@ def commitment_coverage(
                 if run_rate
                 else "amount × 365 ÷ days in the period (both ends included)",
             }
-        for binding, label in ((True, "binding"), (False, "non_binding")):
-            chosen = [c for c in owed if c.binding is binding]
-            amount = _sum(c.outstanding for c in chosen)
+        waiting = {c.id: contingent(ledger.positions, c) for c in owed}
+        due = {c.id: c.outstanding - waiting[c.id][0] for c in owed}
+        groups = (
+            ("binding", [c for c in owed if c.binding and due[c.id]], due),
+            (
+                "contingent",
+                [c for c in owed if c.binding and waiting[c.id][0]],
+                {i: w[0] for i, w in waiting.items()},
+            ),
+            (
+                "non_binding",
+                [c for c in owed if not c.binding],
+                {c.id: c.outstanding for c in owed},
+            ),
+        )
+        for label, chosen, part in groups:
+            amount = _sum(part[c.id] for c in chosen)
             detail = ledger.detail(
-                owed=amount, commitments=_commitments(chosen), revenue=annual or None
+                owed=amount,
+                commitments=_commitments(chosen, part, waiting),
+                revenue=annual or None,
             )
             # owed ÷ (amount × 365 / days) computed as one quotient: owed × days ÷ (amount × 365)
             denominator = (
@@ -663,6 +692,8 @@ def commitment_coverage(
                     f"no revenue or run-rate report of {party} (whole company) for a period "
                     f"ending on or before {ledger.as_of.isoformat()}"
                 )
+            if label == "contingent" and not chosen:
+                continue
             figures.append(
                 _ratio_figure(
                     f"commitment_coverage.{label}",

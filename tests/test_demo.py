@@ -135,7 +135,7 @@ def test_demo_reports_the_loop_and_writes_its_files(demo):
         "All 14 checks hold",
         "NVIDIA → OpenAI → NVIDIA",
         "AMD → OpenAI → AMD",
-        "30.57×",  # OpenAI: $611.4B binding commitments ÷ $20B run-rate
+        "29.74×",  # OpenAI: $594.7B binding and due ÷ $20B run-rate
         "65.14%",  # AMD: $13.03B warrant fair value ÷ $20B purchase commitment
         "$95,998,400,000",  # 160,000,000 × (600 − 0.01)
         "What to run next",
@@ -161,7 +161,7 @@ def test_demo_report_md_matches_the_json_it_rests_on(demo):
         for f in metrics["figures"]
         if (f["metric"], f["subject"]) == ("commitment_coverage.binding", "openai")
     ]
-    assert coverage[0]["value"] == "30.570000" and "30.57×" in report
+    assert coverage[0]["value"] == "29.736667" and "29.74×" in report
     assert json.loads((out / "verify.json").read_text())["ok"] is True
     # The rounding rule is printed with the figures.
     assert "half-even" in report
@@ -210,7 +210,7 @@ def test_demo_without_the_audit_plugin_still_reports_the_rest(cli, monkeypatch):
     ran = cli("demo", "--out", "d")
     assert ran.code == 0, ran.err
     assert "Skipped: the audit plugin is disabled." in ran.out
-    assert "30.57×" in ran.out
+    assert "29.74×" in ran.out
     assert not Path("d/loop.svg").exists()
 
 

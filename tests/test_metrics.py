@@ -225,10 +225,20 @@ def test_without_the_valuation_plugin_only_the_flow_metrics_run(ledger, monkeypa
 def test_the_bundled_example(cli, example):
     assert cli("replay", str(example)).code == 0
     found = figures(cli)
-    # OpenAI owes 611.4B binding (s03 19 + c03 11.9 + c05 4 + c06 6.5 + o02 300 + a01 20 +
-    # m03 250) and 350B non-binding (n02), against a 20B run rate (r05): 30.57 and 17.5 years.
+    # OpenAI owes 611.4B under binding contracts (s03 19 + c03 11.9 + c05 4 + c06 6.5 + o02 300
+    # + a01 20 + m03 250), but only a01's first GW binds now: its gw2..gw6 tranches
+    # (4 × 3,333,333,333 + 3,333,333,335 = 16,666,666,667) wait on deliveries, none recorded.
+    # Due: 611.4B − 16,666,666,667 = 594,733,333,333 ÷ 20B run rate (r05) = 29.7366666… →
+    # 29.736667; waiting: 16,666,666,667 ÷ 20B = 0.8333333… → 0.833333; non-binding 350B
+    # (n02) ÷ 20B = 17.5.
     binding = found[("commitment_coverage.binding", "openai")]
-    assert binding["value"] == "30.570000"
+    assert binding["value"] == "29.736667"
+    assert binding["detail"]["owed"] == "594733333333"
+    waiting = found[("commitment_coverage.contingent", "openai")]
+    assert waiting["value"] == "0.833333"
+    [a01] = waiting["detail"]["commitments"]
+    assert a01["id"] == "a01-openai-amd-6gw-ppa" and a01["counted"] == "16666666667"
+    assert a01["tranches_waiting"] == ["gw2", "gw3", "gw4", "gw5", "gw6"]
     assert binding["detail"]["revenue"]["report"] == "r05-openai-run-rate-2025"
     assert {"r05-openai-run-rate-2025", "o02-openai-oracle-300b-compute"} <= set(binding["inputs"])
     non_binding = found[("commitment_coverage.non_binding", "openai")]
@@ -342,3 +352,43 @@ events:
     assert f["detail"]["customers"]["openai"]["purchases_committed"] == "345000000000"
     # The paid ratio: 10B ÷ 5B = 2.
     assert figures(cli)[("vendor_financing", "nvidia")]["value"] == "2.000000"
+
+
+def test_commitment_coverage_keeps_tranches_waiting_on_deliveries_apart(cli, write):
+    history = """\
+loopledger: 1
+parties: [{id: amd, name: AMD}, {id: openai, name: OpenAI}]
+events:
+  - {id: ob, date: 2025-01-01, type: opening_balance, party: openai, amount: "10B"}
+  - id: ppa
+    date: 2025-01-02
+    type: commitment
+    payer: openai
+    payee: amd
+    amount: "6B"
+    kind: purchase
+    tranches:
+      - {id: gw1, amount: "1B"}
+      - {id: gw2, amount: "2B", condition: {delivered_gw: {at_least: 1}}}
+      - {id: gw3, amount: "3B", condition: {delivered_gw: {at_least: 2}}}
+  - {id: rr, date: 2025-03-31, type: revenue_report, party: openai, period_start: 2025-03-01, period_end: 2025-03-31, amount: "2B", measure: run_rate}
+  - {id: d1, date: 2025-06-01, type: delivery, supplier: amd, customer: openai, capacity_gw: "1", commitment: ppa}
+  - {id: buy, date: 2025-06-02, type: purchase, buyer: openai, seller: amd, amount: "5.5B", item: GPUs, commitment: ppa}
+"""
+    assert cli("replay", str(write("c.yaml", history))).code == 0
+    before = figures(cli, "--as-of", "2025-05-31")
+    # No GW delivered: gw2 + gw3 (5B) wait, gw1 (1B) is due. 1B ÷ 2B = 0.5; 5B ÷ 2B = 2.5.
+    assert before[("commitment_coverage.binding", "openai")]["value"] == "0.500000"
+    assert before[("commitment_coverage.contingent", "openai")]["value"] == "2.500000"
+    after = figures(cli, "--as-of", "2025-06-01")
+    # 1 GW delivered under ppa: gw2 falls due, gw3 (3B) still waits. Due 3B ÷ 2B = 1.5.
+    assert after[("commitment_coverage.binding", "openai")]["value"] == "1.500000"
+    assert after[("commitment_coverage.contingent", "openai")]["detail"]["commitments"][0][
+        "tranches_waiting"
+    ] == ["gw3"]
+    # 5.5B bought: 0.5B outstanding, less than gw3's 3B — what is left is all waiting, none due.
+    last = figures(cli)
+    assert ("commitment_coverage.binding", "openai") not in last or last[
+        ("commitment_coverage.binding", "openai")
+    ]["detail"]["owed"] == "0"
+    assert last[("commitment_coverage.contingent", "openai")]["detail"]["owed"] == "500000000"

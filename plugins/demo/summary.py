@@ -310,26 +310,34 @@ def _figures(f: Findings, metric: str) -> list[Mapping[str, Any]]:
     return [x for x in (f.figures or ()) if x.get("metric") == metric]
 
 
+def _owed(figure: Mapping[str, Any] | None) -> str:
+    """``$594.7B (29.74×)`` from a coverage figure; ``—`` when there is none."""
+    if not figure or not Decimal((figure.get("detail") or {}).get("owed", "0")):
+        return "—"
+    return f"{billions(figure['detail']['owed'])} ({times(figure.get('value'))})"
+
+
 def _coverage(f: Findings, full: bool) -> Section:
     if f.figures is None:
         return Section("Commitment coverage", ("Skipped: the metrics plugin is disabled.",))
-    binding = {x["subject"]: x for x in _figures(f, "commitment_coverage.binding")}
-    non_binding = {x["subject"]: x for x in _figures(f, "commitment_coverage.non_binding")}
+    groups = {
+        label: {x["subject"]: x for x in _figures(f, f"commitment_coverage.{label}")}
+        for label in ("binding", "contingent", "non_binding")
+    }
+    binding, waiting, non_binding = groups["binding"], groups["contingent"], groups["non_binding"]
     subjects = sorted(
         (s for s in binding if binding[s].get("value") is not None),
         key=lambda s: -Decimal(binding[s]["value"]),
     )
     rows = []
     for s in subjects:
-        b, n = binding[s], non_binding.get(s, {})
-        revenue = b["detail"]["revenue"]
+        revenue = binding[s]["detail"]["revenue"]
         rows.append(
             (
                 _name(f, s),
-                billions(b["detail"]["owed"]),
-                times(b["value"]),
-                billions((n.get("detail") or {}).get("owed")),
-                times(n.get("value")),
+                _owed(binding[s]),
+                _owed(waiting.get(s)),
+                _owed(non_binding.get(s)),
                 (
                     f"{billions(revenue['annualised'])} ({revenue['measure'].replace('_', '-')}, "
                     f"{revenue['report']})"
@@ -338,40 +346,46 @@ def _coverage(f: Findings, full: bool) -> Section:
         )
     paragraphs = [
         (
-            "Outstanding commitments a party owes, after amendments, divided by its latest "
-            "annualised reported revenue (a run-rate as reported; a quarter × 365 ÷ its days). "
-            "Binding and non-binding promises are kept apart."
+            "Outstanding commitments a party owes, after amendments and draw-downs, and how many "
+            "years of its latest annualised reported revenue they take (a run-rate as reported; a "
+            "period's revenue × 365 ÷ its days). Binding commitments are split into what is due "
+            "now and tranches that fall due only as GW are delivered; non-binding promises apart."
         ),
     ]
     openai = binding.get("openai")
     if openai is not None and openai.get("value") is not None:
         rev = openai["detail"]["revenue"]
-        owed_nb = (non_binding.get("openai", {}).get("detail") or {}).get("owed", "0")
+        extra = []
+        if "openai" in waiting:
+            extra.append(
+                f"{billions(waiting['openai']['detail']['owed'])} of tranches that bind only as "
+                f"GW are delivered ({times(waiting['openai']['value'])})"
+            )
+        if "openai" in non_binding and Decimal(non_binding["openai"]["detail"]["owed"]):
+            extra.append(
+                f"{billions(non_binding['openai']['detail']['owed'])} of non-binding promises "
+                f"({times(non_binding['openai']['value'])})"
+            )
         paragraphs.append(
-            f"**OpenAI** owes {billions(openai['detail']['owed'])} under binding commitments — "
-            f"{times(openai['value'])} its {billions(rev['annualised'])} annualised revenue "
-            f"({rev['report']}) — plus {billions(owed_nb)} under the non-binding NVIDIA letter "
-            f"({times(non_binding['openai']['value'])})."
+            f"**OpenAI** owes {billions(openai['detail']['owed'])} under binding commitments due "
+            f"now — {times(openai['value'])} its {billions(rev['annualised'])} annualised revenue "
+            f"({rev['report']})" + (", plus " + " and ".join(extra) if extra else "") + "."
         )
     tables: list[Table] = []
     if rows:
-        columns = [
-            "party",
-            "binding owed",
-            "× revenue",
-            "non-binding owed",
-            "× revenue ",
-            "revenue used",
-        ]
-        tables.append(table(columns, rows, right=columns[1:5]))
+        columns = ["party", "binding, due", "binding, waiting on GW", "non-binding", "revenue used"]
+        tables.append(table(columns, rows, right=columns[1:4]))
     if openai is not None and full:
-        commitments = list(openai["detail"]["commitments"]) + list(
-            (non_binding.get("openai", {}).get("detail") or {}).get("commitments", [])
-        )
-        commitments.sort(key=lambda c: -Decimal(c["outstanding"]))
+        listed: dict[str, dict[str, Any]] = {}
+        for group in (binding, waiting, non_binding):
+            for c in (group.get("openai", {}).get("detail") or {}).get("commitments", []):
+                listed.setdefault(c["id"], dict(c)).update(
+                    {k: v for k, v in c.items() if k.startswith(("waiting", "tranches"))}
+                )
+        commitments = sorted(listed.values(), key=lambda c: -Decimal(c["outstanding"]))
         tables.append(
             table(
-                ["OpenAI owes", "payee", "kind", "binding", "outstanding"],
+                ["OpenAI owes", "payee", "kind", "binding", "outstanding", "waiting on GW"],
                 [
                     (
                         c["id"],
@@ -379,6 +393,12 @@ def _coverage(f: Findings, full: bool) -> Section:
                         c["kind"],
                         "yes" if c["binding"] else "no",
                         billions(c["outstanding"]),
+                        (
+                            f"{billions(c['waiting_on_deliveries'])} "
+                            f"({', '.join(c['tranches_waiting'])})"
+                            if c.get("waiting_on_deliveries")
+                            else ""
+                        ),
                     )
                     for c in commitments
                 ],

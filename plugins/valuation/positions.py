@@ -114,6 +114,8 @@ class CommitmentPosition:
     delivered_gw: Decimal = ZERO
     delivery_inputs: list[str] = attrs.Factory(list)
     inputs: list[str] = attrs.Factory(list)
+    gated: tuple[tuple[str, Decimal, Decimal], ...] = ()
+    """(tranche id, amount, GW that must be delivered first) of every tranche with a condition."""
 
 
 @attrs.define
@@ -239,6 +241,11 @@ def _on_commitment(state: Positions, e: Commitment) -> None:
         e.amount.currency,
         e.amount.amount,
         binding=e.binding,
+        gated=tuple(
+            (t.id, t.amount.amount, t.condition.at_least)
+            for t in e.tranches
+            if t.condition is not None and t.condition.metric == "delivered_gw"
+        ),
     )
 
 
@@ -353,6 +360,31 @@ def delivered_for(state: Positions, grant: GrantPosition) -> tuple[Decimal, tupl
         return c.delivered_gw, tuple(c.delivery_inputs)
     key = (grant.issuer, grant.holder)
     return state.delivered_gw.get(key, ZERO), tuple(state.delivery_inputs.get(key, ()))
+
+
+def contingent(state: Positions, c: CommitmentPosition) -> tuple[Decimal, tuple[str, ...]]:
+    """The part of a commitment's outstanding amount still waiting on deliveries, and the
+    tranches it comes from.
+
+    Why: a contract like AMD–OpenAI binds only its first GW; later tranches fall due as GW are
+    delivered. Until then they are not owed, so coverage reports them apart from what is.
+    GW delivered count deliveries under the commitment when any names it, else every delivery
+    between its two parties (either direction: the supplier may be payer or payee). The amount
+    is the tranches whose ``delivered_gw`` condition is unmet, capped at what is outstanding
+    (after amendments and draw-downs).
+    """
+    if not c.gated:
+        return ZERO, ()
+    if c.delivery_inputs:
+        gw = c.delivered_gw
+    else:
+        gw = max(
+            state.delivered_gw.get((c.payee, c.payer), ZERO),
+            state.delivered_gw.get((c.payer, c.payee), ZERO),
+        )
+    waiting = [(tid, amount) for tid, amount, needed in c.gated if gw < needed]
+    total = sum((amount for _, amount in waiting), ZERO)
+    return min(total, c.outstanding), tuple(tid for tid, _ in waiting)
 
 
 def _hurdle(conditions: tuple[Condition, ...], metric: str) -> Decimal | None:
@@ -524,6 +556,6 @@ PROJECTION: Projection[Positions] = Projection(
     initial,
     apply,
     handles=None,
-    version="2",
+    version="3",
     describe=describe,
 )
