@@ -98,7 +98,8 @@ class HistoryModel:
         self.commitments: dict[str, dict[str, Any]] = {}
         self.loans: dict[str, dict[str, Any]] = {}
         self.grants: dict[str, dict[str, Any]] = {}
-        self.prices: dict[str, list[tuple[dt.date, Decimal]]] = {}
+        self.prices: dict[str, list[tuple[dt.date, Decimal, str]]] = {}
+        """Per-share prices by party in recorded order (date, price, event id), reversed ones too."""
 
     # --- helpers --------------------------------------------------------------------------------
 
@@ -175,6 +176,32 @@ class HistoryModel:
             for g, s in self.grants.items()
             if g not in self.reversed and s["vested_shares"] > s["exercised"]
         ]
+
+    def last_price(self, party: str, on: dt.date) -> tuple[dt.date, Decimal, str] | None:
+        """The price the book nets a cashless exercise dated ``on`` at: the latest-dated on or
+        before ``on``, among same-date prices the one recorded last; reversed ones do not count."""
+        best = None
+        for mark in self.prices.get(party, []):
+            live = mark[0] <= on and mark[2] not in self.reversed
+            if live and (best is None or mark[0] >= best[0]):
+                best = mark
+        return best
+
+    def cashless_price(self, party: str, on: dt.date, strike: Decimal) -> str | None:
+        """The id of :meth:`last_price` if a cashless exercise at it is valid in every as-of cut.
+
+        It must be above the strike, and so must every reversed price that sorts after it
+        (date, then recorded order): a cut dated before that reversal brings the price back as
+        the last one. Prices before it never matter — it is kept from being reversed.
+        """
+        last = self.last_price(party, on)
+        if last is None:
+            return None
+        marks = self.prices[party]
+        after = (last[0], marks.index(last))
+        if all(v > strike for i, (d, v, _) in enumerate(marks) if d <= on and (d, i) >= after):
+            return last[2]
+        return None
 
     def reversible(self) -> list[str]:
         return [
@@ -361,8 +388,9 @@ class HistoryModel:
         date = self._date(draw)
         if draw(st.booleans()):
             value = draw(amounts(Decimal(1000)))
-            self.prices.setdefault(party, []).append((date, value))
-            return Price(id=self._id(), date=date, party=party, per_share=Money(value))
+            event = Price(id=self._id(), date=date, party=party, per_share=Money(value))
+            self.prices.setdefault(party, []).append((date, value, event.id))
+            return event
         return Price(id=self._id(), date=date, party=party, valuation=Money(draw(amounts())))
 
     def _revenue(self, draw: Draw) -> Event:
@@ -443,14 +471,11 @@ class HistoryModel:
         shares = Decimal(draw(st.integers(1, int(min(available, Decimal(10**8))))))
         date = g["last"] + dt.timedelta(days=draw(st.integers(0, 30)))
         date = min(date, g["expiry"])
-        marks = [
-            (d, v) for d, v in self.prices.get(g["issuer"], []) if d <= date and v > g["strike"]
-        ]
-        cashless = bool(marks) and draw(st.booleans())
-        if cashless:
-            # the book uses the last price on or before the date: it must be above the strike too
-            last = max(self.prices[g["issuer"]], key=lambda m: (m[0] <= date, m[0]))
-            cashless = last[0] <= date and last[1] > g["strike"]
+        price = self.cashless_price(g["issuer"], date, g["strike"])
+        cashless = False
+        if price is not None and draw(st.booleans()):
+            cashless = True
+            self._refer(price)  # reversing it would change the price the book nets at
         g["exercised"] += shares
         g["last"] = max(g["last"], date)
         return WarrantExercise(

@@ -396,25 +396,41 @@ class Book:
 
     # --- helpers --------------------------------------------------------------------------------
 
+    STATE_FORMAT = 2
+    """Bumped when the pickled state changes meaning (2: same-date prices in recorded order)."""
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for name in ("commitments", "loans", "grants"):
             state[name] = _raw_states(state[name])
+        state["_format"] = self.STATE_FORMAT
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        if state.pop("_format", 1) != self.STATE_FORMAT:
+            # An older checkpoint: the store treats an unreadable one as absent and refolds.
+            raise ValueError("book state of an older format; rebuild it from the events")
         self.__dict__.update(state)
         self.commitments = _LazyStates(CommitmentState, state["commitments"])
         self.loans = _LazyStates(LoanState, state["loans"])
         self.grants = _LazyStates(GrantState, state["grants"])
 
     def last_price(self, party: str, on: dt.date) -> Decimal | None:
-        """The last per-share price of ``party`` dated on or before ``on``."""
+        """The last per-share price of ``party`` dated on or before ``on``.
+
+        "Last" is the latest date; among prices of that date, the one recorded last (an
+        intraday print, then the close: the later record is the later fact).
+        """
         marks = self.prices.get(party)
         if not marks:
             return None
-        i = bisect.bisect_right(marks, (on, Decimal("Infinity")))
+        i = bisect.bisect_right(marks, on, key=_mark_date)
         return marks[i - 1][1] if i else None
+
+
+def _mark_date(mark: tuple[dt.date, Decimal]) -> dt.date:
+    return mark[0]
 
 
 class _Reject(Exception):
@@ -799,7 +815,13 @@ def _price(book: Book, e: Price) -> tuple[Posting, ...]:
     assert mark is not None
     _positive(mark.amount, "per_share" if e.per_share else "valuation", "price")
     if e.per_share is not None:
-        bisect.insort(book.prices.setdefault(e.party, []), (e.date, e.per_share.amount))
+        # Sorted by date only, and inserted after every mark of the same date, so same-date
+        # marks stay in recorded order (sorting the (date, price) tuples would order a day's
+        # marks by amount, and the highest would pass for the last).
+        marks = book.prices.setdefault(e.party, [])
+        marks.insert(
+            bisect.bisect_right(marks, e.date, key=_mark_date), (e.date, e.per_share.amount)
+        )
     return ()
 
 

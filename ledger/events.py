@@ -38,9 +38,13 @@ def party(*, required: bool = True) -> Any:
     return _field("party", required=required)
 
 
-def money(*, required: bool = True) -> Any:
-    """An exact amount in the book's currency (or ``"10B EUR"``)."""
-    return _field("money", required=required)
+def money(*, required: bool = True, zero: bool = False) -> Any:
+    """An exact amount in the book's currency (or ``"10B EUR"``): positive, or ≥ 0 with ``zero``.
+
+    The loader reads the sign rule from here; the book applies the same rule to events built
+    in Python (e.g. a negative strike is refused there too).
+    """
+    return _field("money", required=required, zero=zero)
 
 
 def decimal(*, required: bool = True, positive: bool = True) -> Any:
@@ -226,7 +230,7 @@ class WarrantGrant(Event):
     issuer: str = party()
     holder: str = party()
     shares: Decimal = decimal()
-    strike: Money = money()
+    strike: Money = money(zero=True)  # 0: a zero-strike warrant, legitimate; < 0 is refused
     expiry: dt.date = date()
     tranches: tuple[WarrantTranche, ...] = nested(WarrantTranche, required=True)
     commitment: str | None = ref("commitment", required=False)

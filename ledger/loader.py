@@ -511,7 +511,7 @@ def _convert(meta: dict[str, Any], value: Any, currency: str, name: str) -> Any:
             )
         return value
     if kind == "money":
-        return _money(value, currency)
+        return _money(value, currency, zero=meta.get("zero", False))
     if kind == "decimal":
         number = _decimal(value)
         if meta.get("positive", True) and number <= 0:
@@ -542,14 +542,16 @@ def _decimal(value: Any) -> Decimal:
         raise _FieldError(str(exc)) from None
 
 
-def _money(value: Any, currency: str) -> Money:
+def _money(value: Any, currency: str, *, zero: bool = False) -> Money:
     code = currency
     if isinstance(value, str):
         parts = value.strip().split()
         if len(parts) == 2 and CURRENCY.match(parts[1]):
             value, code = parts[0], parts[1]
     amount = _decimal(value)
-    if amount <= 0:
+    if zero and amount < 0:
+        raise _FieldError(f"expected an amount ≥ 0 (0 is allowed here); got {value!r}")
+    if not zero and amount <= 0:
         raise _FieldError(
             f"expected a positive amount; got {value!r} (record money flowing the other way as its own event)"
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 from decimal import Decimal as D
 
 import pytest
@@ -484,6 +485,8 @@ def test_graph_svg_names_every_party_and_png_opens(cli, example, tmp_path):
         ("audit", "--min-amount", "1.5.0"),
         ("audit", "--min-amount", "-1"),
         ("audit", "--max-length", "0"),
+        ("audit", "--max-cycles", "0"),
+        ("graph", "--out", "loop.svg", "--max-cycles", "0"),
         ("graph", "--out", "loop.pdf"),
         ("graph",),
     ],
@@ -688,3 +691,59 @@ def test_project_command_describes_the_flows(cli, write):
             "events": ["inv"],
         }
     ]
+
+
+# --- dense books: a bounded, truncated listing -------------------------------------------------------
+
+
+def dense_history(n: int = 12) -> str:
+    """``n`` parties, each paying each other one: $(i+1)B from party i, on one day."""
+    ids = [f"p{i:02d}" for i in range(n)]
+    events = [
+        f'{{id: ob-{a}, date: 2025-01-01, type: opening_balance, party: {a}, amount: "100B"}}'
+        for a in ids
+    ] + [
+        f'{{id: {a}-{b}, date: 2025-02-01, type: purchase, buyer: {a}, seller: {b}, amount: "{i + 1}B", item: chips}}'
+        for i, a in enumerate(ids)
+        for b in ids
+        if a != b
+    ]
+    return history_yaml(*events, parties=", ".join(f"{a}: Party {a}" for a in ids))
+
+
+def test_a_dense_book_audits_quickly_and_says_what_it_left_out(cli, write):
+    # 12 parties all paying each other: 133,364 simple cycles of up to 6 parties in each of
+    # the cash and all layers. The audit lists the biggest 1,000 and counts the rest.
+    started = time.perf_counter()
+    report = cli_audit(cli, write, dense_history())
+    assert time.perf_counter() - started < 30  # ~2 s here, most of it the replay
+    assert report["max_length"] == 6 and report["max_cycles"] == 1000
+    assert report["truncated"] is True and len(report["cycles"]) == 1000
+    # Counting stops at 100,000 a layer: at least 200,000 found, 199,000 not listed.
+    assert (report["cycles_found"], report["cycles_found_exact"]) == (200_000, False)
+    assert report["cycles_not_listed"] == 199_000
+    # Biggest first: p10 ⇄ p11 (p10 pays $11B, p11 $12B) in both layers.
+    first = [(c["layer"], c["path"], c["bottleneck"]) for c in report["cycles"][:2]]
+    assert first == [
+        ("cash", ["p10", "p11", "p10"], "11000000000"),
+        ("all", ["p10", "p11", "p10"], "11000000000"),
+    ]
+    amounts = [D(c["bottleneck"]) for c in report["cycles"]]
+    assert amounts == sorted(amounts, reverse=True)
+    text = cli("audit", "--layer", "cash", "--max-cycles", "5", "--max-length", "3")
+    assert text.code == 0, text.err
+    # 66 two-party and 440 three-party loops in the cash layer: counted exactly.
+    assert "truncated: 501 more cycles not listed (--max-cycles 5" in text.out
+    narrow = json.loads(cli("audit", "--json", "--min-amount", "11B").out)
+    assert narrow["truncated"] is False and narrow["cycles_not_listed"] == 0
+    assert [c["path"] for c in narrow["cycles"]] == [["p10", "p11", "p10"]] * 2
+
+
+def test_a_dense_book_draws_the_biggest_loops(cli, write, tmp_path):
+    assert cli("replay", str(write("dense.yaml", dense_history()))).code == 0
+    out = tmp_path / "dense.svg"
+    ran = cli("graph", "--out", str(out), "--max-cycles", "20")
+    assert ran.code == 0, ran.err
+    assert "20 loops" in ran.out and "truncated: at least 99,980 more cycles not listed" in ran.out
+    svg = out.read_text()
+    assert "more cycles not drawn" in svg and "flow on no drawn cycle" in svg

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from decimal import Decimal
+
+import attrs
 import pytest
 
+from ledger.book import fold
+from ledger.events import WarrantGrant, WarrantTranche
 from ledger.store import Store
+from ledger.values import Money, Party
 
 BASE = """loopledger: 1
 parties:
@@ -138,6 +146,12 @@ CASES = [
         ["event 'x'", "field 'shares'", "exercises 41 shares but only 40 are vested"],
     ),
     (
+        "negative-strike",
+        HEAD
+        + '  - {id: x, date: 2025-06-01, type: warrant_grant, issuer: amd, holder: openai, shares: 10, strike: "-0.01", expiry: 2030-01-01, tranches: [{id: all, shares: 10}]}\n',
+        ["bad.yaml:7", "event 'x'", "field 'strike'", "expected an amount ≥ 0", "'-0.01'"],
+    ),
+    (
         "reference-to-later-event",
         HEAD + "  - {id: x, date: 2025-01-15, type: repayment, loan: l1, amount: 1}\n",
         ["event 'x'", "is dated 2025-01-15 but refers to 'l1' dated 2025-02-01"],
@@ -239,3 +253,65 @@ def test_every_problem_of_a_file_is_reported_at_once(cli, write, seeded):
 def test_usage_errors_exit_2(cli):
     assert cli("balances", "--as-of", "yesterday").code == 2
     assert cli("no-such-command").code == 2
+
+
+ZERO_STRIKE = (
+    HEAD
+    + """  - {id: px, date: 2025-06-01, type: price, party: amd, per_share: "160"}
+  - id: g0
+    date: 2025-06-01
+    type: warrant_grant
+    issuer: amd
+    holder: openai
+    shares: 1000
+    strike: "0"
+    expiry: 2027-06-01
+    tranches: [{id: all, shares: 1000}]
+  - {id: v0, date: 2025-06-02, type: warrant_vest, grant: g0, tranche: all}
+"""
+)
+
+
+def test_a_zero_strike_warrant_loads_values_and_exercises(cli, write):
+    """Strike 0 is a legitimate zero-strike warrant: the loader, the book and valuation agree."""
+    ran = cli("replay", str(write("zero.yaml", ZERO_STRIKE)))
+    assert ran.code == 0, ran.err
+    valued = cli("value", "--json", "--as-of", "2025-06-02", "--party", "openai")
+    assert valued.code == 0, valued.err
+    [row] = [r for r in json.loads(valued.out)["holdings"] if r["instrument"] == "g0"]
+    [tranche] = row["tranches"]
+    # A call struck at 0 is the share itself (no dividends): 160 × 1000, exactly.
+    assert tranche["assumptions"]["strike"] == "0"
+    assert Decimal(tranche["value"]) == Decimal(160_000)
+    assert row["intrinsic_at_spot"]["value"] == "160000"
+    # The audit's grant-date stake: 1000 × (160 − 0).
+    [stake] = json.loads(cli("audit", "--json").out)["warrants"]
+    assert (stake["strike"], stake["value"]) == ("0", "160000")
+    # Exercising pays nothing and delivers every share.
+    exercise = write(
+        "ex.yaml",
+        HEAD + "  - {id: ex0, date: 2025-06-03, type: warrant_exercise, grant: g0, shares: 1000}\n",
+    )
+    assert cli("replay", str(exercise)).code == 0
+    rows = json.loads(cli("balances", "--json").out)["balances"]
+    held = {(r["account"], r["commodity"]): r["amount"] for r in rows if r["party"] == "openai"}
+    assert held[("assets:shares", "shares:amd")] == "1000"
+    assert ("assets:cash", "USD") not in held
+
+
+def test_the_book_refuses_a_negative_strike_built_in_python():
+    grant = WarrantGrant(
+        id="g",
+        date=dt.date(2025, 1, 1),
+        issuer="amd",
+        holder="openai",
+        shares=Decimal(10),
+        strike=Money(Decimal("-1")),
+        expiry=dt.date(2030, 1, 1),
+        tranches=(WarrantTranche(id="all", shares=Decimal(10)),),
+    )
+    parties = [Party(id="amd", name="AMD"), Party(id="openai", name="OpenAI")]
+    _, _, problems = fold([grant], parties)
+    assert [(p.field, p.message) for p in problems] == [("strike", "expected a strike ≥ 0; got -1")]
+    _, _, zero = fold([attrs.evolve(grant, strike=Money(Decimal(0)))], parties)
+    assert zero == []

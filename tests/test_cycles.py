@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import random
+import subprocess
+import sys
+import time
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from plugins.audit.cycles import build_graph, find_cycles, is_time_respecting
-from plugins.audit.model import WORLD, Edge
+from plugins.audit.cycles import build_graph, find_cycles, is_time_respecting, search_cycles
+from plugins.audit.model import COUNT_LIMIT, WORLD, Edge
 
 B = D(10) ** 9
 
@@ -179,3 +187,151 @@ def test_edge_validation() -> None:
         Edge("cash", "A", "B", D(1), day, day, ("e1", "e2"), (day,))
     with pytest.raises(ValueError, match="min/max"):
         Edge("cash", "A", "B", D(1), day, dt.date(2025, 2, 1), ("e1",), (day,))
+
+
+# --- bounded search: --max-cycles ------------------------------------------------------------------
+
+
+def complete(n: int, amount=lambda i, j: D(1)) -> list[Edge]:  # type: ignore[no-untyped-def]
+    """Every one of ``n`` parties pays every other: the worst case for cycle search."""
+    parties = [f"p{i:02d}" for i in range(n)]
+    return [
+        edge(a, b, amount(i, j), "2025-01-01", f"{a}>{b}")
+        for i, a in enumerate(parties)
+        for j, b in enumerate(parties)
+        if a != b
+    ]
+
+
+def test_max_cycles_lists_the_biggest_and_counts_the_rest() -> None:
+    search = search_cycles(GRAPH, max_cycles=2)
+    assert [c.bottleneck for c in search.cycles] == [8, 3]
+    assert (search.found, search.exact, search.truncated, search.not_listed) == (4, True, True, 2)
+    assert search.note() == "truncated: 2 more cycles not listed"
+    assert find_cycles(GRAPH, max_cycles=2) == list(search.cycles)
+    whole = search_cycles(GRAPH, max_cycles=4)
+    assert not whole.truncated and whole.note() is None and len(whole.cycles) == 4
+    # Counting stops at count_limit (at least max_cycles + 1): then the count is a lower bound.
+    capped = search_cycles(GRAPH, max_cycles=1, count_limit=2)
+    assert [c.bottleneck for c in capped.cycles] == [8]
+    assert (capped.found, capped.exact) == (2, False)
+    assert capped.note() == "truncated: at least 1 more cycles not listed"
+    with pytest.raises(ValueError, match="max_cycles"):
+        search_cycles(GRAPH, max_cycles=0)
+
+
+def test_a_dense_graph_returns_quickly_and_reports_truncation() -> None:
+    # 20 parties all paying each other $1, plus a planted $9 loop p03 → p07 → p11 → p03 and a
+    # $5 two-party loop p01 ⇄ p02. Up to 6 parties this graph has 5,054,836 simple cycles:
+    # listing them all took ~70 s a layer; the bounded search must stay well under that.
+    big = {("p03", "p07"): 9, ("p07", "p11"): 9, ("p11", "p03"): 9, ("p01", "p02"): 5}
+    big[("p02", "p01")] = 5
+    edges = complete(20, lambda i, j: D(big.get((f"p{i:02d}", f"p{j:02d}"), 1)))
+    started = time.perf_counter()
+    search = search_cycles(edges, max_length=6, max_cycles=1000)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 10, elapsed  # ~0.2 s here
+    assert len(search.cycles) == 1000 and search.truncated
+    assert not search.exact and search.found == COUNT_LIMIT
+    assert search.note() == "truncated: at least 99,000 more cycles not listed"
+    top = [(c.path, c.bottleneck) for c in search.cycles[:2]]
+    assert top == [(("p03", "p07", "p11", "p03"), 9), (("p01", "p02", "p01"), 5)]
+    # The rest tie at $1; the shortest are listed first: all 188 other two-party loops.
+    assert [len(c.parties) for c in search.cycles[2:190]] == [2] * 188
+    assert all(c.bottleneck == 1 for c in search.cycles[2:])
+
+
+def test_min_amount_prunes_the_graph_before_the_search() -> None:
+    # Same dense graph: with min_amount 9 only the planted loop's edges are searched.
+    big = {("p03", "p07"): 9, ("p07", "p11"): 9, ("p11", "p03"): 9}
+    edges = complete(20, lambda i, j: D(big.get((f"p{i:02d}", f"p{j:02d}"), 1)))
+    started = time.perf_counter()
+    search = search_cycles(edges, min_amount=D(9), max_length=6)  # no max_cycles: all of them
+    assert time.perf_counter() - started < 5
+    assert [c.path for c in search.cycles] == [("p03", "p07", "p11", "p03")]
+    assert (search.found, search.exact) == (1, True)
+
+
+def test_the_listing_does_not_depend_on_the_order_of_the_edges() -> None:
+    edges = complete(7)
+    first = search_cycles(edges, max_length=4, max_cycles=30)
+    shuffled = list(edges)
+    random.Random(7).shuffle(shuffled)
+    again = search_cycles(shuffled, max_length=4, max_cycles=30)
+    assert [c.path for c in first.cycles] == [c.path for c in again.cycles]
+    assert first.found == again.found == 21 + 35 * 2 + 35 * 6  # 2-, 3- and 4-party loops
+
+
+@st.composite
+def graphs(draw):  # type: ignore[no-untyped-def]
+    parties = [f"p{i}" for i in range(draw(st.integers(2, 6)))]
+    pairs = [(a, b) for a in parties for b in parties if a != b]
+    chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs)))
+    return [edge(a, b, draw(st.integers(1, 4)), "2025-01-01", f"{a}>{b}") for a, b in chosen]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    graphs(),
+    st.integers(1, 12),
+    st.one_of(st.none(), st.integers(2, 6)),
+    st.integers(0, 3),
+    st.integers(1, 40),
+)
+def test_a_truncated_search_lists_exactly_the_biggest_cycles(
+    edges, max_cycles, max_length, min_amount, count_limit
+) -> None:
+    every = find_cycles(edges, min_amount=D(min_amount), max_length=max_length)
+    search = search_cycles(
+        edges,
+        min_amount=D(min_amount),
+        max_length=max_length,
+        max_cycles=max_cycles,
+        count_limit=count_limit,
+    )
+    listed = list(search.cycles)
+    limit = max(count_limit, max_cycles + 1)
+    assert search.found == min(len(every), limit) and search.exact == (len(every) < limit)
+    assert len(listed) == min(max_cycles, len(every))
+    assert search.truncated == (len(every) > max_cycles)
+    # The biggest bottlenecks, in order; every listed cycle is a real one, none twice.
+    assert [c.bottleneck for c in listed] == [c.bottleneck for c in every[:max_cycles]]
+    assert listed == sorted(listed, key=lambda c: (-c.bottleneck, len(c.path), c.path))
+    assert {c.path for c in listed} <= {c.path for c in every}
+    assert len({c.path for c in listed}) == len(listed)
+    assert all(c in every for c in listed)
+    cut = listed[-1].bottleneck if listed else None
+    left_out = [c for c in every if c.bottleneck == cut and c not in listed]
+    if left_out:  # ties at the cut: the shortest are listed
+        assert max(len(c.path) for c in listed if c.bottleneck == cut) <= min(
+            len(c.path) for c in left_out
+        )
+
+
+def test_the_listing_at_a_tie_is_the_same_in_every_process() -> None:
+    # networkx visits nodes through sets; string hashes change per process, so the search runs
+    # on parties numbered in name order. 45 two-party loops, then 55 of the 240 three-party ones.
+    script = (
+        "import datetime as dt, decimal\n"
+        "from plugins.audit.cycles import search_cycles\n"
+        "from plugins.audit.model import Edge\n"
+        "ps = [f'party-{c}' for c in 'abcdefghij']\n"
+        "day = dt.date(2025, 1, 1)\n"
+        "edges = [Edge.single('cash', a, b, decimal.Decimal(1), day, a + b)"
+        " for a in ps for b in ps if a != b]\n"
+        "found = search_cycles(edges, max_length=4, max_cycles=100)\n"
+        "print([c.path for c in found.cycles])\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1

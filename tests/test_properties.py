@@ -318,6 +318,42 @@ def _raw_with_original(h):
     return rows
 
 
+def _loads_from_its_file(h) -> bool:
+    """The history written as a deal-history file (JSON) loads back as the same events."""
+    import json
+
+    from ledger.codec import party_to_dict
+    from ledger.errors import InputError
+    from ledger.loader import load_bytes
+
+    document = {
+        "loopledger": 1,
+        "parties": [party_to_dict(p) for p in h.parties],
+        "events": [to_dict(e) for e in h.events],
+    }
+    try:
+        loaded = load_bytes(json.dumps(document).encode(), "history.json", json_format=True)
+    except InputError:
+        return False
+    return loaded.parties == h.parties and loaded.events == h.events
+
+
+@given(histories())
+def test_every_generated_history_loads_from_its_file(h):
+    # The strategies, the book and the loader accept the same values (e.g. a strike of 0).
+    assert _loads_from_its_file(h)
+
+
+def test_file_law_catches_a_loader_stricter_than_the_book(monkeypatch):
+    from ledger import loader
+
+    strict = loader._money
+    monkeypatch.setattr(
+        loader, "_money", lambda value, currency, zero=False: strict(value, currency)
+    )
+    find(histories(), lambda h: not _loads_from_its_file(h), settings=FIND)
+
+
 # --- idempotency (through the real store) -------------------------------------------------------------------
 
 

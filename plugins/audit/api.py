@@ -33,7 +33,7 @@ import attrs
 from invariants.violation import Violation
 from ledger.engine import Result
 from plugins.audit import tracing
-from plugins.audit.cycles import find_cycles
+from plugins.audit.cycles import search_cycles
 from plugins.audit.flows import (
     DEFAULT_MAX_LENGTH,
     LAYERS,
@@ -48,9 +48,19 @@ from plugins.audit.flows import (
     names_of,
     warrant_values,
 )
-from plugins.audit.model import WORLD, CashMove, Cycle, Edge, Rule, Trace
+from plugins.audit.model import (
+    DEFAULT_MAX_CYCLES,
+    WORLD,
+    CashMove,
+    Cycle,
+    CycleSearch,
+    Edge,
+    Rule,
+    Trace,
+)
 
 __all__ = [
+    "DEFAULT_MAX_CYCLES",
     "DEFAULT_MAX_LENGTH",
     "AuditReport",
     "audit",
@@ -90,12 +100,20 @@ class AuditReport:
     min_amount: Decimal
     max_length: int | None
     cycles: tuple[Cycle, ...]
-    """Every cycle of the chosen layers, biggest bottleneck first."""
+    """The cycles of the chosen layers, biggest bottleneck first (at most ``max_cycles``)."""
     edges: Mapping[str, tuple[Edge, ...]]
     """Per layer, one aggregated edge per (source, target) between modelled parties."""
     trace: Trace
     warrants: tuple[WarrantValue, ...]
     names: Mapping[str, str]
+    max_cycles: int | None = DEFAULT_MAX_CYCLES
+    search: CycleSearch | None = None
+    """How many cycles there are in all (``found``, ``exact``); None: all are listed."""
+
+    @property
+    def truncated(self) -> bool:
+        """Whether some cycles are not listed (``max_cycles`` reached)."""
+        return self.search is not None and self.search.truncated
 
     def cycles_in(self, layer: Layer) -> list[Cycle]:
         return [c for c in self.cycles if c.layer == layer]
@@ -121,6 +139,11 @@ class AuditReport:
             "layers": list(self.layers),
             "min_amount": exact(self.min_amount),
             "max_length": self.max_length,
+            "max_cycles": self.max_cycles,
+            "truncated": self.truncated,
+            "cycles_found": len(self.cycles) if self.search is None else self.search.found,
+            "cycles_found_exact": True if self.search is None else self.search.exact,
+            "cycles_not_listed": 0 if self.search is None else self.search.not_listed,
             "cycles": [
                 {
                     "layer": c.layer,
@@ -222,6 +245,7 @@ def audit(
     layers: Layer | Iterable[Layer] = LAYERS,
     min_amount: Decimal = Decimal(0),
     max_length: int | None = DEFAULT_MAX_LENGTH,
+    max_cycles: int | None = DEFAULT_MAX_CYCLES,
     currency: str = "USD",
     names: Mapping[str, str] | None = None,
 ) -> AuditReport:
@@ -233,6 +257,9 @@ def audit(
     :param layers: one layer or several of ``cash``, ``committed``, ``equity``, ``all``.
     :param min_amount: drop cycles whose bottleneck is below this (exact Decimal).
     :param max_length: most parties on a cycle (None: unbounded — exponential on dense graphs).
+    :param max_cycles: most cycles listed, the biggest, over all chosen layers (None: every
+        one — exponential on dense graphs); ``report.truncated`` and ``report.search`` say how
+        many more there are (see :func:`~plugins.audit.cycles.search_cycles`).
     :param currency: the currency audited; each currency is its own set of pools and graphs.
     :param names: display names by party id (default: the run's declared parties).
     """
@@ -242,13 +269,18 @@ def audit(
     state, as_of, declared = _state(source)
     edges: dict[str, tuple[Edge, ...]] = {}
     found: list[tuple[int, Cycle]] = []
+    total, exact = 0, True
     for index, layer in enumerate(chosen):
         flows = layer_edges(state, layer, currency)
         edges[layer] = tuple(aggregate(flows))
-        found += [
-            (index, c) for c in find_cycles(flows, min_amount=min_amount, max_length=max_length)
-        ]
+        # Each layer's biggest max_cycles include every one of its cycles in the overall top.
+        search = search_cycles(
+            flows, min_amount=min_amount, max_length=max_length, max_cycles=max_cycles
+        )
+        found += [(index, c) for c in search.cycles]
+        total, exact = total + search.found, exact and search.exact
     found.sort(key=lambda item: (-item[1].bottleneck, item[0], len(item[1].path), item[1].path))
+    listed = found if max_cycles is None else found[:max_cycles]
     return AuditReport(
         as_of=as_of,
         rule=rule,
@@ -256,11 +288,13 @@ def audit(
         layers=chosen,
         min_amount=min_amount,
         max_length=max_length,
-        cycles=tuple(c for _, c in found),
+        cycles=tuple(c for _, c in listed),
         edges=edges,
         trace=tracing.trace(moves(state, currency), rule),
         warrants=tuple(warrant_values(state, currency)),
         names=dict(names) if names is not None else declared,
+        max_cycles=max_cycles,
+        search=CycleSearch(tuple(c for _, c in listed), total, exact),
     )
 
 

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import bisect
 import datetime
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Context, Decimal, Inexact
 from itertools import pairwise
 
 import networkx as nx
 
-from plugins.audit.model import WORLD, Cycle, Edge
+from plugins.audit.model import COUNT_LIMIT, WORLD, Cycle, CycleSearch, Edge
 
-__all__ = ["build_graph", "find_cycles", "is_time_respecting"]
+__all__ = ["build_graph", "find_cycles", "is_time_respecting", "search_cycles"]
 
 _EXACT = Context(prec=60, traps=[Inexact])
 
@@ -115,44 +116,156 @@ def find_cycles(
     *,
     min_amount: Decimal = Decimal(0),
     max_length: int | None = None,
+    max_cycles: int | None = None,
 ) -> list[Cycle]:
-    """Every simple cycle of the layer's flow graph, biggest bottleneck first.
+    """The simple cycles of the layer's flow graph, biggest bottleneck first.
 
     Each path starts at its lexicographically smallest party and repeats it at
     the end, so the same loop always reads the same way.  Cycles whose
     bottleneck is below ``min_amount`` are dropped; ``max_length`` bounds the
-    number of parties (edges) on a cycle.  Ties are ordered by length, then
-    path, so the output is deterministic.
+    number of parties (edges) on a cycle; ``max_cycles`` keeps only the biggest
+    (see :func:`search_cycles`, which also says how many were left out).  Ties
+    are ordered by length, then path, so the output is deterministic.
 
     The number of simple cycles can grow exponentially with a dense graph;
-    pass ``max_length`` for big layers.
+    pass ``max_length`` and ``max_cycles`` for big layers.
+    """
+    return list(
+        search_cycles(
+            edges, min_amount=min_amount, max_length=max_length, max_cycles=max_cycles
+        ).cycles
+    )
+
+
+def search_cycles(
+    edges: Iterable[Edge],
+    *,
+    min_amount: Decimal = Decimal(0),
+    max_length: int | None = None,
+    max_cycles: int | None = None,
+    count_limit: int = COUNT_LIMIT,
+) -> CycleSearch:
+    """The biggest cycles of the layer (at most ``max_cycles``; None: all), and how many exist.
+
+    The search stays bounded on dense graphs:
+
+    * edges below ``min_amount`` are removed *before* the search — a cycle's bottleneck is its
+      smallest edge, so these are exactly the cycles ``min_amount`` would drop;
+    * networkx enumerates with ``length_bound=max_length`` (never longer cycles);
+    * with ``max_cycles``, cycles are only counted (up to ``count_limit``) until it is clear
+      they do not all fit; the listed ones are then found without enumerating the rest: the
+      largest amount threshold whose subgraph (edges ≥ threshold) has at most ``max_cycles``
+      cycles is bisected, its cycles — every cycle with a bottleneck above the next amount —
+      are listed, and the remaining places go to cycles whose bottleneck equals that next
+      amount, shortest first (among equally long ones, in the search's deterministic order).
+      Every step stops after a few times ``max_cycles`` cycles.
+
+    So the listed cycles are always the biggest ones, and ``found`` is exact unless counting
+    stopped at ``count_limit`` (then ``exact`` is False and ``found`` a lower bound).
     """
     if not isinstance(min_amount, Decimal):
         raise TypeError(f"min_amount must be a Decimal, not {type(min_amount).__name__}")
-    if max_length is not None and (
-        isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1
-    ):
-        raise ValueError(f"max_length must be a positive int or None, got {max_length!r}")
+    for name, value in (("max_length", max_length), ("max_cycles", max_cycles)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise ValueError(f"{name} must be a positive int or None, got {value!r}")
     graph = build_graph(edges)
     layer = graph.graph["layer"]
-    found: list[Cycle] = []
-    for nodes in nx.simple_cycles(graph, length_bound=max_length):
-        start = nodes.index(min(nodes))
-        rotated = [*nodes[start:], *nodes[:start]]
-        path = (*rotated, rotated[0])
-        on_cycle = tuple(graph.edges[u, v]["edge"] for u, v in pairwise(path))
-        bottleneck = min(edge.amount for edge in on_cycle)
-        if bottleneck < min_amount:
-            continue
-        found.append(
-            Cycle(
-                layer=layer,
-                path=path,
-                bottleneck=bottleneck,
-                time_respecting=is_time_respecting(on_cycle),
-                event_ids=tuple(event_id for edge in on_cycle for event_id in edge.event_ids),
-                edges=on_cycle,
-            )
+    search = _Search(graph, min_amount, max_length)
+    if max_cycles is None:
+        chosen = list(search.cycles(search.graph))
+        found, exact = len(chosen), True
+    else:
+        limit = max(count_limit, max_cycles + 1)
+        found = search.count(search.graph, limit)
+        exact = found < limit
+        if found <= max_cycles:
+            chosen = list(search.cycles(search.graph))
+        else:
+            chosen = search.biggest(max_cycles)
+    listed = [search.cycle(nodes, layer) for nodes in chosen]
+    listed.sort(key=lambda cycle: (-cycle.bottleneck, len(cycle.path), cycle.path))
+    return CycleSearch(tuple(listed), found, exact)
+
+
+class _Search:
+    """Cycle enumeration over an integer copy of the graph (parties numbered in name order).
+
+    Why integers: networkx keeps nodes in sets along the way, and the iteration order of a set
+    of strings changes from one process to the next (hash randomisation); of small ints it does
+    not. The listed cycles at a truncation cut must not depend on the process.
+    """
+
+    def __init__(self, graph: nx.DiGraph, min_amount: Decimal, max_length: int | None) -> None:
+        self.source = graph
+        self.names = sorted(graph.nodes)
+        number = {name: i for i, name in enumerate(self.names)}
+        self.amount: dict[tuple[int, int], Decimal] = {}
+        for u, v in sorted(graph.edges, key=lambda e: (number[e[0]], number[e[1]])):
+            amount = graph.edges[u, v]["amount"]
+            if amount >= min_amount:
+                self.amount[number[u], number[v]] = amount
+        self.max_length = max_length
+        self.graph = self.subgraph(None)
+
+    def subgraph(self, threshold: Decimal | None) -> nx.DiGraph:
+        """The edges of at least ``threshold`` (None: all of them)."""
+        sub = nx.DiGraph()
+        sub.add_nodes_from(range(len(self.names)))
+        sub.add_edges_from(
+            e for e, amount in self.amount.items() if threshold is None or amount >= threshold
         )
-    found.sort(key=lambda cycle: (-cycle.bottleneck, len(cycle.path), cycle.path))
-    return found
+        return sub
+
+    def cycles(self, graph: nx.DiGraph, length: int | None = None) -> Iterator[list[int]]:
+        """Simple cycles of at most ``length`` parties (default: the search's max_length)."""
+        bound = self.max_length if length is None else length
+        return nx.simple_cycles(graph, length_bound=bound)  # type: ignore[no-any-return]
+
+    def count(self, graph: nx.DiGraph, cap: int) -> int:
+        return sum(1 for _ in itertools.islice(self.cycles(graph), cap))
+
+    def bottleneck(self, nodes: list[int]) -> Decimal:
+        return min(self.amount[u, v] for u, v in pairwise([*nodes, nodes[0]]))
+
+    def biggest(self, k: int) -> list[list[int]]:
+        """``k`` cycles with no bigger bottleneck left out (the graph has more than ``k``)."""
+        levels = sorted(set(self.amount.values()), reverse=True)
+        # Invariant: subgraph(levels[low]) has ≤ k cycles (low = -1: no edges, none);
+        # subgraph(levels[high]) has more than k (high = last: the whole graph).
+        low, high = -1, len(levels) - 1
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self.count(self.subgraph(levels[middle]), k + 1) <= k:
+                low = middle
+            else:
+                high = middle
+        chosen = [] if low < 0 else list(self.cycles(self.subgraph(levels[low])))
+        # The rest: cycles whose bottleneck is exactly levels[high], shortest first.
+        cut, graph = levels[high], self.subgraph(levels[high])
+        longest = self.max_length or len(self.names)
+        for length in range(2, longest + 1):
+            if len(chosen) == k:
+                break
+            for nodes in self.cycles(graph, length):
+                # Shorter cycles were taken in earlier rounds; bigger ones are in ``chosen``.
+                if len(nodes) == length and self.bottleneck(nodes) == cut:
+                    chosen.append(nodes)
+                    if len(chosen) == k:
+                        break
+        return chosen
+
+    def cycle(self, nodes: list[int], layer: str) -> Cycle:
+        start = nodes.index(min(nodes))  # numbers follow names: the smallest party first
+        rotated = [self.names[n] for n in (*nodes[start:], *nodes[:start])]
+        path = (*rotated, rotated[0])
+        on_cycle = tuple(self.source.edges[u, v]["edge"] for u, v in pairwise(path))
+        return Cycle(
+            layer=layer,
+            path=path,
+            bottleneck=min(edge.amount for edge in on_cycle),
+            time_respecting=is_time_respecting(on_cycle),
+            event_ids=tuple(event_id for edge in on_cycle for event_id in edge.event_ids),
+            edges=on_cycle,
+        )

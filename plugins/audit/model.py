@@ -16,15 +16,18 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import attrs
 
 __all__ = [
+    "COUNT_LIMIT",
+    "DEFAULT_MAX_CYCLES",
     "KINDS",
     "WORLD",
     "CashMove",
     "Cycle",
+    "CycleSearch",
     "Edge",
     "Lot",
     "PairFlow",
@@ -180,6 +183,44 @@ class Cycle:
     def pairs(self) -> tuple[tuple[str, str], ...]:
         """The (source, target) pairs of the cycle's edges, in path order."""
         return tuple(zip(self.path[:-1], self.path[1:], strict=True))
+
+
+DEFAULT_MAX_CYCLES: Final = 1000
+"""Cycles listed at most, by default: a dense book has millions, and the biggest are the story."""
+
+COUNT_LIMIT: Final = 100_000
+"""Cycles counted at most (beyond those listed) to say how many were left out; ~0.1 s a layer."""
+
+
+@attrs.frozen
+class CycleSearch:
+    """The cycles of one layer (or of several), biggest bottleneck first, maybe truncated.
+
+    ``found`` is how many cycles there are in all (within the length bound and at least the
+    minimum amount) — exactly when ``exact``, else a lower bound: counting stopped at
+    :data:`COUNT_LIMIT` so that a dense graph cannot keep the search running for hours.
+    """
+
+    cycles: tuple[Cycle, ...]
+    found: int
+    exact: bool = True
+
+    @property
+    def truncated(self) -> bool:
+        """Whether cycles exist that are not listed."""
+        return self.found > len(self.cycles)
+
+    @property
+    def not_listed(self) -> int:
+        """How many cycles are not listed (at least this many when not ``exact``)."""
+        return self.found - len(self.cycles)
+
+    def note(self) -> str | None:
+        """``truncated: N more cycles not listed`` (or ``at least N more``), None if complete."""
+        if not self.truncated:
+            return None
+        more = f"{self.not_listed:,}" if self.exact else f"at least {self.not_listed:,}"
+        return f"truncated: {more} more cycles not listed"
 
 
 @attrs.frozen

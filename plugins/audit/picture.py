@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from plugins.audit.cycles import build_graph
-from plugins.audit.model import Cycle, Edge
+from plugins.audit.model import Cycle, CycleSearch, Edge
 
 __all__ = ["billions", "draw"]
 
@@ -60,6 +60,7 @@ def draw(
     title: str,
     out: pathlib.Path,
     names: Mapping[str, str] | None = None,
+    search: CycleSearch | None = None,
 ) -> None:
     """Write a picture of ``edges`` (one layer) to ``out`` (``.svg`` or ``.png``).
 
@@ -69,7 +70,10 @@ def draw(
     biggest cycle (first in ``cycles``) they lie on; the legend lists the
     coloured cycles with their bottleneck.  Flows to or from the world are
     not drawn (see :func:`~plugins.audit.cycles.build_graph`).  The SVG keeps
-    text as text, so party names are searchable in the file.
+    text as text, so party names are searchable in the file.  With the
+    ``search`` that found a truncated ``cycles``, the legend counts the cycles
+    not drawn and calls uncoloured flows "on no drawn cycle" (they may lie on
+    one that was left out).
     """
     fmt = _SUFFIXES.get(out.suffix.lower())
     if fmt is None:
@@ -79,7 +83,7 @@ def draw(
     for cycle in cycles:
         graph.add_nodes_from(cycle.parties)
 
-    colour_of, legend = _cycle_colours(graph, cycles, names)
+    colour_of, legend = _cycle_colours(graph, cycles, names, search)
     pos = nx.circular_layout(_layout_order(graph, cycles))
 
     # Text stays text in the SVG; a fixed hash salt makes its element ids reproducible.
@@ -126,7 +130,10 @@ def _layout_order(graph: nx.DiGraph, cycles: Sequence[Cycle]) -> list[str]:
 
 
 def _cycle_colours(
-    graph: nx.DiGraph, cycles: Sequence[Cycle], names: Mapping[str, str]
+    graph: nx.DiGraph,
+    cycles: Sequence[Cycle],
+    names: Mapping[str, str],
+    search: CycleSearch | None = None,
 ) -> tuple[dict[tuple[str, str], str], list[Line2D]]:
     colour_of: dict[tuple[str, str], str] = {}
     legend: list[Line2D] = []
@@ -143,12 +150,20 @@ def _cycle_colours(
             legend.append(Line2D([], [], color=colour, linewidth=3, label=text))
         else:
             others += 1
+    truncated = search is not None and search.truncated
     if others:
         legend.append(
             Line2D([], [], color=_OTHER_CYCLES, linewidth=3, label=f"{others} smaller cycles")
         )
+    if truncated:
+        assert search is not None
+        more = f"{search.not_listed:,}" if search.exact else f"at least {search.not_listed:,}"
+        legend.append(
+            Line2D([], [], color=_PLAIN, linewidth=0, label=f"{more} more cycles not drawn")
+        )
     if legend and any(pair not in colour_of for pair in graph.edges):
-        legend.append(Line2D([], [], color=_PLAIN, linewidth=2, label="flow on no cycle"))
+        plain = "flow on no drawn cycle" if truncated else "flow on no cycle"
+        legend.append(Line2D([], [], color=_PLAIN, linewidth=2, label=plain))
     return colour_of, legend
 
 

@@ -27,7 +27,7 @@ from ledger.amounts import AmountError, parse_decimal
 from ledger.values import is_cash
 from plugins.audit import flows
 from plugins.audit.flows import DEFAULT_MAX_LENGTH, LAYERS, NAME, PROJECTION, FlowState
-from plugins.audit.model import Rule
+from plugins.audit.model import DEFAULT_MAX_CYCLES, Rule
 from plugins.audit.tracing import RULES
 
 if TYPE_CHECKING:
@@ -195,6 +195,13 @@ def _print(report: AuditReport) -> None:
             f" (min amount {report.min_amount}, at most {report.max_length or 'any'} parties).",
             markup=False,
         )
+    note = report.search.note() if report.search is not None else None
+    if note:
+        out.print(
+            f"{note} (--max-cycles {report.max_cycles}; the biggest are listed). Raise"
+            " --min-amount or lower --max-length to narrow the search.",
+            markup=False,
+        )
     parties = sorted(report.trace.parties, key=lambda f: (-f.returned, -f.departed, f.party))
     out.print(
         _table(
@@ -290,6 +297,13 @@ def ledger_register_commands(cli: click.Group) -> None:
         show_default=True,
         help="Most parties on a loop (the search is exponential in it).",
     )
+    @click.option(
+        "--max-cycles",
+        type=click.IntRange(min=1),
+        default=DEFAULT_MAX_CYCLES,
+        show_default=True,
+        help="Most loops listed, the biggest; the rest are counted and reported as truncated.",
+    )
     @click.option("--currency", default="USD", show_default=True, help="Currency to audit.")
     @json_option
     @click.pass_obj
@@ -300,6 +314,7 @@ def ledger_register_commands(cli: click.Group) -> None:
         layers: tuple[str, ...],
         min_amount: Decimal,
         max_length: int,
+        max_cycles: int,
         currency: str,
         as_json: bool,
     ) -> None:
@@ -319,6 +334,7 @@ def ledger_register_commands(cli: click.Group) -> None:
             layers=layers or LAYERS,  # type: ignore[arg-type]
             min_amount=min_amount,
             max_length=max_length,
+            max_cycles=max_cycles,
             currency=currency,
         )
         if as_json:
@@ -348,6 +364,13 @@ def ledger_register_commands(cli: click.Group) -> None:
         show_default=True,
         help="Most parties on a highlighted loop.",
     )
+    @click.option(
+        "--max-cycles",
+        type=click.IntRange(min=1),
+        default=DEFAULT_MAX_CYCLES,
+        show_default=True,
+        help="Most loops drawn, the biggest; the rest are counted in the legend.",
+    )
     @click.option("--currency", default="USD", show_default=True, help="Currency to draw.")
     @click.pass_obj
     def graph_command(
@@ -356,6 +379,7 @@ def ledger_register_commands(cli: click.Group) -> None:
         layer: str,
         out: Path,
         max_length: int,
+        max_cycles: int,
         currency: str,
     ) -> None:
         """Draw one layer's flows between parties with its loops highlighted (SVG or PNG).
@@ -363,7 +387,7 @@ def ledger_register_commands(cli: click.Group) -> None:
         Arrows are flows (width ∝ amount, labelled in $B); loops take a colour each, biggest
         first, listed in the legend with their bottleneck.
         """
-        from plugins.audit.cycles import find_cycles
+        from plugins.audit.cycles import search_cycles
         from plugins.audit.picture import draw
 
         if out.suffix.lower() not in (".svg", ".png"):
@@ -375,7 +399,8 @@ def ledger_register_commands(cli: click.Group) -> None:
         exit_on_failures(result, NAME)
         state: FlowState = result.states[NAME]
         edges = flows.layer_edges(state, layer, currency)  # type: ignore[arg-type]
-        cycles = find_cycles(edges, max_length=max_length)
+        search = search_cycles(edges, max_length=max_length, max_cycles=max_cycles)
+        cycles = list(search.cycles)
         when = f", as of {as_of.isoformat()}" if as_of else ""
         what = {
             "cash": "cash paid",
@@ -389,7 +414,11 @@ def ledger_register_commands(cli: click.Group) -> None:
             title=f"Circular flows — {what} ({currency}{when})",
             out=out,
             names={p: short_name(n) for p, n in flows.names_of(result.book.parties).items()},
+            search=search,
         )
         click.echo(
             f"wrote {out}: {len(flows.aggregate(edges))} flows, {len(cycles)} loops ({layer} layer)"
         )
+        note = search.note()
+        if note:
+            click.echo(f"{note} (--max-cycles {max_cycles}; the biggest are drawn)")
