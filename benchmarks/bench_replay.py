@@ -41,9 +41,9 @@ def main(n: int = 100_000) -> None:
             assert report.new == n, report
             result = engine.run(use_checkpoint=False, save_checkpoint=False)
             t4 = time.perf_counter()
-            from ledger.engine import _no_cyclic_gc
+            from ledger.gc_pause import no_cyclic_gc
 
-            with _no_cyclic_gc():
+            with no_cyclic_gc():
                 read = sum(1 for _ in store.read())
             t5 = time.perf_counter()
             tracemalloc.start()

@@ -16,9 +16,7 @@ traceback) is kept, the projection is fed nothing more, the others finish.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import hashlib
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +28,7 @@ from ledger.book import Book, Entry, reversed_targets
 from ledger.codec import GENESIS
 from ledger.errors import Problem
 from ledger.events import Event, Reversal
+from ledger.gc_pause import no_cyclic_gc
 from ledger.projection import ProjectionProtocol
 from ledger.store import Store
 from ledger.values import Party
@@ -167,7 +166,7 @@ class Engine:
     def _resume(
         self, as_of: dt.date | None, head: int, head_chain: str
     ) -> tuple[int, Book, dict[str, Any]] | None:
-        with _no_cyclic_gc():  # unpickling builds the whole state: see _no_cyclic_gc
+        with no_cyclic_gc():  # unpickling builds the whole state: see ledger.gc_pause
             saved = self.store.load_checkpoint(self._checkpoint_name())
         if saved is None:
             return None
@@ -204,7 +203,7 @@ class Engine:
         keep_entries: bool = False,
         projections: Sequence[Registered] | None = None,
     ) -> Result:
-        with _no_cyclic_gc():
+        with no_cyclic_gc():
             return self._fold_records(
                 book,
                 states,
@@ -307,7 +306,7 @@ class Engine:
             "states": result.states,
             "max_date": result.book.max_date,
         }
-        with _no_cyclic_gc():
+        with no_cyclic_gc():
             self.store.save_checkpoint(self._checkpoint_name(), result.position, chain, payload)
 
     def _checkpoint_name(self) -> str:
@@ -336,22 +335,3 @@ class Engine:
             projections=[],
         )
         return result.book, result.problems
-
-
-@contextlib.contextmanager
-def _no_cyclic_gc() -> Any:
-    """Pause the cyclic garbage collector during a fold, and while a checkpoint is (un)pickled.
-
-    A fold allocates millions of small acyclic objects while keeping a large live heap (the
-    book); generation-2 collections then rescan that heap again and again for nothing. Loading
-    a checkpoint is the same at full speed: every object unpickled is a new survivor, so the
-    collector ran over the growing state many times (at 100k events, two thirds of a
-    catch-up). Reference counting still frees everything; the collector is restored afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -19,8 +19,6 @@ value of a ``LazyDict`` is pickled on its own, so values must not share mutable 
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import pickle
 from collections.abc import (
     ItemsView,
@@ -32,6 +30,8 @@ from collections.abc import (
     ValuesView,
 )
 from typing import Any, TypeVar, overload
+
+from ledger.gc_pause import no_cyclic_gc
 
 __all__ = ["LazyDict", "LazyLog"]
 
@@ -63,7 +63,7 @@ class LazyLog(Sequence[T]):
     def _rows(self) -> list[T]:
         if self._chunks:
             rows: list[T] = []
-            with _no_cyclic_gc():
+            with no_cyclic_gc():
                 for chunk in self._chunks:
                     rows += pickle.loads(chunk)
             rows += self._items
@@ -143,7 +143,7 @@ class LazyDict(MutableMapping[K, V]):
     def _decode_all(self) -> dict[K, V]:
         if self._raw:
             data, loads = self._data, pickle.loads
-            with _no_cyclic_gc():
+            with no_cyclic_gc():
                 for key in self._raw:
                     data[key] = loads(data[key])
             self._raw = set()
@@ -200,16 +200,3 @@ def _dict(
     mapping._data = dict(zip(keys, values, strict=True))
     mapping._raw = set(keys)
     return mapping
-
-
-@contextlib.contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic GC while decoding: every object unpickled survives, and collections
-    triggered meanwhile would rescan the growing state for nothing (see ``ledger.engine``)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

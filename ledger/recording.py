@@ -58,10 +58,10 @@ def replay(
     on_recorded: Callable[[Sequence[Record]], object] | None = None,
 ) -> ReplayReport:
     """Append the new parties and events of ``histories`` (all or nothing)."""
-    from ledger.engine import _no_cyclic_gc
+    from ledger.gc_pause import no_cyclic_gc
 
     for attempt in range(RETRIES):
-        with _no_cyclic_gc():
+        with no_cyclic_gc():
             report, records, head = _plan(engine, histories)
         try:
             engine.store.append(records, head)
