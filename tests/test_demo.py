@@ -240,3 +240,16 @@ def test_the_docs_page_shows_the_demos_current_figures(demo):
             assert figure in page, f"docs/the-2025-loop.md does not show the demo's {figure!r}"
     for line in ("All 14 checks hold", "$95,998,400,000"):
         assert line in report
+
+
+@pytest.mark.postgres
+def test_demo_into_postgresql_gives_the_same_figures_as_sqlite(cli, pg_store_url):
+    """--store with a PostgreSQL URL: the same report, figure for figure, as the SQLite run."""
+    on_sqlite = cli("demo", "--out", "lite")
+    on_postgres = cli("demo", "--out", "pg", "--store", pg_store_url)
+    assert on_sqlite.code == on_postgres.code == 0, on_postgres.err
+    assert "68 new, 0 already present" in on_postgres.err
+    for name in ("audit.json", "metrics.json", "value.json"):
+        assert Path("lite", name).read_text() == Path("pg", name).read_text(), name
+    checks = json.loads(Path("pg/verify.json").read_text())
+    assert checks["ok"] is True and checks["records"] == 80
