@@ -253,3 +253,53 @@ def test_demo_into_postgresql_gives_the_same_figures_as_sqlite(cli, pg_store_url
         assert Path("lite", name).read_text() == Path("pg", name).read_text(), name
     checks = json.loads(Path("pg/verify.json").read_text())
     assert checks["ok"] is True and checks["records"] == 80
+
+
+# --- loopledger report: the same report on any store ------------------------------------------
+
+
+def test_report_on_a_store_records_nothing_and_matches_the_demo(cli, example):
+    assert cli("replay", str(example)).code == 0
+    ran = cli("report", "--out", "r", "--format", "text")
+    assert ran.code == 0, ran.err
+    assert "0 new" not in ran.err and "record into" not in ran.err  # nothing is recorded
+    text = Path("r/report.txt").read_text(encoding="utf-8")
+    assert text.startswith("Circular financing, audited\n")
+    assert "holds 68 events about 12 parties" in text
+    for figure in ("29.74×", "65.14%", "$95,998,400,000", "AMD → OpenAI → AMD"):
+        assert figure in text and figure in ran.out, figure
+    # The demo on the same history computes the same figures.
+    assert cli("demo", "--out", "d").code == 0
+    for name in ("audit.json", "metrics.json", "value.json"):
+        assert Path("r", name).read_text() == Path("d", name).read_text(), name
+
+
+def test_report_with_an_unknown_format_is_bad_input(cli, example):
+    assert cli("replay", str(example)).code == 0
+    ran = cli("report", "--format", "pdf")
+    assert ran.code == 2
+    assert "no renderer named 'pdf' (registered: markdown, text)" in ran.err
+    assert not Path("loopledger-report").exists()
+
+
+def test_report_on_an_empty_store_says_so(cli):
+    ran = cli("report", "--out", "r")
+    assert ran.code == 0, ran.err
+    report = Path("r/report.md").read_text(encoding="utf-8")
+    assert "holds no events yet" in report
+    assert "No warrant is recorded." in report
+
+
+def test_report_exits_1_when_a_check_fails(cli, example, tmp_path):
+    import sqlite3
+
+    assert cli("replay", str(example)).code == 0
+    with sqlite3.connect(tmp_path / "test.db") as db:
+        [(table,)] = db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE '%events%' "
+            "AND name NOT LIKE 'loopledger%' LIMIT 1"
+        ).fetchall()
+        db.execute(f"DELETE FROM {table} WHERE rowid = (SELECT max(rowid) FROM {table})")
+    ran = cli("report", "--out", "r")
+    assert ran.code == 1
+    assert "checks FAILED" in Path("r/report.md").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The demo's report as data: what was replayed, whether it verifies, and the loop's numbers.
+"""The loop report as data: what was recorded, whether it verifies, and the loop's numbers.
 
 Why a pure builder: the terminal and ``report.md`` show the same :class:`~ledger.reports.Report`,
 and tests can check its figures without running a command. Every amount here comes from another
@@ -72,19 +72,20 @@ def percent(value: Decimal | str | None) -> str:
 
 
 @attrs.frozen
-class Replayed:
-    """What the demo put into the store."""
+class Recorded:
+    """What the store holds (and, for the demo, what the replay just put there)."""
 
-    file: str
     events: int
-    new: int
-    present: int
     parties: int
     first: dt.date | None
     last: dt.date | None
     confidence: Mapping[str, int]
     with_source: int
     store: str
+    file: str | None = None
+    """The replayed file, or None for a report on a store as it is."""
+    new: int = 0
+    present: int = 0
 
 
 @attrs.frozen
@@ -92,7 +93,7 @@ class Findings:
     """Everything the report shows, as the plugins returned it (JSON-ready where it is JSON)."""
 
     as_of: dt.date | None
-    replayed: Replayed
+    recorded: Recorded
     verify: VerifyReport
     names: Mapping[str, str]
     audit: Mapping[str, Any] | None
@@ -109,6 +110,7 @@ class Findings:
     """The flow picture's file name, relative to the report (shown with the loops)."""
     next_steps: Sequence[tuple[str, str]] = ()
     """(command, what it shows)."""
+    title: str = "Circular financing, audited"
 
 
 def confidence_counts(confidences: Iterable[str]) -> dict[str, int]:
@@ -124,21 +126,31 @@ def _name(f: Findings, party: str) -> str:
 
 
 def _history(f: Findings) -> Section:
-    r = f.replayed
+    r = f.recorded
     c = r.confidence
     span = f"{r.first} … {r.last}" if r.first and r.last else "no dates"
-    present = f", {r.present} already present" if r.present else ""
+    if r.file is not None:
+        present = f", {r.present} already present" if r.present else ""
+        first = (
+            f"`{r.file}` replayed: {r.new} events recorded{present} in `{r.store}`, which holds "
+            f"{r.events} events about {r.parties} parties, dated {span}."
+        )
+    elif r.events == 0:
+        first = f"`{r.store}` holds no events yet: replay a deal-history file first."
+    else:
+        first = f"`{r.store}` holds {r.events} events about {r.parties} parties, dated {span}."
+    sourced = (
+        "Every event names its source"
+        if r.with_source == r.events
+        else f"**{r.events - r.with_source} of {r.events} events name no source**; the others do"
+    )
     return Section(
-        "What was replayed",
+        "What was recorded",
         (
-            (
-                f"`{r.file}`: {r.events} events about {r.parties} parties, dated {span} — "
-                f"{r.new} recorded{present} in `{r.store}`."
-            ),
-            f"Every event names its source ({r.with_source} of {r.events}) and a confidence: "
-            f"{c.get('stated', 0)} stated by a company, {c.get('reported', 0)} reported by the "
-            f"press, {c.get('estimate', 0)} estimates (the working is in each event's note). "
-            "Figures are as of "
+            first,
+            f"{sourced}. Confidence: {c.get('stated', 0)} stated by a company, "
+            f"{c.get('reported', 0)} reported by the press, {c.get('estimate', 0)} estimates "
+            "(the working is in each estimate's note). Figures are as of "
             + (f"**{f.as_of}**" if f.as_of else "the last recorded event")
             + ".",
         ),
@@ -230,10 +242,10 @@ def _loops(f: Findings, full: bool) -> Section:
             "order* says whether some chain of its events, one per flow, runs forward in time."
         ),
     ]
-    if not per_layer.get("cash") and "cash" in layers:
+    if cycles and not per_layer.get("cash") and "cash" in layers:
         paragraphs.append(
-            "No loop closes in cash: in this history the loops are promises and stakes — the "
-            "cash legs (GPU deliveries, compute bills) are scheduled from 2026 on."
+            "No loop closes in cash: the loops here are promises and stakes; money has not yet "
+            "gone round any of them."
         )
     tables = (table(columns, rows, right=["bottleneck"]),) if rows else ()
     images = (("Flows between the parties, loops highlighted", f.picture),) if f.picture else ()
@@ -265,11 +277,12 @@ def _round_trips(f: Findings) -> Section:
             "proportion to the payer's pool. *Returned* is tagged money that reached its payer again."
         )
     ]
-    if total_returned == 0:
+    none_back = all(not any(by_party.values()) for by_party in f.returned.values())
+    if total_returned == 0 and none_back:
+        rules = "any rule" if len(f.returned) == len(RULES) else f.audit["rule"]
         paragraphs.append(
             f"Of {billions(total_departed)} paid between modelled parties, none has come back to "
-            "its payer under any rule: the recorded cash moves (equity rounds, Oracle's Abilene "
-            "order) do not yet close a circle; the closing legs are still commitments."
+            f"its payer under {rules}: the cash recorded does not close a circle."
         )
     else:
         paragraphs.append(
@@ -600,7 +613,7 @@ def build(f: Findings, *, full: bool = True) -> Report:
     if f.next_steps:
         sections.append(_next(f))
     return Report(
-        "The 2025 AI-compute loop, replayed",
+        f.title,
         tuple(sections),
         footnotes=(ROUNDING,),
     )
