@@ -435,7 +435,6 @@ class Hijack:
 
 
 def test_hook_ledger_register_renderers():
-    # No ``report`` command exists yet: the registry is checked through the facade.
     plugins = plugin_manager(Csv())
     renderers = {r.name: r for r in plugins.renderers()}
     assert list(renderers) == ["csv", "markdown", "text"]
@@ -450,6 +449,21 @@ def test_hook_ledger_register_renderers():
     with pytest.warns(RuntimeWarning, match="renderer name 'markdown' is already registered"):
         markdown = {r.name: r for r in hijacked.renderers()}["markdown"]
     assert markdown.plugin == "reports"
+
+
+def test_hook_ledger_register_renderers_reaches_loopledger_report(tmp_path):
+    """A user renderer is a ``loopledger report --format`` choice and writes report<suffix>."""
+    store = str(tmp_path / "r.db")
+    plugins = plugin_manager(Csv())
+    assert run_cli(plugins, "replay", str(EXAMPLE), store=store).code == 0
+    out = tmp_path / "out"
+    ran = run_cli(plugins, "report", "--format", "csv", "--out", str(out), store=store)
+    assert ran.code == 0, ran.err
+    assert (out / "report.csv").read_text() == "title\nCircular financing, audited\n"
+    assert not (out / "report.md").exists()
+    # Without the plugin the format is unknown: bad input, exit 2.
+    bare = run_cli(plugin_manager(), "report", "--format", "csv", store=store)
+    assert bare.code == 2 and "no renderer named 'csv'" in bare.err
 
 
 # --- ledger_register_commands -----------------------------------------------------------------------
