@@ -346,6 +346,35 @@ def verify_command(session: Session, as_json: bool) -> None:
         sys.exit(EXIT_CHECK_FAILED)
 
 
+def _override_store(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        session = ctx.find_object(Session)
+        if session is not None:
+            session.close()
+            session.store_url = value
+
+
+def _accept_store_after_command(command: click.Command) -> None:
+    """Let ``loopledger verify --store X`` mean ``loopledger --store X verify``.
+
+    Why: users write the option after the command as often as before it. Every command that
+    has no ``--store`` of its own gets one that sets the session's store (the group's
+    callback has already made the session when a subcommand's options are parsed).
+    """
+    if any("--store" in p.opts for p in command.params):
+        return
+    command.params.append(
+        click.Option(
+            ["--store", "store_override"],
+            default=None,
+            metavar="PATH|URL",
+            expose_value=False,
+            callback=_override_store,
+            help="The store (the same as 'loopledger --store').",
+        )
+    )
+
+
 def build_cli(plugins: Any) -> click.Group:
     """A fresh root group (core commands) with every loaded plugin's commands added."""
     import copy
@@ -353,6 +382,8 @@ def build_cli(plugins: Any) -> click.Group:
     group = copy.copy(cli)
     group.commands = dict(cli.commands)
     plugins.add_commands(group)
+    for command in group.commands.values():
+        _accept_store_after_command(command)
     return group
 
 
