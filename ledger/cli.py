@@ -92,6 +92,7 @@ def replay_command(session: Session, files: tuple[Path, ...], as_json: bool) -> 
     Everything is checked before anything is written; already-recorded events (same id, same
     content) are skipped, so replaying a file twice changes nothing.
     """
+    session.may_create = True  # the one core command that may start a new store
     problems = []
     histories: list[History] = []
     for f in files:
@@ -326,18 +327,50 @@ def plugins_command(session: Session, as_json: bool) -> None:
         click.echo(f"failed: {f['plugin']} ({f['origin']}) could not {f['stage']}: {f['error']}")
 
 
+class Anchor(click.ParamType):  # type: ignore[type-arg]
+    """``POSITION:CHAIN_HASH`` as printed by ``verify`` (``head: #80 9f…``)."""
+
+    name = "POSITION:HASH"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, str]:
+        position, _, digest = str(value).partition(":")
+        if not position.isdigit() or int(position) < 1 or len(digest) != 64:
+            self.fail(
+                f"expected POSITION:HASH, a record number and its 64-hex-digit chain hash as "
+                f"'verify' prints them; got {value!r}",
+                param,
+                ctx,
+            )
+        try:
+            int(digest, 16)
+        except ValueError:
+            self.fail(f"the chain hash must be 64 hexadecimal digits; got {digest!r}", param, ctx)
+        return int(position), digest.lower()
+
+
 @cli.command("verify")
+@click.option(
+    "--anchor",
+    "anchors",
+    type=Anchor(),
+    multiple=True,
+    help="A chain hash kept outside the store (POSITION:HASH, as the 'head:' line prints it): "
+    "the record there must still carry it — catches a history cut short. Repeatable.",
+)
 @json_option
 @click.pass_obj
-def verify_command(session: Session, as_json: bool) -> None:
+def verify_command(session: Session, anchors: tuple[tuple[int, str], ...], as_json: bool) -> None:
     """Recompute the hash chain and check every registered invariant on the store.
 
     Exit 0 when all hold; 1 with a report naming the broken link or invariant, the events
-    involved and the amounts.
+    involved and the amounts. The last line gives the chain's head: kept elsewhere and passed
+    back with --anchor, it also proves that no record up to it was removed or rewritten.
     """
     from ledger.verification import verify
 
-    report = verify(session)
+    report = verify(session, anchors=anchors)
     if as_json:
         print_json(report.to_json())
     else:

@@ -64,3 +64,18 @@ class ConflictError(InputError):
 
 class StoreError(LedgerError):
     """The store could not be opened or used (bad URL, unreachable server, corrupt file)."""
+
+
+class CorruptRecord(LedgerError):
+    """A stored record no longer decodes: the store was altered outside loopledger (exit 1).
+
+    Why its own class: ``verify`` turns it into a failed check naming the position, while
+    every other command stops with one message instead of a traceback.
+    """
+
+    def __init__(self, position: int, detail: str) -> None:
+        self.position = position
+        super().__init__(
+            f"stored record #{position} cannot be decoded ({detail}): the store was altered "
+            "outside loopledger; run 'loopledger verify'"
+        )

@@ -30,11 +30,13 @@ class Session:
     store_url: str
     plugins: Plugins
     _store: Store | None = None
+    may_create: bool = False
+    """Whether opening may create a new SQLite file: only commands that record set it."""
 
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store(self.store_url)
+            self._store = Store(self.store_url, create=self.may_create)
         return self._store
 
     def engine(self) -> Engine:

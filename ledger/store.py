@@ -44,8 +44,8 @@ from eventsourcing.utils import get_topic
 
 from ledger.book import Known
 from ledger.codec import from_dict, party_from_dict, party_to_dict, to_dict
-from ledger.errors import StoreError
-from ledger.events import Event
+from ledger.errors import CorruptRecord, StoreError
+from ledger.events import Event, Reversal
 from ledger.values import Party
 
 BOOK_ID: Final = uuid5(UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8"), "loopledger:book")
@@ -199,10 +199,16 @@ def encode_record(
 
 
 def decode_record(raw: bytes, position: int) -> Record:
-    data = orjson.loads(raw)
-    body = data["r"]
-    value: Party | Event = party_from_dict(body) if data["k"] == "party" else from_dict(body)
-    return Record(data["k"], value, data["h"], data["c"], position, data["t"])
+    """One stored record; :class:`CorruptRecord` naming the position when it does not decode."""
+    try:
+        data = orjson.loads(raw)
+        body = data["r"]
+        value: Party | Event = party_from_dict(body) if data["k"] == "party" else from_dict(body)
+        return Record(data["k"], value, data["h"], data["c"], position, data["t"])
+    except CorruptRecord:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever was written there, it is not a record
+        raise CorruptRecord(position, f"{type(exc).__name__}: {exc}") from None
 
 
 def describe(url: str) -> str:
@@ -211,6 +217,13 @@ def describe(url: str) -> str:
     if parsed.password:
         return url.replace(f":{parsed.password}@", ":***@")
     return url
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a SQLite store URL; None for ``memory:`` and PostgreSQL."""
+    if url in ("memory:", ":memory:") or url.startswith(("postgresql://", "postgres://")):
+        return None
+    return url.removeprefix("sqlite:")
 
 
 def _environment(url: str) -> dict[str, str]:
@@ -250,8 +263,19 @@ def _environment(url: str) -> dict[str, str]:
 class Store:
     """Append-only record stream plus projection checkpoints, in one database."""
 
-    def __init__(self, url: str = DEFAULT_STORE) -> None:
+    def __init__(self, url: str = DEFAULT_STORE, *, create: bool = True) -> None:
+        """Open the store at ``url``; with ``create=False`` a SQLite file must already exist.
+
+        Why: a mistyped ``--store`` for ``verify`` must not create an empty store and report
+        that all checks hold on it. Only commands that record (``replay``, ``demo``) create.
+        """
         self.url = url
+        path = sqlite_path(url)
+        if not create and path and not os.path.exists(path):
+            raise StoreError(
+                f"no store at {path}: replay a deal-history file into it first "
+                f"('loopledger --store {path} replay FILE'), or check --store / $LOOPLEDGER_STORE"
+            )
         env = _environment(url)
         env.update(
             {
@@ -350,10 +374,9 @@ class Store:
         found = []
         for position, raw in self.read_raw():
             if b'"type":"reversal"' in raw:
-                body = orjson.loads(raw)["r"]
-                found.append(
-                    (position, body["id"], body["of"], dt.date.fromisoformat(body["date"]))
-                )
+                body = decode_record(raw, position).value
+                if isinstance(body, Reversal):
+                    found.append((position, body.id, body.of, body.date))
         return found
 
     def append(self, records: Sequence[Record], expected_head: int) -> None:

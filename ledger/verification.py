@@ -21,6 +21,7 @@ from invariants.chain import chain_violations
 from invariants.history import deterministic
 from invariants.instruments import commitment_overruns
 from invariants.violation import Context, Violation
+from ledger.errors import CorruptRecord
 from ledger.events import Event
 from ledger.output import console
 from ledger.store import Store
@@ -48,6 +49,8 @@ class VerifyReport:
     records: int
     checks: tuple[Check, ...]
     notes: tuple[Violation, ...]
+    head: tuple[int, str] | None = None
+    """(position, stored chain hash) of the last record: keep it outside to detect truncation."""
 
     @property
     def ok(self) -> bool:
@@ -57,6 +60,9 @@ class VerifyReport:
         return {
             "store": self.store,
             "records": self.records,
+            "head": None
+            if self.head is None
+            else {"position": self.head[0], "chain_hash": self.head[1]},
             "ok": self.ok,
             "checks": [
                 {
@@ -85,6 +91,11 @@ class VerifyReport:
             out.print(f"note  {n.message}", markup=False)
         verdict = "all checks hold" if self.ok else "CHECKS FAILED"
         out.print(f"{verdict}: {self.records} records in {self.store}", markup=False)
+        if self.head is not None:
+            out.print(
+                f"head: {self.head[0]}:{self.head[1]} (keep it; --anchor checks it later)",
+                markup=False,
+            )
 
 
 def index_violations(store: Store, raw: Sequence[tuple[int, bytes]]) -> list[Violation]:
@@ -92,7 +103,10 @@ def index_violations(store: Store, raw: Sequence[tuple[int, bytes]]) -> list[Vio
     stream: dict[str, int] = {}
     for position, data in raw:
         if b'"k":"event"' in data:
-            stream[orjson.loads(data)["r"]["id"]] = position
+            try:
+                stream[orjson.loads(data)["r"]["id"]] = position
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                continue  # an undecodable record: the hash-chain check names it
     indexed = store.index_rows()
     found = []
     for event_id, position in sorted(indexed.items(), key=lambda kv: kv[1]):
@@ -163,11 +177,66 @@ def _digest_main(store_url: str) -> None:
     print(orjson.dumps(states_digest(result.states)).decode())
 
 
-def verify(session: Session, *, fresh_process: bool = True) -> VerifyReport:
-    """Run every check on the session's store."""
+def _stored_link(data: bytes) -> str | None:
+    try:
+        link = orjson.loads(data)["c"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None
+    return link if isinstance(link, str) else None
+
+
+def anchor_violations(
+    raw: Sequence[tuple[int, bytes]], anchors: Sequence[tuple[int, str]]
+) -> list[Violation]:
+    """Each anchor ``(position, chain hash)`` kept outside the store still matches.
+
+    Why: a hash chain alone cannot reveal that its newest records were cut off — what is left
+    is a valid chain. A chain hash kept elsewhere (a ticket, an email, a notary) can: the record
+    at that position must still exist and still carry that hash, and since every hash covers
+    all before it, nothing up to it can have changed.
+    """
+    links = {position: _stored_link(data) for position, data in raw}
+    found = []
+    for position, expected in anchors:
+        if position not in links:
+            found.append(
+                Violation(
+                    "chain-anchors",
+                    f"record #{position} is gone (the store has {len(raw)} records): the history "
+                    "was cut after it was anchored",
+                )
+            )
+        elif links[position] != expected:
+            found.append(
+                Violation(
+                    "chain-anchors",
+                    f"record #{position} carries chain hash {links[position]}, anchored as "
+                    f"{expected}: the history up to it was rewritten",
+                )
+            )
+    return found
+
+
+def verify(
+    session: Session,
+    *,
+    fresh_process: bool = True,
+    anchors: Sequence[tuple[int, str]] = (),
+) -> VerifyReport:
+    """Run every check on the session's store; ``anchors`` are (position, chain hash) pairs
+    recorded earlier (see :func:`anchor_violations`)."""
     store = session.store
     raw = list(store.read_raw())
+    head = (raw[-1][0], _stored_link(raw[-1][1]) or "?") if raw else None
     checks: list[Check] = []
+    if anchors:
+        checks.append(
+            Check(
+                "chain-anchors",
+                "every chain hash kept outside the store is still at its position",
+                tuple(anchor_violations(raw, anchors)),
+            )
+        )
     chain = chain_violations(raw) + index_violations(store, raw)
     checks.append(
         Check(
@@ -177,7 +246,24 @@ def verify(session: Session, *, fresh_process: bool = True) -> VerifyReport:
         )
     )
     engine = session.engine()
-    scratch = engine.run(keep_entries=True, use_checkpoint=False, save_checkpoint=False)
+    try:
+        scratch = engine.run(keep_entries=True, use_checkpoint=False, save_checkpoint=False)
+    except CorruptRecord as exc:
+        # Nothing can be folded past a record that does not decode: report it, run no more.
+        broken = Violation(
+            "stored-history-folds",
+            f"record #{exc.position} cannot be decoded, so nothing after it can be folded",
+        )
+        checks.append(
+            Check(
+                "stored-history-folds",
+                "every stored event is still valid against the history before it",
+                (broken,),
+            )
+        )
+        return VerifyReport(
+            store=session.store_url, records=len(raw), checks=tuple(checks), notes=(), head=head
+        )
     folded = [
         Violation(
             "stored-history-folds",
@@ -256,4 +342,5 @@ def verify(session: Session, *, fresh_process: bool = True) -> VerifyReport:
         records=len(raw),
         checks=tuple(checks),
         notes=tuple(commitment_overruns(scratch.book)),
+        head=head,
     )

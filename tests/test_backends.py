@@ -57,6 +57,16 @@ def test_unreachable_postgres_is_a_clear_error(cli, monkeypatch):
     assert ran.code == 2 and "cannot open the store" in ran.err and "secret" not in ran.err
 
 
-def test_sqlite_store_in_missing_folder(cli):
-    ran = cli("--store", "/nonexistent/dir/x.db", "balances")
+def test_sqlite_store_in_missing_folder(cli, example):
+    ran = cli("--store", "/nonexistent/dir/x.db", "replay", str(example))
     assert ran.code == 2 and "folder /nonexistent/dir does not exist" in ran.err
+
+
+def test_a_missing_store_is_an_error_for_every_command_that_does_not_record(cli, tmp_path):
+    """A mistyped --store must not be created empty and then pass verify."""
+    typo = tmp_path / "typo.db"
+    for command in (["verify"], ["balances"], ["audit", "--json"], ["events"], ["report"]):
+        ran = cli("--store", str(typo), *command)
+        assert ran.code == 2, (command, ran.err)
+        assert f"no store at {typo}: replay a deal-history file into it first" in ran.err
+        assert not typo.exists(), command

@@ -282,7 +282,10 @@ def test_report_with_an_unknown_format_is_bad_input(cli, example):
     assert not Path("loopledger-report").exists()
 
 
-def test_report_on_an_empty_store_says_so(cli):
+def test_report_on_an_empty_store_says_so(cli, store_path):
+    from ledger.store import Store
+
+    Store(str(store_path)).close()  # an empty store; a missing one is an error (test_backends)
     ran = cli("report", "--out", "r")
     assert ran.code == 0, ran.err
     report = Path("r/report.md").read_text(encoding="utf-8")

@@ -286,7 +286,10 @@ def test_a_date_before_any_event(stakes):
     assert value(stakes, "--as-of", "2024-12-31")["holdings"] == []
 
 
-def test_nothing_recorded(cli):
+def test_nothing_recorded(cli, store_path):
+    from ledger.store import Store
+
+    Store(str(store_path)).close()  # an empty store
     data = value(cli)
     assert (data["as_of"], data["holdings"]) == (None, [])
     assert data["assumptions"]["rate"] == "0.04"

@@ -139,3 +139,47 @@ def test_verify_reports_a_failing_plugin_invariant_and_exits_1(cli, example, mon
     assert cli("replay", str(example)).code == 0
     ran = cli("verify")
     assert ran.code == 1 and "FAIL no-oracle" in ran.out and "oracle appears" in ran.out
+
+
+def test_a_record_that_no_longer_decodes_fails_verify_and_stops_other_commands(
+    cli, example, store_path
+):
+    assert cli("replay", str(example)).code == 0
+    con, rows = _events_rows(store_path)
+    con.execute("UPDATE stored_events SET state=? WHERE originator_version=10", (b"x",))
+    con.commit()
+    con.close()
+    ran = cli("verify")
+    assert ran.code == 1 and "Traceback" not in ran.err
+    assert "record #10 cannot be decoded" in ran.out and "FAIL hash-chain" in ran.out
+    assert "FAIL stored-history-folds" in ran.out
+    listed = cli("events")
+    assert listed.code == 1 and "Traceback" not in listed.err
+    assert "error: stored record #10 cannot be decoded" in listed.err
+    assert "run 'loopledger verify'" in listed.err
+
+
+def test_an_anchor_kept_outside_reveals_a_history_cut_short(cli, example, store_path):
+    """A chain alone cannot show that its newest records were removed; an anchor can."""
+    assert cli("replay", str(example)).code == 0
+    report = json.loads(cli("verify", "--json").out)
+    head = f"{report['head']['position']}:{report['head']['chain_hash']}"
+    assert report["head"]["position"] == 80 and f"head: {head}" in cli("verify").out
+    assert cli("verify", "--anchor", head).code == 0
+    con, _ = _events_rows(store_path)
+    con.execute("DELETE FROM stored_events WHERE originator_version=80")
+    con.execute("DELETE FROM loopledger_ids WHERE position=80")
+    con.execute("DELETE FROM loopledger_checkpoints")
+    con.commit()
+    con.close()
+    assert cli("verify").code == 0  # what is left is a valid chain of 79 records
+    ran = cli("verify", "--anchor", head)
+    assert ran.code == 1
+    assert "record #80 is gone (the store has 79 records)" in ran.out
+    # An anchor that does not match the record at its position: the history was rewritten.
+    other = f"79:{'0' * 64}"
+    rewritten = json.loads(cli("verify", "--json", "--anchor", other).out)
+    [anchors] = [c for c in rewritten["checks"] if c["name"] == "chain-anchors"]
+    assert f"anchored as {'0' * 64}" in anchors["violations"][0]["message"]
+    bad = cli("verify", "--anchor", "80:xyz")
+    assert bad.code == 2 and "expected POSITION:HASH" in bad.err

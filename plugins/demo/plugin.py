@@ -194,6 +194,7 @@ def ledger_register_commands(cli: click.Group) -> None:
             given = str(path)
         session.close()
         session.store_url = given
+        session.may_create = True
         progress = Progress()
         findings, _ = run_demo(session, out, as_of=as_of, progress=progress)
         _finish(findings, out, progress)
