@@ -240,6 +240,9 @@ def test_the_docs_page_shows_the_demos_current_figures(demo):
             assert figure in page, f"docs/the-2025-loop.md does not show the demo's {figure!r}"
     for line in ("All 14 checks hold", "$95,998,400,000"):
         assert line in report
+    ran, _ = demo
+    for step in re.findall(r"^(✓ .*?) \(\d+\.\d+ s\)$", ran.err, flags=re.M):
+        assert step in page, f"docs/the-2025-loop.md does not show the demo's step {step!r}"
 
 
 @pytest.mark.postgres
