@@ -100,7 +100,7 @@ ISSUE = history_yaml(
 )
 def test_issue_example_money_returns_by_rule(cli, write, rule, returned, share):
     report = cli_audit(cli, write, ISSUE, "--rule", rule)
-    assert report["rule"] == rule and report["as_of"] is None
+    assert report["rule"] == rule and report["as_of"] == "2025-01-04"  # the last event
     nvidia = party(report, "nvidia")
     assert nvidia == {
         "party": "nvidia",
