@@ -38,6 +38,7 @@ class History:
     parties: tuple[Party, ...]
     events: tuple[Event, ...]
     lines: dict[str, int] = attrs.field(factory=dict, eq=False)
+    party_lines: dict[str, int] = attrs.field(factory=dict, eq=False)
 
     def locate(self, problem: Problem) -> Problem:
         """Fill in file and line for a problem found later (by the book)."""
@@ -226,7 +227,10 @@ def _history(data: Any, name: str, json_text: str | None) -> History:
             )
         )
         currency = "USD"
-    parties = _parties(data.get("parties", []), name, problems, _line_of(data, "parties"))
+    party_lines: dict[str, int] = {}
+    parties = _parties(
+        data.get("parties", []), name, problems, _line_of(data, "parties"), party_lines
+    )
     raw_events = data.get("events")
     if not isinstance(raw_events, list):
         problems.append(
@@ -276,10 +280,17 @@ def _history(data: Any, name: str, json_text: str | None) -> History:
         tuple(parties),
         tuple(events),
         lines,
+        party_lines,
     )
 
 
-def _parties(raw: Any, name: str, problems: list[Problem], line: int | None) -> list[Party]:
+def _parties(
+    raw: Any,
+    name: str,
+    problems: list[Problem],
+    line: int | None,
+    lines: dict[str, int] | None = None,
+) -> list[Party]:
     if not isinstance(raw, list):
         problems.append(
             Problem(
@@ -371,6 +382,8 @@ def _parties(raw: Any, name: str, problems: list[Problem], line: int | None) -> 
             )
             continue
         ticker = item.get("ticker")
+        if item_line is not None and lines is not None:
+            lines[pid] = item_line
         parties.append(
             Party(
                 id=pid,

@@ -102,13 +102,18 @@ def _plan(engine: Engine, histories: Sequence[History]) -> tuple[ReplayReport, l
             digest = content_hash(party)
             stored = book.parties.get(party.id)
             if stored is not None:
-                if content_hash(stored) != digest:
-                    fields = ", ".join(differing_fields(stored, party))
+                # A shorter declaration (say only id and name) of a recorded party adds
+                # nothing and is accepted; a different value is a conflict.
+                changed = [
+                    f for f in differing_fields(stored, party) if getattr(party, f, f) is not None
+                ]
+                if changed:
                     problems.append(
                         Problem(
                             file=history.file,
+                            line=history.party_lines.get(party.id),
                             field="parties",
-                            message=f"party '{party.id}' is already recorded with different content (differs in: {fields}); parties cannot be edited",
+                            message=f"party '{party.id}' is already recorded with different content (differs in: {', '.join(changed)}); parties cannot be edited",
                         )
                     )
                 continue

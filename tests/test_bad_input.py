@@ -40,6 +40,11 @@ HEAD = "loopledger: 1\nparties:\n  - {id: nvidia, name: NVIDIA}\n  - {id: openai
 CASES = [
     # (case id, file content, expected fragments of the message)
     (
+        "party-renamed",
+        "loopledger: 1\nparties:\n  - {id: nvidia, name: NVIDIA}\n  - {id: amd, name: AMD Inc}\nevents: []\n",
+        ["bad.yaml:4", "field 'parties'", "party 'amd'", "differs in: name", "cannot be edited"],
+    ),
+    (
         "yaml-syntax",
         HEAD
         + '  - {id: x, date: 2025-01-01, type: price, party: amd, per_share: "1"\n  - oops: [\n',
@@ -315,3 +320,30 @@ def test_the_book_refuses_a_negative_strike_built_in_python():
     assert [(p.field, p.message) for p in problems] == [("strike", "expected a strike ≥ 0; got -1")]
     _, _, zero = fold([attrs.evolve(grant, strike=Money(Decimal(0)))], parties)
     assert zero == []
+
+
+def test_a_shorter_declaration_of_a_recorded_party_is_accepted(cli, write, seeded):
+    """Another file may name a recorded party with fewer optional fields: it adds nothing."""
+    before = _records(seeded)
+    full = write(
+        "full.yaml",
+        "loopledger: 1\nparties:\n  - {id: intel, name: Intel, ticker: INTC}\nevents: []\n",
+    )
+    assert cli("replay", str(full)).code == 0
+    short = write(
+        "short.yaml", "loopledger: 1\nparties:\n  - {id: intel, name: Intel}\nevents: []\n"
+    )
+    ran = cli("replay", str(short))
+    assert ran.code == 0, ran.err
+    assert "0 new parties" in ran.out or "0 new" in ran.out
+    assert _records(seeded) == before + 1
+    changed = write(
+        "changed.yaml",
+        "loopledger: 1\nparties:\n  - {id: intel, name: Intel, ticker: INTL}\nevents: []\n",
+    )
+    refused = cli("replay", str(changed))
+    assert (
+        refused.code == 2
+        and "changed.yaml:3" in refused.err
+        and "differs in: ticker" in refused.err
+    )
