@@ -114,3 +114,40 @@ def balances_match(
             },
         )
     ]
+
+
+def cash_overdrafts(entries: Iterable[Entry]) -> list[Violation]:
+    """Modelled parties whose cash went below zero: min over prefixes of cash_P < 0 (a note).
+
+    Not an error: a history may leave out where a party's money came from (a bond, a credit
+    line, revenue from the world). But a party paying money the ledger never gave it is what
+    an auditor wants to see: every overdrawn party is named once, with the event that first
+    took it below zero and its lowest balance, so a missing ``opening_balance`` or ``loan``
+    shows up instead of passing silently.
+    """
+    cash: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    first: dict[tuple[str, str], str] = {}
+    lowest: dict[tuple[str, str], Decimal] = {}
+    for entry in entries:
+        for p in entry.postings:
+            if p.party == WORLD or p.account != "assets:cash" or not is_cash(p.commodity):
+                continue
+            key = (p.party, p.commodity)
+            cash[key] += p.quantity
+        for key in {
+            (p.party, p.commodity) for p in entry.postings if (p.party, p.commodity) in cash
+        }:
+            if cash[key] < 0:
+                first.setdefault(key, entry.event.id)
+                lowest[key] = min(lowest.get(key, cash[key]), cash[key])
+    return [
+        Violation(
+            "cash-overdraft",
+            f"{party}'s {currency} cash went below zero at '{first[(party, currency)]}' "
+            f"(lowest {lowest[(party, currency)]}); record where the money came from "
+            "(an opening_balance, a loan) if the history should show it",
+            (first[(party, currency)],),
+            {"lowest": lowest[(party, currency)]},
+        )
+        for party, currency in sorted(first)
+    ]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import orjson
 
+from invariants.accounting import cash_overdrafts
 from invariants.chain import chain_violations
 from invariants.history import deterministic
 from invariants.instruments import commitment_overruns
@@ -341,6 +342,6 @@ def verify(
         store=session.store_url,
         records=len(raw),
         checks=tuple(checks),
-        notes=tuple(commitment_overruns(scratch.book)),
+        notes=tuple(commitment_overruns(scratch.book) + cash_overdrafts(scratch.entries or [])),
         head=head,
     )

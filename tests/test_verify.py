@@ -183,3 +183,24 @@ def test_an_anchor_kept_outside_reveals_a_history_cut_short(cli, example, store_
     assert f"anchored as {'0' * 64}" in anchors["violations"][0]["message"]
     bad = cli("verify", "--anchor", "80:xyz")
     assert bad.code == 2 and "expected POSITION:HASH" in bad.err
+
+
+def test_money_a_party_never_had_is_noted_not_hidden(cli, write):
+    """Paying without an opening balance or loan is allowed (the history may be partial) but
+    verify says so: which party, from which event, how low."""
+    history = write(
+        "h.yaml",
+        """loopledger: 1
+parties: [{id: nvidia, name: NVIDIA}, {id: openai, name: OpenAI}]
+events:
+  - {id: ob, date: 2025-01-01, type: opening_balance, party: nvidia, amount: "2B"}
+  - {id: inv, date: 2025-01-02, type: investment, investor: nvidia, investee: openai, amount: "5B"}
+  - {id: inv2, date: 2025-01-03, type: investment, investor: nvidia, investee: openai, amount: "1B"}
+""",
+    )
+    assert cli("replay", str(history)).code == 0
+    ran = cli("verify", "--json")
+    assert ran.code == 0  # a note, not a failed check
+    [note] = [n for n in json.loads(ran.out)["notes"] if n["invariant"] == "cash-overdraft"]
+    assert note["events"] == ["inv"] and note["amounts"] == {"lowest": "-4000000000"}
+    assert "nvidia's USD cash went below zero at 'inv' (lowest -4000000000" in note["message"]
