@@ -140,14 +140,26 @@ def _cycle_colours(
     others = 0
     for index, cycle in enumerate(cycles):
         colour = _CYCLE_COLOURS[index] if index < len(_CYCLE_COLOURS) else _OTHER_CYCLES
+        claimed = False
         for pair in cycle.pairs:
-            if graph.has_edge(*pair):
-                colour_of.setdefault(pair, colour)
+            if graph.has_edge(*pair) and pair not in colour_of:
+                colour_of[pair] = colour
+                claimed = True
         if index < len(_CYCLE_COLOURS):
             route = " → ".join(names.get(p, p) for p in cycle.path)
             timing = "" if cycle.time_respecting else ", out of time order"
-            text = textwrap.fill(f"{route} ({billions(cycle.bottleneck)}{timing})", 34)
-            legend.append(Line2D([], [], color=colour, linewidth=3, label=text))
+            if claimed:
+                text = textwrap.fill(f"{route} ({billions(cycle.bottleneck)}{timing})", 34)
+                legend.append(Line2D([], [], color=colour, linewidth=3, label=text))
+            else:
+                # Every flow of this loop already carries a bigger loop's colour: a swatch of
+                # its own would point at nothing on the picture.
+                text = textwrap.fill(
+                    f"{route} ({billions(cycle.bottleneck)}{timing}; its flows carry the "
+                    "colours above)",
+                    34,
+                )
+                legend.append(Line2D([], [], color=_PLAIN, linewidth=2, linestyle=":", label=text))
         else:
             others += 1
     truncated = search is not None and search.truncated
