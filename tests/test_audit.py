@@ -171,7 +171,7 @@ def test_the_terminal_shows_loops_round_trips_and_sellers(cli, write):
     assert "NVIDIA → OpenAI → NVIDIA" in ran.out
     assert "$10.0B" in ran.out and "$5.0B" in ran.out  # bottleneck; pro-rata return
     assert "50.0%" in ran.out  # NVIDIA's share 0.5
-    assert "rounded half-up" in ran.out
+    assert "rounded half-even" in ran.out
     for heading in ("Loops", "Round trips", "Sellers"):
         assert heading in ran.out
 

@@ -241,7 +241,7 @@ def test_the_docs_page_shows_the_demos_current_figures(demo):
     for line in ("All 14 checks hold", "$95,998,400,000"):
         assert line in report
     ran, _ = demo
-    for step in re.findall(r"^(✓ .*?) \(\d+\.\d+ s\)$", ran.err, flags=re.M):
+    for step in re.findall(r"^(✓ .*?) \(\d+\.\d+ s\)$", ran.err, flags=re.MULTILINE):
         assert step in page, f"docs/the-2025-loop.md does not show the demo's step {step!r}"
 
 

@@ -93,7 +93,9 @@ def test_drawing_is_deterministic(tmp_path: pathlib.Path) -> None:
         (D("10e9"), "$10.0B"),
         (D("12_345_000_000"), "$12.3B"),
         (D("1_250_000_000_000"), "$1,250.0B"),
-        (D("50_000_000"), "$0.1B"),  # half-up
+        (D("150_000_000"), "$0.2B"),  # half-even: 0.15 → 0.2
+        (D("250_000_000"), "$0.2B"),  # half-even: 0.25 → 0.2
+        (D("50_000_000"), "<$0.1B"),  # 0.05 → 0.0, but not nothing
         (D("49_000_000"), "<$0.1B"),  # small but not nothing
         (D(0), "$0.0B"),
     ],

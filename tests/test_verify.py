@@ -145,7 +145,7 @@ def test_a_record_that_no_longer_decodes_fails_verify_and_stops_other_commands(
     cli, example, store_path
 ):
     assert cli("replay", str(example)).code == 0
-    con, rows = _events_rows(store_path)
+    con, _ = _events_rows(store_path)
     con.execute("UPDATE stored_events SET state=? WHERE originator_version=10", (b"x",))
     con.commit()
     con.close()

@@ -15,7 +15,7 @@ import math
 import pathlib
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import matplotlib
 import networkx as nx
@@ -46,8 +46,9 @@ _SUFFIXES = {".svg": "svg", ".png": "png"}
 
 
 def billions(amount: Decimal) -> str:
-    """``Decimal(12_345_000_000)`` → ``"$12.3B"`` (half-up); tiny non-zero flows → ``"<$0.1B"``."""
-    tenths = (amount / _BILLION).quantize(_TENTH, rounding=ROUND_HALF_UP)
+    """``Decimal(12_345_000_000)`` → ``"$12.3B"`` (half-even, as every loopledger table rounds
+    billions); tiny non-zero flows → ``"<$0.1B"``."""
+    tenths = (amount / _BILLION).quantize(_TENTH, rounding=ROUND_HALF_EVEN)
     if tenths == 0 and amount > 0:
         return "<$0.1B"
     return f"${tenths:,}B"

@@ -158,7 +158,7 @@ def _table(
 
 
 DISPLAY_ROUNDING = (
-    "$B: billions rounded half-up to 0.1 for display only; --json prints exact amounts."
+    "$B: billions rounded half-even to 0.1 for display only; --json prints exact amounts."
 )
 
 
