@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable, Sequence
-from decimal import ROUND_UP, Context
+from decimal import ROUND_UP, Context, Inexact, localcontext
 from decimal import Decimal as D
 from functools import partial
+from unittest import mock
 
+import attrs
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 
-from plugins.audit.model import KINDS, WORLD, CashMove, PathFlow, Rule
+from plugins.audit import tracing
+from plugins.audit.model import KINDS, WORLD, CashMove, Lot, PathFlow, Rule
 from plugins.audit.tracing import QUANTUM, RULES, Tracer, steps, trace, trace_violations
 
 B = D(10) ** 9  # one billion dollars
@@ -429,3 +433,178 @@ def test_amounts_outside_the_exact_range_are_refused_before_any_change() -> None
     )
     for rule in RULES:
         assert_sound_throughout(extremes, rule)
+
+
+# --------------------------------------------------------------- lots against a reference
+
+
+class ReferenceLots:
+    """fifo/lifo done the obvious way: a pool is a list of :class:`Lot` s and every hop rebuilds
+    every path a lot carries — the tracer's algorithm before it kept routes (slow, plain)."""
+
+    def __init__(self, rule: Rule, returns_to: Callable[[str, str], bool] = str.__eq__) -> None:
+        self.rule, self.returns_to = rule, returns_to
+        self.lots: defaultdict[str, list[Lot]] = defaultdict(list)
+        self.balance: defaultdict[str, D] = defaultdict(D)
+        self.departed: defaultdict[str, D] = defaultdict(D)
+        self.returned: defaultdict[str, D] = defaultdict(D)
+        self.lost: defaultdict[str, D] = defaultdict(D)
+        self.paths: defaultdict[tuple[str, str], defaultdict[tuple[str, ...], D]] = defaultdict(
+            lambda: defaultdict(D)
+        )
+        self.revenue: defaultdict[str, D] = defaultdict(D)
+        self.own: defaultdict[str, D] = defaultdict(D)
+
+    def apply(self, move: CashMove) -> None:
+        payer, payee, amount = move.payer, move.payee, move.amount
+        if payer == payee:
+            return
+        if move.kind == "purchase" and payee != WORLD:
+            self.revenue[payee] += amount
+        if amount == 0:
+            return
+        taken: list[Lot] = []
+        if payer == WORLD:
+            taken.append(Lot(amount, (), "world", move.event_id))
+        else:
+            pool, remaining = self.lots[payer], amount
+            newest = -1 if self.rule == "lifo" else 0
+            while remaining > 0 and pool:
+                lot = pool.pop(newest)
+                if lot.amount <= remaining:
+                    taken.append(lot)
+                    remaining -= lot.amount
+                else:
+                    taken.append(attrs.evolve(lot, amount=remaining))
+                    rest = attrs.evolve(lot, amount=lot.amount - remaining)
+                    pool.insert(len(pool) if newest else 0, rest)
+                    remaining = D(0)
+            if remaining > 0:
+                taken.append(Lot(remaining, (), "unknown", move.event_id))
+            self.balance[payer] -= amount
+        if payee == WORLD:
+            for lot in taken:
+                for tag in lot.tags:
+                    self.lost[tag] += lot.amount
+            return
+        if payer != WORLD:
+            self.departed[payer] += amount
+        hole = max(-self.balance[payee], D(0))
+        self.balance[payee] += amount
+        for lot in taken:
+            paths = {tag: (*path, payee) for tag, path in lot.paths}
+            if payer != WORLD:
+                paths[payer] = (payer, payee)
+            for tag in [t for t in paths if self.returns_to(t, payee)]:
+                path = paths.pop(tag)
+                self.returned[tag] += lot.amount
+                self.paths[(tag, payer)][path] += lot.amount
+                if move.kind == "purchase":
+                    self.own[payee] += lot.amount
+            swallowed = min(hole, lot.amount)
+            hole -= swallowed
+            for tag in paths:
+                self.lost[tag] += swallowed
+            if swallowed < lot.amount:
+                self.lots[payee].append(
+                    Lot(
+                        lot.amount - swallowed,
+                        tuple(sorted(paths.items())),
+                        lot.origin,
+                        lot.entered,
+                    )
+                )
+
+
+def assert_same_as_reference(
+    tracer: Tracer, reference: ReferenceLots, ms: Sequence[CashMove]
+) -> None:
+    with localcontext(Context(prec=200, traps=[Inexact])):
+        for move in ms:
+            tracer.apply(move)
+            reference.apply(move)
+            for party in tracer.parties():
+                assert tracer.lots(party) == tuple(reference.lots[party]), (move, party)
+                assert tracer.pool_balance(party) == reference.balance[party]
+                assert tracer.departed(party) == reference.departed[party]
+                assert tracer.returned(party) == reference.returned[party]
+                assert tracer.lost(party) == reference.lost[party]
+    result = tracer.result()
+    pairs = {(p.origin, p.via): (p.amount, p.paths) for p in result.pairs}
+    assert pairs == {
+        key: (sum(by_path.values()), tuple(PathFlow(p, by_path[p]) for p in sorted(by_path)))
+        for key, by_path in reference.paths.items()
+    }
+    sellers = {s.seller: (s.purchase_revenue, s.own_money_returned) for s in result.sellers}
+    assert sellers == {s: (reference.revenue[s], reference.own[s]) for s in reference.revenue}
+
+
+def _walk(steps: list[tuple[bool, str, int, str]]) -> list[CashMove]:
+    """Money mostly following one walk: each payer is the last payee, unless it ``jumps``."""
+    legs = [(WORLD, "A", D(100), "loan"), (WORLD, "B", D(40), "loan")]
+    holder = "A"
+    for jump, party, amount, kind in steps:
+        payer = party if jump else holder
+        payee = party if not jump else holder
+        legs.append((payer, payee, D(amount), kind))
+        holder = payee
+    return [
+        CashMove(f"e{i}", DAY0 + dt.timedelta(days=i), payer, payee, amount, kind)
+        for i, (payer, payee, amount, kind) in enumerate(legs)
+    ]
+
+
+# Longer histories on more parties in which money mostly goes round: lots hop often, split,
+# pile up, overdraw, and their routes grow long enough to be trimmed (every _ROUTE_SLACK hops;
+# the test also sets it to 2 and 3, which trim all the time).
+long_move_lists = st.lists(
+    st.tuples(
+        st.integers(0, 9).map(lambda k: k == 0),
+        st.sampled_from(("A", "B", "C", "D", "E")),
+        st.integers(1, 70),
+        st.sampled_from(("purchase", "investment")),
+    ),
+    min_size=40,
+    max_size=150,
+).map(_walk)
+
+
+class SameRuleTracer(Tracer):
+    """The usual rule, planted: the tracer cannot tell, so a hop asks the hook about every tag."""
+
+    def _returns_to(self, tag: str, payee: str) -> bool:
+        return tag == payee
+
+
+class GreedyTracer(Tracer):
+    """A broken rule under which several tags can come home at once (to clear on any arrival)."""
+
+    def _returns_to(self, tag: str, payee: str) -> bool:
+        return tag <= payee
+
+
+PLANTED: list[tuple[Callable[[Rule], Tracer], Callable[[str, str], bool]]] = [
+    (Tracer, str.__eq__),
+    (SameRuleTracer, str.__eq__),
+    (ForgetfulTracer, lambda tag, payee: False),
+    (GreedyTracer, str.__le__),
+]
+
+
+@pytest.mark.parametrize("slack", [2, 3, tracing._ROUTE_SLACK])
+@pytest.mark.parametrize("rule", ["fifo", "lifo"])
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(ms=st.one_of(move_lists(amounts), long_move_lists))
+def test_lots_match_the_plain_reference(rule: Rule, slack: int, ms: list[CashMove]) -> None:
+    # The usual rule takes the tracer's fast path; planted ones its general path.
+    with mock.patch.object(tracing, "_ROUTE_SLACK", slack):
+        for factory, returns_to in PLANTED:
+            assert_same_as_reference(factory(rule), ReferenceLots(rule, returns_to), ms)
+
+
+def test_a_lot_going_round_for_a_long_time_matches_the_reference() -> None:
+    # One lot, 200 hops round four parties and back: its route is trimmed again and again.
+    legs = [("A", "B"), ("B", "C"), ("C", "D"), ("D", "B"), ("B", "A")]
+    ms = moves((WORLD, "A", 7), *[(p, q, 5) for _ in range(40) for p, q in legs])
+    for rule in ("fifo", "lifo"):
+        assert_same_as_reference(Tracer(rule), ReferenceLots(rule), ms)

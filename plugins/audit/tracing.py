@@ -32,7 +32,9 @@ Rules
     the oldest (fifo) or newest (lifo) dollars first, splitting a lot where
     needed.  Lots remember, per tag, the route since departure, so returns can
     be broken down by full path.  A payment's lots arrive at the payee in the
-    order they were taken.
+    order they were taken.  (Internally a lot keeps one route and where each
+    tag's path starts in it, so a hop appends one party to one route instead
+    of rebuilding every tag's path; see ``_Parcel``.)
 
 Overdrafts
 ----------
@@ -112,10 +114,9 @@ from decimal import (
     Overflow,
     localcontext,
 )
-from typing import get_args
+from typing import Literal, get_args
 
-import attrs
-
+from ledger.gc_pause import no_cyclic_gc
 from plugins.audit.model import (
     WORLD,
     CashMove,
@@ -143,6 +144,53 @@ _MIN_EXPONENT = -30
 _EXACT = Context(prec=140, traps=[Inexact, InvalidOperation, DivisionByZero, Overflow])
 _DOWN = Context(prec=140, rounding=ROUND_DOWN, traps=[InvalidOperation, DivisionByZero, Overflow])
 _SHARE = Context(prec=28)
+
+_ROUTE_SLACK = 32
+"""When a parcel's route reaches a multiple of this length it drops the parties before its
+oldest path (:meth:`_Parcel.trim`), so routes stay short without a scan on every hop."""
+
+
+class _Parcel:
+    """A fifo/lifo lot as the tracer keeps it; :meth:`Tracer.lots` shows it as a :class:`Lot`.
+
+    ``route`` is the parties the dollars passed through, ending at the holder (empty only for
+    a world parcel before it arrives); ``starts[tag]`` is the index in ``route`` where the
+    tag's path begins, so that path is ``route[starts[tag]:]``. A hop appends one party to the
+    route and updates ``starts`` in place — constant work per tag that comes or goes, where a
+    :class:`Lot` rebuilds every path it carries. Each parcel owns its ``starts`` (a split
+    copies it); routes are tuples, shared freely.
+    """
+
+    __slots__ = ("amount", "entered", "origin", "route", "starts")
+
+    def __init__(
+        self,
+        amount: Decimal,
+        route: tuple[str, ...],
+        starts: dict[str, int],
+        origin: Literal["world", "unknown"],
+        entered: str,
+    ) -> None:
+        self.amount = amount
+        self.route = route
+        self.starts = starts
+        self.origin: Literal["world", "unknown"] = origin
+        self.entered = entered
+
+    def split(self, amount: Decimal) -> _Parcel:
+        """A new parcel of ``amount`` of these dollars (the caller reduces this one)."""
+        return _Parcel(amount, self.route, self.starts.copy(), self.origin, self.entered)
+
+    def trim(self) -> None:
+        """Drop the parties before every tag's path (a parcel without tags keeps its holder)."""
+        first = min(self.starts.values(), default=len(self.route) - 1)
+        if first:
+            self.route = self.route[first:]
+            self.starts = {tag: i - first for tag, i in self.starts.items()}
+
+    def lot(self) -> Lot:
+        paths = tuple(sorted((tag, self.route[i:]) for tag, i in self.starts.items()))
+        return Lot(self.amount, paths, self.origin, self.entered)
 
 
 def _traceable(amount: Decimal) -> bool:
@@ -184,8 +232,10 @@ class Tracer:
         self._balance: defaultdict[str, Decimal] = defaultdict(Decimal)
         # pro-rata: party -> tag -> tagged amount (zero entries removed)
         self._tags: defaultdict[str, dict[str, Decimal]] = defaultdict(dict)
-        # fifo/lifo: party -> lots, oldest at the left
-        self._lots: defaultdict[str, deque[Lot]] = defaultdict(deque)
+        # fifo/lifo: party -> lots, oldest at the left (see _Parcel)
+        self._lots: defaultdict[str, deque[_Parcel]] = defaultdict(deque)
+        # The usual rule (only a lot's payee tag comes home) lets a hop look up one tag.
+        self._standard_returns = type(self)._returns_to is _STANDARD_RETURNS
         self._departed: defaultdict[str, Decimal] = defaultdict(Decimal)
         self._returned: defaultdict[str, Decimal] = defaultdict(Decimal)
         self._lost: defaultdict[str, Decimal] = defaultdict(Decimal)
@@ -298,64 +348,86 @@ class Tracer:
         return returned
 
     def _move_lots(self, payer: str, payee: str, amount: Decimal, event_id: str) -> Decimal:
-        taken: list[Lot] = []
+        taken: list[_Parcel] = []
         if payer == WORLD:
-            taken.append(Lot(amount, (), "world", event_id))
+            taken.append(_Parcel(amount, (), {}, "world", event_id))
         else:
             pool = self._lots[payer]
             fifo = self._rule == "fifo"
+            take = pool.popleft if fifo else pool.pop
             remaining = amount
             while remaining > 0 and pool:
-                lot = pool.popleft() if fifo else pool.pop()
+                lot = take()
                 if lot.amount <= remaining:
                     taken.append(lot)
                     remaining -= lot.amount
                 else:
-                    taken.append(attrs.evolve(lot, amount=remaining))
-                    rest = attrs.evolve(lot, amount=lot.amount - remaining)
+                    taken.append(lot.split(remaining))
+                    lot.amount -= remaining
                     if fifo:
-                        pool.appendleft(rest)
+                        pool.appendleft(lot)
                     else:
-                        pool.append(rest)
+                        pool.append(lot)
                     remaining = _ZERO
             if remaining > 0:
-                taken.append(Lot(remaining, (), "unknown", event_id))
+                taken.append(_Parcel(remaining, (payer,), {}, "unknown", event_id))
             self._balance[payer] -= amount
         if payee == WORLD:
             for lot in taken:
-                for tag, _ in lot.paths:
+                for tag in lot.starts:
                     self._lost[tag] += lot.amount
             return _ZERO
         if payer != WORLD:
             self._departed[payer] += amount
 
-        returned = _ZERO
-        arriving: list[Lot] = []
+        # Each taken lot hops to the payee: its route gains the payee, it gains the payer's
+        # tag (departing where its route ended) and drops the tags that come home. Returns are
+        # gathered per path (a path starts at its tag) and booked once per path.
+        hop = (payee,)
+        tags_payer = payer != WORLD
+        standard = self._standard_returns
+        back: dict[tuple[str, ...], list[Decimal]] = {}
         for lot in taken:
-            paths = {tag: (*path, payee) for tag, path in lot.paths}
-            if payer != WORLD:
-                paths[payer] = (payer, payee)
-            for tag in list(paths):
-                if self._returns_to(tag, payee):
-                    path = paths.pop(tag)
-                    self._returned[tag] += lot.amount
-                    self._pairs[(tag, payer)] += lot.amount
-                    self._paths[(tag, payer)][path] += lot.amount
-                    returned += lot.amount
-            arriving.append(attrs.evolve(lot, paths=tuple(sorted(paths.items()))))
+            route = lot.route
+            starts = lot.starts
+            if tags_payer:
+                starts[payer] = len(route) - 1
+            lot.route = route = route + hop
+            if standard:  # only the payee's own tag can come home: one dict lookup
+                start = starts.pop(payee, None)
+                if start is not None:
+                    back.setdefault(route[start:], []).append(lot.amount)
+            else:
+                for tag in [t for t in starts if self._returns_to(t, payee)]:
+                    back.setdefault(route[starts.pop(tag) :], []).append(lot.amount)
+            if not len(route) % _ROUTE_SLACK:
+                lot.trim()
+
+        returned = _ZERO
+        for path, values in back.items():
+            tag = path[0]
+            value = sum(values, _ZERO)
+            self._returned[tag] += value
+            self._pairs[(tag, payer)] += value
+            self._paths[(tag, payer)][path] += value
+            returned += value
 
         before = self._balance[payee]
         self._balance[payee] = before + amount
-        hole = -before if before < 0 else _ZERO
         pool = self._lots[payee]
-        for lot in arriving:
+        if before >= 0:
+            pool.extend(taken)
+            return returned
+        hole = -before
+        for lot in taken:
             swallowed = min(hole, lot.amount)
             if swallowed:
                 hole -= swallowed
-                for tag, _ in lot.paths:
+                for tag in lot.starts:
                     self._lost[tag] += swallowed
             if swallowed < lot.amount:
-                pool.append(attrs.evolve(lot, amount=lot.amount - swallowed))
+                lot.amount -= swallowed
+                pool.append(lot)
         return returned
 
     # ------------------------------------------------------------------ reading
@@ -375,7 +447,7 @@ class Tracer:
         held: defaultdict[str, Decimal] = defaultdict(Decimal)
         with localcontext(_EXACT):
             for lot in self._lots.get(party, ()):
-                for tag, _ in lot.paths:
+                for tag in lot.starts:
                     held[tag] += lot.amount
         return dict(held)
 
@@ -385,7 +457,7 @@ class Tracer:
 
     def lots(self, party: str) -> tuple[Lot, ...]:
         """``party``'s lots, oldest first (always empty under pro-rata)."""
-        return tuple(self._lots.get(party, ()))
+        return tuple(lot.lot() for lot in self._lots.get(party, ()))
 
     def departed(self, party: str) -> Decimal:
         return self._departed.get(party, _ZERO)
@@ -419,6 +491,9 @@ class Tracer:
         return Trace(self._rule, parties, sellers, tuple(pairs))
 
 
+_STANDARD_RETURNS = Tracer._returns_to  # bound at import: tests may replace Tracer
+
+
 def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
     return _SHARE.divide(part, whole) if whole else None
 
@@ -429,9 +504,10 @@ def trace(moves: Iterable[CashMove], rule: Rule) -> Trace:
     For an as-of view pass only the moves up to the cut-off.
     """
     tracer = Tracer(rule)
-    for move in moves:
-        tracer.apply(move)
-    return tracer.result()
+    with no_cyclic_gc():  # millions of small acyclic objects: see ledger.gc_pause
+        for move in moves:
+            tracer.apply(move)
+        return tracer.result()
 
 
 def steps(moves: Iterable[CashMove], rule: Rule) -> Iterator[Tracer]:
