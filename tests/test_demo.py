@@ -226,6 +226,10 @@ def test_verify_and_audit_on_the_bundled_store(cli, example):
     amd = loops[frozenset({"amd", "openai"})]
     # a01 OpenAI → AMD $20B committed; a05 AMD → OpenAI warrant (equity): the loop crosses layers.
     assert amd["layer"] == "all" and amd["bottleneck"] == "20000000000"
+    # Each leg says which layers carry it: the warrant (equity) one way, the purchase
+    # commitment (committed) the other — the loop lives in the committed/equity layers.
+    legs = {(e["source"], e["target"]): e["layers"] for e in amd["edges"]}
+    assert legs == {("amd", "openai"): ["equity"], ("openai", "amd"): ["committed"]}
 
 
 def test_the_docs_page_shows_the_demos_current_figures(demo):

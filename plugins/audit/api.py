@@ -111,6 +111,15 @@ class AuditReport:
     max_cycles: int | None = DEFAULT_MAX_CYCLES
     search: CycleSearch | None = None
     """How many cycles there are in all (``found``, ``exact``); None: all are listed."""
+    leg_layers: Mapping[tuple[str, str], tuple[str, ...]] = attrs.field(factory=dict)
+    """(source, target) → the single layers (cash, committed, equity) that hold that flow."""
+
+    def layers_of(self, cycle: Cycle) -> list[list[str]]:
+        """Per leg of ``cycle``, the single layers it runs in: ``[["equity"], ["committed"]]``
+        for AMD → OpenAI → AMD, a loop that exists only in ``all``."""
+        if cycle.layer != "all":
+            return [[cycle.layer] for _ in cycle.edges]
+        return [list(self.leg_layers.get((e.source, e.target), ())) for e in cycle.edges]
 
     @property
     def truncated(self) -> bool:
@@ -154,8 +163,13 @@ class AuditReport:
                     "time_respecting": c.time_respecting,
                     "events": list(c.event_ids),
                     "edges": [
-                        {"source": e.source, "target": e.target, "amount": exact(e.amount)}
-                        for e in c.edges
+                        {
+                            "source": e.source,
+                            "target": e.target,
+                            "amount": exact(e.amount),
+                            "layers": layers,
+                        }
+                        for e, layers in zip(c.edges, self.layers_of(c), strict=True)
                     ],
                     "notes": self.notes(c),
                 }
@@ -285,6 +299,14 @@ def audit(
         total, exact = total + search.found, exact and search.exact
     found.sort(key=lambda item: (-item[1].bottleneck, item[0], len(item[1].path), item[1].path))
     listed = found if max_cycles is None else found[:max_cycles]
+    leg_layers: dict[tuple[str, str], tuple[str, ...]] = {}
+    if "all" in chosen:  # which single layers make up each flow of the union
+        for single in ("cash", "committed", "equity"):
+            for e in aggregate(layer_edges(state, single, currency)):
+                leg_layers[(e.source, e.target)] = (
+                    *leg_layers.get((e.source, e.target), ()),
+                    single,
+                )
     return AuditReport(
         as_of=as_of,
         rule=rule,
@@ -299,6 +321,7 @@ def audit(
         names=dict(names) if names is not None else declared,
         max_cycles=max_cycles,
         search=CycleSearch(tuple(c for _, c in listed), total, exact),
+        leg_layers=leg_layers,
     )
 
 

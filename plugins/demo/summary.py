@@ -178,19 +178,12 @@ def _verification(f: Findings) -> Section:
     return Section("Verification", tuple(lines))
 
 
-def _legs(f: Findings, cycle: Mapping[str, Any]) -> str:
-    """For a loop of the ``all`` layer, the single layers of each leg in order:
-    ``equity · committed`` (a leg present in several is joined with ``+``)."""
-    assert f.audit is not None
+def _legs(cycle: Mapping[str, Any]) -> str:
+    """For a loop of the ``all`` layer, the single layers of each leg in order (from the audit
+    JSON): ``equity · committed`` (a leg present in several is joined with ``+``)."""
     if cycle["layer"] != "all":
         return str(cycle["layer"])
-    where: dict[tuple[str, str], list[str]] = {}
-    for layer in ("cash", "committed", "equity"):
-        for e in f.audit["edges"].get(layer, ()):
-            where.setdefault((e["source"], e["target"]), []).append(layer)
-    return " · ".join(
-        "+".join(where.get((e["source"], e["target"]), ["?"])) for e in cycle["edges"]
-    )
+    return " · ".join("+".join(e.get("layers") or ["?"]) for e in cycle["edges"])
 
 
 def _distinct(cycles: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -219,7 +212,7 @@ def _loops(f: Findings, full: bool) -> Section:
             c["layer"],
             " → ".join(_name(f, p) for p in c["path"]),
             billions(c["bottleneck"]),
-            _legs(f, c),
+            _legs(c),
             "yes" if c["time_respecting"] else "no",
         ]
         if full:
