@@ -10,7 +10,10 @@ from invariants.machine import ledger_machine
 
 RUNS = 500 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else 25
 MACHINE = settings(
-    max_examples=RUNS, stateful_step_count=20, deadline=None, suppress_health_check=list(HealthCheck)
+    max_examples=RUNS,
+    stateful_step_count=20,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
 )
 
 TestLedgerOnMemory = ledger_machine("memory").TestCase
