@@ -354,6 +354,17 @@ def parties_of(event: Event) -> list[str]:
     ]
 
 
+def commitment_of(event: Event) -> str | None:
+    """The id of the commitment an event creates, amends or draws down (None for the others)."""
+    if isinstance(event, Commitment):
+        return event.id
+    if isinstance(event, Amendment):
+        return event.of
+    if isinstance(event, (Investment, Purchase)):
+        return event.commitment
+    return None
+
+
 def amounts_of(event: Event) -> list[Money]:
     """Every money field set on the event (top level)."""
     found: list[Money] = []

@@ -34,7 +34,13 @@ from typing import Any, Final, Literal, get_args
 import attrs
 
 from ledger.book import EXACT, Entry
-from ledger.events import Amendment, Commitment, Investment, Price, Purchase, WarrantGrant
+from ledger.events import (
+    Amendment,
+    Investment,
+    Price,
+    WarrantGrant,
+    commitment_of,
+)
 from ledger.lazy import LazyDict, LazyLog
 from ledger.projection import Projection
 from ledger.values import is_cash
@@ -201,23 +207,12 @@ def _cash(state: FlowState, entry: Entry) -> None:
                 j, got = j + 1, ZERO
 
 
-def _commitment_id(entry: Entry) -> str | None:
-    event = entry.event
-    if isinstance(event, Commitment):
-        return event.id
-    if isinstance(event, Amendment):
-        return event.of
-    if isinstance(event, (Investment, Purchase)):
-        return event.commitment
-    return None
-
-
 def _committed(state: FlowState, entry: Entry) -> None:
     """Outstanding per commitment = − Σ of the payer's ``liabilities:commitments:*`` postings."""
     for p in entry.postings:
         if not (p.commodity.startswith("committed:") and p.account.startswith(_OWED)):
             continue
-        cid = _commitment_id(entry)
+        cid = commitment_of(entry.event)
         if cid is None:
             raise ValueError(
                 f"event '{entry.event.id}' ({entry.event.TYPE}) posts committed money but names no commitment"

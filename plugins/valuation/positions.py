@@ -35,6 +35,7 @@ from ledger.events import (
     WarrantExercise,
     WarrantGrant,
     WarrantVest,
+    commitment_of,
 )
 from ledger.lazy import LazyDict
 from ledger.projection import Projection
@@ -182,16 +183,6 @@ def _stakes(state: Positions, entry: Entry) -> None:
         stake.inputs.append(entry.event.id)
 
 
-def _commitment_id(event: Event) -> str | None:
-    if isinstance(event, Commitment):
-        return event.id
-    if isinstance(event, Amendment):
-        return event.of
-    if isinstance(event, (Investment, Purchase)):
-        return event.commitment
-    return None
-
-
 def _claim_id(event: Event) -> str | None:
     if isinstance(event, (Loan, Investment)):
         return event.id
@@ -203,7 +194,7 @@ def _claim_id(event: Event) -> str | None:
 def _amounts(state: Positions, entry: Entry) -> None:
     """Outstanding commitments and claims, from the payee's / lender's side of the postings."""
     event = entry.event
-    cid = _commitment_id(event)
+    cid = commitment_of(event)
     commitment = state.commitments.get(cid) if cid else None
     lid = _claim_id(event)
     claim = state.claims.get(lid) if lid else None
