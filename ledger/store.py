@@ -276,7 +276,14 @@ class Store:
                 f"no store at {path}: replay a deal-history file into it first "
                 f"('loopledger --store {path} replay FILE'), or check --store / $LOOPLEDGER_STORE"
             )
+        if not create and url in ("memory:", ":memory:"):
+            raise StoreError(
+                "a memory: store holds nothing between commands: use it from Python, or give "
+                "this command a SQLite file or PostgreSQL URL"
+            )
         env = _environment(url)
+        if not create and url.startswith(("postgresql://", "postgres://")):
+            env["CREATE_TABLE"] = "n"  # reading: never create tables in someone's database
         env.update(
             {
                 k: v
@@ -291,8 +298,22 @@ class Store:
         self.kind = env["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
         self._mapper: RecordMapper = self._app.mapper  # type: ignore[assignment]
         self._memory_checkpoints: dict[str, tuple[int, str, bytes]] = {}
+        if not create and self.kind == "postgres" and not self._has_tables():
+            self._app.close()
+            raise StoreError(
+                f"no loopledger store in {describe(url)}: replay a deal-history file into it "
+                "first, or check --store / $LOOPLEDGER_STORE"
+            )
         self._create_tables()
         self._ensure_index()
+
+    def _has_tables(self) -> bool:
+        """Whether the database already holds loopledger's record table (PostgreSQL)."""
+        table = self._app.recorder.events_table_name  # type: ignore[attr-defined]
+        with self._datastore().transaction(commit=False) as cursor:
+            cursor.execute("SELECT to_regclass(%s) AS t", (table,))
+            row = cursor.fetchone()
+        return row is not None and row["t"] is not None
 
     def close(self) -> None:
         self._app.close()

@@ -25,7 +25,7 @@ from invariants.violation import Context, Violation
 from ledger.errors import CorruptRecord
 from ledger.events import Event
 from ledger.output import console
-from ledger.store import Store
+from ledger.store import Store, describe
 
 if TYPE_CHECKING:
     from ledger.session import Session
@@ -263,7 +263,11 @@ def verify(
             )
         )
         return VerifyReport(
-            store=session.store_url, records=len(raw), checks=tuple(checks), notes=(), head=head
+            store=describe(session.store_url),
+            records=len(raw),
+            checks=tuple(checks),
+            notes=(),
+            head=head,
         )
     folded = [
         Violation(
@@ -339,7 +343,7 @@ def verify(
             )
         checks.append(Check(spec.name, spec.description, found))
     return VerifyReport(
-        store=session.store_url,
+        store=describe(session.store_url),
         records=len(raw),
         checks=tuple(checks),
         notes=tuple(commitment_overruns(scratch.book) + cash_overdrafts(scratch.entries or [])),

@@ -70,3 +70,23 @@ def test_a_missing_store_is_an_error_for_every_command_that_does_not_record(cli,
         assert ran.code == 2, (command, ran.err)
         assert f"no store at {typo}: replay a deal-history file into it first" in ran.err
         assert not typo.exists(), command
+
+
+@pytest.mark.postgres
+def test_an_empty_postgresql_database_is_no_store_and_stays_untouched(cli, pg_store_url, example):
+    import psycopg
+
+    ran = cli("--store", pg_store_url, "verify")
+    assert ran.code == 2 and "no loopledger store in postgresql://" in ran.err
+    with psycopg.connect(pg_store_url) as conn:
+        tables = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        ).fetchone()
+    assert tables == (0,)  # reading created nothing
+    assert cli("--store", pg_store_url, "replay", str(example)).code == 0
+    assert cli("--store", pg_store_url, "verify").code == 0
+
+
+def test_memory_store_is_refused_by_commands_that_only_read(cli):
+    ran = cli("--store", "memory:", "verify")
+    assert ran.code == 2 and "a memory: store holds nothing between commands" in ran.err

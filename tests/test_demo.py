@@ -260,6 +260,14 @@ def test_demo_into_postgresql_gives_the_same_figures_as_sqlite(cli, pg_store_url
         assert Path("lite", name).read_text() == Path("pg", name).read_text(), name
     checks = json.loads(Path("pg/verify.json").read_text())
     assert checks["ok"] is True and checks["records"] == 80
+    # The server's password never reaches the files or the terminal.
+    from urllib.parse import urlparse
+
+    password = urlparse(pg_store_url).password
+    assert password and ":***@" in checks["store"]
+    for name in ("report.md", "verify.json", "audit.json"):
+        assert password not in Path("pg", name).read_text(), name
+    assert password not in on_postgres.out + on_postgres.err
 
 
 # --- loopledger report: the same report on any store ------------------------------------------

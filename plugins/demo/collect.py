@@ -180,7 +180,7 @@ def collect(
             )
     _write_json(out / "verify.json", verified.to_json())
     files.append(("verify.json", "every check and its result (`loopledger verify --json`)"))
-    store_flag = f"--store {session.store_url}"
+    store_flag = f"--store {describe(session.store_url)}"
     return Findings(
         as_of=day,
         recorded=recorded,

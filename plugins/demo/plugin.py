@@ -96,7 +96,7 @@ def run_demo(
         present=sum(f.present for f in done.files),
     )
     findings = collect(session, out, recorded, as_of=as_of, progress=progress, title=DEMO_TITLE)
-    flag = f"--store {session.store_url}"
+    flag = f"--store {describe(session.store_url)}"
     findings = attrs.evolve(
         findings,
         next_steps=(
