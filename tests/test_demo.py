@@ -321,3 +321,27 @@ def test_report_exits_1_when_a_check_fails(cli, example, tmp_path):
     ran = cli("report", "--out", "r")
     assert ran.code == 1
     assert "checks FAILED" in Path("r/report.md").read_text(encoding="utf-8")
+
+
+def test_demo_never_replaces_a_store_it_did_not_make(cli, example, tmp_path):
+    """`demo --out .` beside the user's ./loopledger.db must not wipe it."""
+    mine = tmp_path / "loopledger.db"
+    assert cli("--store", str(mine), "replay", str(example)).code == 0
+    before = mine.read_bytes()
+    ran = cli("demo", "--out", ".")
+    assert ran.code == 2
+    assert "already exists and was not made by 'loopledger demo'" in ran.err
+    assert f"--store {Path('.') / 'loopledger.db'}" in ran.err
+    assert mine.read_bytes() == before
+    assert not Path("report.md").exists()
+
+
+def test_a_rerun_leaves_no_stale_files_and_touches_nothing_else(cli, monkeypatch):
+    assert cli("demo", "--out", "d").code == 0
+    Path("d/mine.txt").write_text("keep me")
+    monkeypatch.setenv("LOOPLEDGER_DISABLE_PLUGINS", "audit")
+    assert cli("demo", "--out", "d", "--as-of", "2025-06-30").code == 0
+    for stale in ("audit.json", "loop.svg", "loop.png"):
+        assert not Path("d", stale).exists(), stale  # they were as of 2026-02-20
+    assert Path("d/mine.txt").read_text() == "keep me"
+    assert json.loads(Path("d/metrics.json").read_text())["as_of"] == "2025-06-30"

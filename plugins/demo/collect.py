@@ -71,6 +71,23 @@ def _draw(result: Result, out: Path, names: dict[str, str]) -> tuple[int, int]:
     return len(flows.aggregate(edges)), len(cycles)
 
 
+WRITTEN = ".loopledger-outputs"
+"""Lists the files a run wrote into its output folder, so the next run can remove exactly those."""
+
+
+def _clear_previous(out: Path) -> None:
+    """Remove what an earlier run wrote into ``out`` — only the files it listed — so no figure of
+    another date or setting survives beside this report (a section skipped now leaves no stale
+    file), and nothing else in the folder is touched."""
+    listing = out / WRITTEN
+    if not listing.exists():
+        return
+    for name in listing.read_text(encoding="utf-8").split():
+        if "/" not in name and name != WRITTEN:
+            (out / name).unlink(missing_ok=True)
+    listing.unlink()
+
+
 def _write_json(path: Path, data: Any) -> None:
     from ledger.output import dumps
 
@@ -95,6 +112,7 @@ def collect(
 
     plugins = session.plugins
     out.mkdir(parents=True, exist_ok=True)
+    _clear_previous(out)
     verified = progress.step(
         "verify (hash chain, refold, fresh process, every invariant)",
         lambda: verify(session),
@@ -222,4 +240,5 @@ def write_report(
     report = build(findings, full=True)
     if chosen is not None and name is not None:
         (out / name).write_text(chosen.render(report), encoding="utf-8")
+    (out / WRITTEN).write_text("\n".join(n for n, _ in findings.files) + "\n", encoding="utf-8")
     return findings, report, name

@@ -43,6 +43,8 @@ EXAMPLE = "ai-compute-2025.yaml"
 DEMO_TITLE = "The 2025 AI-compute loop, replayed"
 REPORT_TITLE = "Circular financing, audited"
 SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+MARKER = ".loopledger-demo-store"
+"""Written beside a store the demo made, so a later run may replace that store and no other."""
 
 
 @contextlib.contextmanager
@@ -185,12 +187,27 @@ def ledger_register_commands(cli: click.Group) -> None:
         the flow picture, a Markdown report and the exact figures as JSON into OUT. Takes a few
         seconds. Exit 1 if a verify check fails.
         """
+        from ledger.errors import InputError, Problem
+
         session = ctx.obj
         given = store_url or ctx.find_root().params.get("store_url")
         if given is None:
             path = out / "loopledger.db"
+            if path.exists() and not (out / MARKER).exists():
+                raise InputError(
+                    Problem(
+                        field="--out",
+                        message=f"{path} already exists and was not made by 'loopledger demo', "
+                        f"which starts from a fresh store: record into it with --store {path}, "
+                        "or choose another --out",
+                    )
+                )
             out.mkdir(parents=True, exist_ok=True)
             _fresh_sqlite(path)
+            (out / MARKER).write_text(
+                "loopledger demo made loopledger.db here and replaces it on every run.\n",
+                encoding="utf-8",
+            )
             given = str(path)
         session.close()
         session.store_url = given
