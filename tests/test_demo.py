@@ -345,3 +345,19 @@ def test_a_rerun_leaves_no_stale_files_and_touches_nothing_else(cli, monkeypatch
         assert not Path("d", stale).exists(), stale  # they were as of 2026-02-20
     assert Path("d/mine.txt").read_text() == "keep me"
     assert json.loads(Path("d/metrics.json").read_text())["as_of"] == "2025-06-30"
+
+
+def test_demo_without_valuation_says_which_metrics_it_skipped(cli, monkeypatch):
+    monkeypatch.setenv("LOOPLEDGER_DISABLE_PLUGINS", "valuation")
+    ran = cli("demo", "--out", "d")
+    assert ran.code == 0, ran.err
+    out = " ".join(ran.out.split())
+    assert "Skipped: commitment_coverage (needs valuation.positions)" in out
+    assert "Skipped: vendor_financing (needs valuation.positions)" in out
+    assert "Skipped: the valuation plugin is disabled." in out
+
+
+def test_coverage_lists_debtors_without_a_revenue_report(demo):
+    _, out = demo
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| Anthropic | $30.0B | — | — | no revenue or run-rate report recorded |" in report

@@ -159,6 +159,7 @@ def collect(
             ("loop.png", "the same picture as PNG"),
         ]
     figures: list[dict[str, Any]] | None = None
+    skipped: list[str] = []
     valuation: dict[str, Any] | None = None
     if {"metrics.flows", "valuation.positions"} & set(result.states):
         from plugins.valuation.holdings import Settings
@@ -172,7 +173,7 @@ def collect(
         elif "metrics.flows" in result.states:
             from plugins.metrics import figures_as_of
 
-            figures, _skipped = progress.step(
+            figures, skipped = progress.step(
                 "compute metrics",
                 lambda: figures_as_of(result.states, day, plugins.metrics(), settings),
                 lambda fs: f"{len(fs[0])} figures",
@@ -211,6 +212,7 @@ def collect(
         files=files,
         picture=picture,
         title=title,
+        skipped=skipped,
         next_steps=(
             (
                 f"loopledger {store_flag} audit --rule fifo",

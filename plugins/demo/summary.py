@@ -111,6 +111,8 @@ class Findings:
     next_steps: Sequence[tuple[str, str]] = ()
     """(command, what it shows)."""
     title: str = "Circular financing, audited"
+    skipped: Sequence[str] = ()
+    """Metrics not computed, as ``name (needs projection)``: their plugin is disabled."""
 
 
 def confidence_counts(confidences: Iterable[str]) -> dict[str, int]:
@@ -312,41 +314,72 @@ def _round_trips(f: Findings) -> Section:
     return Section(f"Round trips of cash ({f.audit['rule']})", tuple(paragraphs), tuple(tables))
 
 
+def _skipped(f: Findings, metric: str) -> str | None:
+    """``Skipped: …`` when ``metric`` could not run because a projection it needs is missing."""
+    why = [s for s in f.skipped if s.split(" ", 1)[0] == metric]
+    return f"Skipped: {why[0]} — a plugin it relies on is disabled." if why else None
+
+
 def _figures(f: Findings, metric: str) -> list[Mapping[str, Any]]:
     return [x for x in (f.figures or ()) if x.get("metric") == metric]
 
 
 def _owed(figure: Mapping[str, Any] | None) -> str:
-    """``$594.7B (29.74×)`` from a coverage figure; ``—`` when there is none."""
+    """``$594.7B (29.74×)`` from a coverage figure; ``—`` when there is none; the amount alone
+    when there is no revenue to divide by."""
     if not figure or not Decimal((figure.get("detail") or {}).get("owed", "0")):
         return "—"
+    if figure.get("value") is None:
+        return billions(figure["detail"]["owed"])
     return f"{billions(figure['detail']['owed'])} ({times(figure.get('value'))})"
 
 
 def _coverage(f: Findings, full: bool) -> Section:
     if f.figures is None:
         return Section("Commitment coverage", ("Skipped: the metrics plugin is disabled.",))
+    if skipped := _skipped(f, "commitment_coverage"):
+        return Section("Commitment coverage", (skipped,))
     groups = {
         label: {x["subject"]: x for x in _figures(f, f"commitment_coverage.{label}")}
         for label in ("binding", "contingent", "non_binding")
     }
     binding, waiting, non_binding = groups["binding"], groups["contingent"], groups["non_binding"]
+
+    def owed(s: str) -> Decimal:
+        return sum(
+            (
+                Decimal((g[s].get("detail") or {}).get("owed", "0"))
+                for g in groups.values()
+                if s in g
+            ),
+            Decimal(0),
+        )
+
+    # Parties with a revenue figure first (biggest multiple first), then the ones without —
+    # listed too, so a big debtor without a revenue report is not silently left out.
     subjects = sorted(
-        (s for s in binding if binding[s].get("value") is not None),
-        key=lambda s: -Decimal(binding[s]["value"]),
+        (s for s in set(binding) | set(non_binding) if owed(s)),
+        key=lambda s: (
+            binding.get(s, {}).get("value") is None,
+            -Decimal(binding.get(s, {}).get("value") or 0),
+            -owed(s),
+            s,
+        ),
     )
     rows = []
     for s in subjects:
-        revenue = binding[s]["detail"]["revenue"]
+        revenue = (binding.get(s) or non_binding.get(s) or {}).get("detail", {}).get("revenue")
         rows.append(
             (
                 _name(f, s),
-                _owed(binding[s]),
+                _owed(binding.get(s)),
                 _owed(waiting.get(s)),
                 _owed(non_binding.get(s)),
                 (
                     f"{billions(revenue['annualised'])} ({revenue['measure'].replace('_', '-')}, "
                     f"{revenue['report']})"
+                    if revenue
+                    else "no revenue or run-rate report recorded"
                 ),
             )
         )
@@ -417,6 +450,8 @@ def _coverage(f: Findings, full: bool) -> Section:
 def _vendor_financing(f: Findings) -> Section:
     if f.figures is None:
         return Section("Vendor financing", ("Skipped: the metrics plugin is disabled.",))
+    if skipped := _skipped(f, "vendor_financing"):
+        return Section("Vendor financing", (skipped,))
     paid = {x["subject"]: x for x in _figures(f, "vendor_financing")}
     committed = {x["subject"]: x for x in _figures(f, "vendor_financing.committed")}
     subjects = sorted(set(paid) | set(committed))
@@ -446,7 +481,9 @@ def _vendor_financing(f: Findings) -> Section:
             "**Paid**: (cash invested in + lent to a supplier's customers + grant-date fair value of "
             "warrants granted to them) ÷ the revenue the supplier recorded from those customers. "
             "**With commitments**: the same plus investment promises outstanding, ÷ that revenue plus "
-            "the purchase commitments the customers owe the supplier — the deal as announced."
+            "the purchase commitments the customers owe the supplier — the deal as announced. "
+            "*Paid* counts only customers with a recorded purchase from the supplier; financing "
+            "of customers who have only committed to buy enters the second ratio alone."
         ),
         (
             "Warrants enter at grant-date fair value (up-and-in barrier call; the valuation "
@@ -456,8 +493,8 @@ def _vendor_financing(f: Findings) -> Section:
     columns = [
         "supplier",
         "paid",
-        "financing paid",
-        "revenue from them",
+        "financing of buyers",
+        "their purchases",
         "with commitments",
         "paid + promised",
         "bought + committed",
