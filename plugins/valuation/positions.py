@@ -117,6 +117,8 @@ class CommitmentPosition:
     inputs: list[str] = attrs.Factory(list)
     gated: tuple[tuple[str, Decimal, Decimal], ...] = ()
     """(tranche id, amount, GW that must be delivered first) of every tranche with a condition."""
+    drawn_by_tranche: dict[str, Decimal] = attrs.Factory(dict)
+    """What draws naming a tranche (``tranche:`` on a purchase or investment) took from it."""
 
 
 @attrs.define
@@ -210,6 +212,11 @@ def _amounts(state: Positions, entry: Entry) -> None:
         if moved:
             commitment.outstanding += sum(moved, ZERO)
             _add(commitment.inputs, event.id)
+            tranche = getattr(event, "tranche", None)
+            if tranche is not None and isinstance(event, (Investment, Purchase)):
+                taken = -sum(moved, ZERO)  # a draw lowers the payee's claim
+                drawn = commitment.drawn_by_tranche
+                drawn[tranche] = drawn.get(tranche, ZERO) + taken
     if claim is not None:
         account = f"{CLAIM_PREFIX[claim.instrument]}{claim.borrower}"
         moved = [
@@ -361,8 +368,9 @@ def contingent(state: Positions, c: CommitmentPosition) -> tuple[Decimal, tuple[
     delivered. Until then they are not owed, so coverage reports them apart from what is.
     GW delivered count deliveries under the commitment when any names it, else every delivery
     between its two parties (either direction: the supplier may be payer or payee). The amount
-    is the tranches whose ``delivered_gw`` condition is unmet, capped at what is outstanding
-    (after amendments and draw-downs).
+    is what is left of the tranches whose ``delivered_gw`` condition is unmet (less draws that
+    named the tranche), capped at what is outstanding (after amendments and draw-downs; draws
+    that name no tranche are taken to come from the tranches already due).
     """
     if not c.gated:
         return ZERO, ()
@@ -373,7 +381,10 @@ def contingent(state: Positions, c: CommitmentPosition) -> tuple[Decimal, tuple[
             state.delivered_gw.get((c.payee, c.payer), ZERO),
             state.delivered_gw.get((c.payer, c.payee), ZERO),
         )
-    waiting = [(tid, amount) for tid, amount, needed in c.gated if gw < needed]
+    left = {
+        tid: max(amount - c.drawn_by_tranche.get(tid, ZERO), ZERO) for tid, amount, _ in c.gated
+    }
+    waiting = [(tid, left[tid]) for tid, _, needed in c.gated if gw < needed and left[tid]]
     total = sum((amount for _, amount in waiting), ZERO)
     return min(total, c.outstanding), tuple(tid for tid, _ in waiting)
 
@@ -547,6 +558,6 @@ PROJECTION: Projection[Positions] = Projection(
     initial,
     apply,
     handles=None,
-    version="3",
+    version="4",
     describe=describe,
 )
