@@ -117,7 +117,7 @@ def balances_match(
 
 
 def cash_overdrafts(entries: Iterable[Entry]) -> list[Violation]:
-    """Modelled parties whose cash went below zero: min over prefixes of cash_P < 0 (a note).
+    """Modelled parties whose cash went below zero: min over dated prefixes of cash_P < 0 (a note).
 
     Not an error: a history may leave out where a party's money came from (a bond, a credit
     line, revenue from the world). But a party paying money the ledger never gave it is what
@@ -128,7 +128,10 @@ def cash_overdrafts(entries: Iterable[Entry]) -> list[Violation]:
     cash: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     first: dict[tuple[str, str], str] = {}
     lowest: dict[tuple[str, str], Decimal] = {}
-    for entry in entries:
+    # By effective date (recorded order within a day): an opening balance recorded after a
+    # payment but dated before it funded the payment.
+    dated = sorted(enumerate(entries), key=lambda item: (item[1].event.date, item[0]))
+    for _, entry in dated:
         for p in entry.postings:
             if p.party == WORLD or p.account != "assets:cash" or not is_cash(p.commodity):
                 continue

@@ -204,3 +204,18 @@ events:
     [note] = [n for n in json.loads(ran.out)["notes"] if n["invariant"] == "cash-overdraft"]
     assert note["events"] == ["inv"] and note["amounts"] == {"lowest": "-4000000000"}
     assert "nvidia's USD cash went below zero at 'inv' (lowest -4000000000" in note["message"]
+
+
+def test_an_overdraft_is_judged_by_date_not_by_recorded_order(cli, write):
+    history = write(
+        "late.yaml",
+        """loopledger: 1
+parties: [{id: nvidia, name: NVIDIA}, {id: openai, name: OpenAI}]
+events:
+  - {id: inv, date: 2025-01-05, type: investment, investor: nvidia, investee: openai, amount: "5B"}
+  - {id: ob, date: 2025-01-01, type: opening_balance, party: nvidia, amount: "5B"}
+""",
+    )
+    assert cli("replay", str(history)).code == 0
+    notes = json.loads(cli("verify", "--json").out)["notes"]
+    assert [n for n in notes if n["invariant"] == "cash-overdraft"] == []
