@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 a check failed, 2 bad input or usage.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 import traceback
 import warnings
@@ -343,9 +344,7 @@ class Anchor(click.ParamType):  # type: ignore[type-arg]
                 param,
                 ctx,
             )
-        try:
-            int(digest, 16)
-        except ValueError:
+        if not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
             self.fail(f"the chain hash must be 64 hexadecimal digits; got {digest!r}", param, ctx)
         return int(position), digest.lower()
 

@@ -183,6 +183,9 @@ def test_an_anchor_kept_outside_reveals_a_history_cut_short(cli, example, store_
     assert f"anchored as {'0' * 64}" in anchors["violations"][0]["message"]
     bad = cli("verify", "--anchor", "80:xyz")
     assert bad.code == 2 and "expected POSITION:HASH" in bad.err
+    prefixed = cli("verify", "--anchor", "80:0x" + "a" * 62)
+    assert prefixed.code == 2 and "must be 64 hexadecimal digits" in prefixed.err
+    assert "head:" not in ran.out  # a failed store's head is not offered as an anchor
 
 
 def test_money_a_party_never_had_is_noted_not_hidden(cli, write):
