@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.generate import write
 from ledger.engine import Engine
-from ledger.loader import load_file
-from ledger.plugin_manager import make_plugin_manager
-from ledger.recording import replay
+from ledger.histories.loader import load_file
+from ledger.histories.recording import replay
+from ledger.plugin.manager import make_plugin_manager
 from ledger.store import Store
 from plugins.audit import flows
 from plugins.audit.api import DEFAULT_MAX_CYCLES, DEFAULT_MAX_LENGTH, audit, trace_conservation
@@ -52,7 +52,7 @@ def main(n: int = 100_000, max_length: int = 3) -> None:
         history = load_file(path)
         plugins = make_plugin_manager(
             load_entrypoints=False,
-            builtins=[("balances", "plugins.balances"), ("audit", "plugins.audit.plugin")],
+            builtins=[("balances", "plugins.balances.plugin"), ("audit", "plugins.audit.plugin")],
         )
         with Store(str(Path(tmp) / "bench.db")) as store:
             engine = Engine(store, plugins.projections())

@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.generate import history, write
 from ledger.engine import Engine
-from ledger.loader import load_bytes, load_file
-from ledger.plugin_manager import make_plugin_manager
-from ledger.recording import replay
+from ledger.histories.loader import load_bytes, load_file
+from ledger.histories.recording import replay
+from ledger.plugin.manager import make_plugin_manager
 from ledger.store import Store
 
 

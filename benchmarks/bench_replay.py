@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.generate import write
 from ledger.engine import Engine
-from ledger.loader import load_file
-from ledger.plugin_manager import make_plugin_manager
-from ledger.recording import replay
+from ledger.histories.loader import load_file
+from ledger.histories.recording import replay
+from ledger.plugin.manager import make_plugin_manager
 from ledger.store import Store
 
 
@@ -31,7 +31,7 @@ def main(n: int = 100_000) -> None:
         history = load_file(path)
         t1 = time.perf_counter()
         plugins = make_plugin_manager(
-            load_entrypoints=False, builtins=[("balances", "plugins.balances")]
+            load_entrypoints=False, builtins=[("balances", "plugins.balances.plugin")]
         )
         with Store(str(Path(tmp) / "bench.db")) as store:
             engine = Engine(store, plugins.projections())
@@ -41,7 +41,7 @@ def main(n: int = 100_000) -> None:
             assert report.new == n, report
             result = engine.run(use_checkpoint=False, save_checkpoint=False)
             t4 = time.perf_counter()
-            from ledger.gc_pause import no_cyclic_gc
+            from ledger.engine.gc_pause import no_cyclic_gc
 
             with no_cyclic_gc():
                 read = sum(1 for _ in store.read())

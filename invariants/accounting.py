@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from invariants.violation import Violation
 from ledger.book import Entry
-from ledger.postings import sums_by_commodity
-from ledger.values import WORLD, is_cash
+from ledger.model.postings import sums_by_commodity
+from ledger.model.values import WORLD, is_cash
 
 
 def postings_balance(entries: Iterable[Entry]) -> list[Violation]:

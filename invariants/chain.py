@@ -14,9 +14,9 @@ from collections.abc import Iterable
 import orjson
 
 from invariants.violation import Violation
-from ledger.codec import GENESIS, chain_hash, content_hash, from_dict, party_from_dict
-from ledger.events import Event
-from ledger.values import Party
+from ledger.model.codec import GENESIS, chain_hash, content_hash, from_dict, party_from_dict
+from ledger.model.events import Event
+from ledger.model.values import Party
 
 
 def chain_violations(raw_records: Iterable[tuple[int, bytes]]) -> list[Violation]:

@@ -17,10 +17,10 @@ import orjson
 from invariants.accounting import balances_of
 from invariants.violation import Violation
 from ledger.book import fold
-from ledger.codec import content_hash, from_dict, to_dict
-from ledger.events import Event, Reversal
-from ledger.projection import ProjectionProtocol
-from ledger.values import Party
+from ledger.engine.projection import ProjectionProtocol
+from ledger.model.codec import content_hash, from_dict, to_dict
+from ledger.model.events import Event, Reversal
+from ledger.model.values import Party
 
 
 def fold_states(

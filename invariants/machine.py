@@ -23,9 +23,9 @@ from invariants.history import deterministic, idempotent
 from invariants.strategies import HistoryModel, party_list
 from invariants.violation import Context
 from ledger.engine import Engine
-from ledger.events import Event
-from ledger.loader import History
-from ledger.recording import replay
+from ledger.histories.loader import History
+from ledger.histories.recording import replay
+from ledger.model.events import Event
 from ledger.store import Store
 
 
@@ -35,7 +35,7 @@ def ledger_machine(backend: str, plugins: Any = None) -> type[RuleBasedStateMach
     class LedgerMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            from ledger.plugin_manager import make_plugin_manager
+            from ledger.plugin.manager import make_plugin_manager
 
             self.plugins = plugins or make_plugin_manager(load_entrypoints=False)
             self.tmp = (

@@ -29,7 +29,7 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
-from ledger.events import (
+from ledger.model.events import (
     Amendment,
     Commitment,
     Condition,
@@ -49,7 +49,7 @@ from ledger.events import (
     WarrantTranche,
     WarrantVest,
 )
-from ledger.values import WORLD, Money, Party
+from ledger.model.values import WORLD, Money, Party
 
 START = dt.date(2024, 1, 1)
 SPAN_DAYS = 1095

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from ledger.book import Book, Entry
-from ledger.values import Party
+from ledger.model.values import Party
 
 
 @attrs.frozen

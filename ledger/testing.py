@@ -38,12 +38,12 @@ from invariants.accounting import cash_across_loop, global_conservation, posting
 from invariants.history import as_of_consistency, deterministic, fold_states, reversal_cancels
 from invariants.violation import Violation
 from ledger import book
-from ledger.cli_support import EXIT_CHECK_FAILED
-from ledger.events import Event
-from ledger.loader import History, load_bytes
-from ledger.plugin_manager import BUILTIN_PLUGINS, Plugins, make_plugin_manager
-from ledger.projection import ProjectionProtocol
-from ledger.values import Party
+from ledger.engine.projection import ProjectionProtocol
+from ledger.faces.options import EXIT_CHECK_FAILED
+from ledger.histories.loader import History, load_bytes
+from ledger.model.events import Event
+from ledger.model.values import Party
+from ledger.plugin.manager import BUILTIN_PLUGINS, Plugins, make_plugin_manager
 
 __all__ = [
     "CliResult",
@@ -61,7 +61,7 @@ def load_text(yaml_text: str, name: str = "<text>") -> History:
     """Parse a deal history written inline in a test (YAML, or JSON since JSON is YAML).
 
     The text is dedented first, so a triple-quoted block indented with the test reads as
-    written. Problems raise :class:`ledger.errors.InputError`, exactly as ``loopledger replay``
+    written. Problems raise :class:`ledger.model.problems.InputError`, exactly as ``loopledger replay``
     would report them.
     """
     return load_bytes(textwrap.dedent(yaml_text).strip().encode("utf-8"), name)
@@ -154,14 +154,14 @@ def _exit_code(code: object) -> int:
 def run_cli(plugins: Plugins, *args: str, store: str | None = None) -> CliResult:
     """Run ``loopledger ARGS`` in this process with the given plugin facade; capture output.
 
-    Mirrors :func:`ledger.cli.main` — the root group with every plugin's commands, click's
+    Mirrors :func:`ledger.faces.cli.main` — the root group with every plugin's commands, click's
     standalone mode (so exit codes and usage errors are the real ones), warnings printed as
     ``warning: …`` on standard error, and a crash turned into a traceback and exit code 1 —
     except that the plugins are the ones given rather than the installed ones. ``store``
     becomes ``--store STORE``; without it the usual default applies (``LOOPLEDGER_STORE``,
     else ``./loopledger.db``).
     """
-    from ledger.cli import build_cli
+    from ledger.faces.cli import build_cli
 
     argv = ["--store", store] if store is not None else []
     argv += [str(a) for a in args]

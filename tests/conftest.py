@@ -47,7 +47,7 @@ class Ran:
 
 def run_cli(*args: str) -> Ran:
     """Run ``loopledger ARGS`` in this process (fresh plugin manager) and capture everything."""
-    from ledger.cli import main
+    from ledger.faces.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     code = 0

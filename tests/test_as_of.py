@@ -6,8 +6,8 @@ import datetime as dt
 import json
 
 from ledger.book import fold
-from ledger.loader import load_file
-from plugins.balances import apply, initial, rows
+from ledger.histories.loader import load_file
+from plugins.balances.plugin import apply, initial, rows
 
 
 def _reference(history, as_of):

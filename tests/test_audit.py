@@ -22,12 +22,13 @@ from invariants.strategies import histories
 from invariants.violation import Context
 from ledger import book as book_module
 from ledger.engine import Engine, Result
-from ledger.recording import replay
+from ledger.histories.recording import replay
 from ledger.store import Store
 from ledger.testing import check_projection, load_text, plugin_manager
 from plugins.audit.api import audit, exact, trace_conservation
 from plugins.audit.flows import NAME, PROJECTION, layer_edges, moves
-from plugins.audit.plugin import check_trace_conservation, check_trace_reconciles, short_name
+from plugins.audit.plugin import check_trace_conservation, check_trace_reconciles
+from plugins.audit.render import short_name
 
 B = D(10) ** 9
 

@@ -7,12 +7,12 @@ import json
 import pytest
 
 from ledger.engine import Engine
-from ledger.loader import load_file
-from ledger.output import dumps
-from ledger.plugin_manager import make_plugin_manager
-from ledger.recording import replay
+from ledger.faces.output import dumps
+from ledger.histories.loader import load_file
+from ledger.histories.recording import replay
+from ledger.plugin.manager import make_plugin_manager
 from ledger.store import Store
-from plugins.balances import rows
+from plugins.balances.plugin import rows
 
 
 def _balances_json(url: str, example) -> str:

@@ -10,9 +10,9 @@ import attrs
 import pytest
 
 from ledger.book import fold
-from ledger.events import WarrantGrant, WarrantTranche
+from ledger.model.events import WarrantGrant, WarrantTranche
+from ledger.model.values import Money, Party
 from ledger.store import Store
-from ledger.values import Money, Party
 
 BASE = """loopledger: 1
 parties:

@@ -25,14 +25,22 @@ from hypothesis import strategies as st
 from invariants.strategies import histories
 from ledger import hookimpl
 from ledger.engine import Engine
-from ledger.events import Commitment, Event, Investment, OpeningBalance, Price, Purchase, Reversal
-from ledger.loader import History, load_file
-from ledger.output import dumps
-from ledger.projection import Projection
-from ledger.recording import replay
+from ledger.engine.projection import Projection
+from ledger.faces.output import dumps
+from ledger.histories.loader import History, load_file
+from ledger.histories.recording import replay
+from ledger.model.events import (
+    Commitment,
+    Event,
+    Investment,
+    OpeningBalance,
+    Price,
+    Purchase,
+    Reversal,
+)
+from ledger.model.values import Money, Party
 from ledger.store import Store
 from ledger.testing import check_projection, fold, load_text, plugin_manager, run_cli
-from ledger.values import Money, Party
 
 TESTS = Path(__file__).resolve().parent
 EXAMPLE = TESTS.parent / "ledger" / "examples" / "ai-compute-2025.yaml"

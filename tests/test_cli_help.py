@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.cli import build_cli
-from ledger.plugin_manager import make_plugin_manager
+from ledger.faces.cli import build_cli
+from ledger.plugin.manager import make_plugin_manager
 
 COMMANDS = sorted(build_cli(make_plugin_manager(load_entrypoints=False)).commands)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from ledger.book import fold
-from ledger.events import EVENT_TYPES
-from ledger.loader import load_file
-from ledger.postings import sums_by_commodity
+from ledger.histories.loader import load_file
+from ledger.model.events import EVENT_TYPES
+from ledger.model.postings import sums_by_commodity
 
 DATA = Path(__file__).parent / "data"
 

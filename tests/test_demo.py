@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ledger.amounts import parse_decimal
+from ledger.model.amounts import parse_decimal
 from tests.conftest import EXAMPLE
 
 CONFIDENCES = {"stated", "reported", "estimate"}

@@ -1,5 +1,5 @@
 """The hook specifications: documented, tested and described for plugin authors — and each hook
-doing what its docstring promises, exercised through the :class:`~ledger.plugin_manager.Plugins`
+doing what its docstring promises, exercised through the :class:`~ledger.plugin.manager.Plugins`
 facade the way a plugin author would (``ledger.testing``).
 
 The meta-tests (datasette-style) fail when a hook is added without a documented signature, without
@@ -22,15 +22,15 @@ from types import ModuleType
 import pluggy
 import pytest
 
-import ledger.hookspecs
+import ledger.plugin.hookspecs
 from invariants import Context, Violation
 from ledger import hookimpl
 from ledger.engine import Engine
-from ledger.loader import load_file
-from ledger.plugin_manager import make_plugin_manager
-from ledger.projection import Projection
-from ledger.recording import replay
-from ledger.reports import Report, Section
+from ledger.engine.projection import Projection
+from ledger.histories.loader import load_file
+from ledger.histories.recording import replay
+from ledger.plugin.manager import make_plugin_manager
+from ledger.plugin.reports import Report, Section
 from ledger.store import Store
 from ledger.testing import fold, load_text, plugin_manager, registered, run_cli
 
@@ -42,8 +42,8 @@ DOCS = ROOT / "docs" / "plugins.md"
 
 
 def hook_callers() -> dict[str, pluggy.HookCaller]:
-    pm = pluggy.PluginManager(ledger.hookspecs.PROJECT)
-    pm.add_hookspecs(ledger.hookspecs)
+    pm = pluggy.PluginManager(ledger.plugin.hookspecs.PROJECT)
+    pm.add_hookspecs(ledger.plugin.hookspecs)
     return {name: getattr(pm.hook, name) for name in dir(pm.hook) if name.startswith("ledger_")}
 
 
@@ -73,7 +73,7 @@ def hermetic(monkeypatch, tmp_path):
 
 def test_the_hook_list_is_what_hookspecs_exports():
     assert len(HOOKS) == 8
-    exported = {n for n in ledger.hookspecs.__all__ if n.startswith("ledger_")}
+    exported = {n for n in ledger.plugin.hookspecs.__all__ if n.startswith("ledger_")}
     assert set(HOOKS) == exported
 
 

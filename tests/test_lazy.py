@@ -1,4 +1,4 @@
-"""``ledger.lazy``: checkpointed parts of a state stay pickled until read, and nothing shows it."""
+"""``ledger.engine.lazy``: checkpointed parts of a state stay pickled until read, and nothing shows it."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import copy
 import pickle
 from decimal import Decimal
 
-from ledger import lazy
-from ledger.lazy import LazyDict, LazyLog
+from ledger.engine import lazy
+from ledger.engine.lazy import LazyDict, LazyLog
 
 
 def _round_trip(value):

@@ -26,9 +26,9 @@ import pytest
 from hypothesis import given
 
 from invariants.strategies import histories
-from ledger.metrics import Figure, quarter_end, quarter_ends, ratio
+from ledger.plugin.figures import Figure, quarter_end, quarter_ends, ratio
 from ledger.testing import check_projection, fold
-from plugins import metrics
+from plugins.metrics import plugin as metrics
 from plugins.valuation.positions import PROJECTION as POSITIONS
 from plugins.valuation.pricing import up_and_in_call
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 import pytest
 
 from ledger import hookimpl
-from ledger.plugin_manager import PluginLoadError, make_plugin_manager
-from ledger.projection import Projection
+from ledger.engine.projection import Projection
+from ledger.plugin.manager import PluginLoadError, make_plugin_manager
 from ledger.testing import plugin_manager, run_cli
 
 HERE = __name__  # "tests.test_plugin_manager": fake entry points load objects from here

@@ -16,11 +16,11 @@ from hypothesis import find, settings
 
 from invariants.strategies import HistoryModel, party_list
 from ledger.book import Book, fold
-from ledger.events import Price, Reversal
+from ledger.model.events import Price, Reversal
+from ledger.model.values import Money, Party
 from ledger.store import Store
 from ledger.testing import fold as fold_projection
 from ledger.testing import load_text
-from ledger.values import Money, Party
 from plugins.audit import flows
 from plugins.valuation.holdings import Mark, Market, insert_mark
 

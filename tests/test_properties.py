@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 
-import ledger.book as book_module
+import ledger.book.rules as book_rules
 from invariants.accounting import cash_across_loop, global_conservation, postings_balance
 from invariants.history import (
     as_of_consistency,
@@ -25,10 +25,10 @@ from invariants.history import (
 from invariants.instruments import commitment_limits, warrant_limits
 from invariants.strategies import histories
 from ledger.book import Entry, fold
-from ledger.codec import content_hash, to_dict
-from ledger.events import Purchase, Repayment, Reversal, WarrantVest
-from ledger.postings import Posting
-from ledger.projection import Projection
+from ledger.engine.projection import Projection
+from ledger.model.codec import content_hash, to_dict
+from ledger.model.events import Purchase, Repayment, Reversal, WarrantVest
+from ledger.model.postings import Posting
 
 # Stop at the first counterexample: finding one is the point, shrinking it is not.
 FIND = settings(
@@ -48,8 +48,8 @@ def entries_of(h):
 
 def broken(monkeypatch, event_type, wrap):
     """Replace the book's handler for one event type by ``wrap(original)``."""
-    original = book_module._HANDLERS[event_type]
-    monkeypatch.setitem(book_module._HANDLERS, event_type, wrap(original))
+    original = book_rules.HANDLERS[event_type]
+    monkeypatch.setitem(book_rules.HANDLERS, event_type, wrap(original))
 
 
 # --- postings balance -------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_commitments_drawn_le_committed(h):
 
 def test_commitment_limits_catch_uncapped_draws(monkeypatch):
     """A draw-down that ignores what is outstanding (overruns become negative commitments)."""
-    from ledger.values import committed
+    from ledger.model.values import committed
 
     def uncapped(original):
         def handler(book, e):
@@ -286,7 +286,7 @@ def test_every_event_round_trips_to_the_digit(h):
 
 
 def test_round_trip_catches_a_codec_that_drops_the_scale(monkeypatch):
-    from ledger import codec
+    from ledger.model import codec
 
     monkeypatch.setattr(codec, "format_decimal", lambda d: format(d.normalize(), "f"))
     codec._PLAN.clear()
@@ -300,7 +300,7 @@ def _raw_with_original(h):
     """Stored text written by the correct codec, read back by the (broken) current one."""
     import orjson
 
-    from ledger.amounts import format_decimal as exact
+    from ledger.model.amounts import format_decimal as exact
 
     def exact_money(m):
         return f"{exact(m.amount)} {m.currency}"
@@ -322,9 +322,9 @@ def _loads_from_its_file(h) -> bool:
     """The history written as a deal-history file (JSON) loads back as the same events."""
     import json
 
-    from ledger.codec import party_to_dict
-    from ledger.errors import InputError
-    from ledger.loader import load_bytes
+    from ledger.histories.loader import load_bytes
+    from ledger.model.codec import party_to_dict
+    from ledger.model.problems import InputError
 
     document = {
         "loopledger": 1,
@@ -345,7 +345,7 @@ def test_every_generated_history_loads_from_its_file(h):
 
 
 def test_file_law_catches_a_loader_stricter_than_the_book(monkeypatch):
-    from ledger import loader
+    from ledger.histories import loader
 
     strict = loader._money
     monkeypatch.setattr(
@@ -361,8 +361,8 @@ def test_file_law_catches_a_loader_stricter_than_the_book(monkeypatch):
 @given(histories())
 def test_replaying_recorded_events_changes_nothing(h):
     from ledger.engine import Engine
-    from ledger.loader import History
-    from ledger.recording import replay
+    from ledger.histories.loader import History
+    from ledger.histories.recording import replay
     from ledger.store import Store
 
     with Store("memory:") as store:
@@ -377,16 +377,16 @@ def test_replaying_recorded_events_changes_nothing(h):
 def test_idempotency_law_catches_a_store_that_forgets_ids(monkeypatch):
     from eventsourcing.popo import POPOApplicationRecorder
 
-    import ledger.store as store_module
+    import ledger.store.recorders as store_recorders
     from ledger.engine import Engine
-    from ledger.loader import History
-    from ledger.recording import replay
+    from ledger.histories.loader import History
+    from ledger.histories.recording import replay
     from ledger.store import Store
 
     # A store that forgets which ids it holds, and whose unique id index is gone too.
     monkeypatch.setattr(Store, "lookup", lambda self, ids: {})
     monkeypatch.setattr(
-        store_module._MemoryRecorder,
+        store_recorders.MemoryRecorder,
         "_insert_events",
         lambda self, events, **kw: POPOApplicationRecorder._insert_events(self, events),
     )

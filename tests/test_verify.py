@@ -60,7 +60,7 @@ def test_amount_altered_in_the_sqlite_file_is_named(cli, example, store_path):
 
 
 def test_altered_amount_with_recomputed_hash_breaks_the_next_link(cli, example, store_path):
-    from ledger.codec import content_hash, from_dict
+    from ledger.model.codec import content_hash, from_dict
 
     assert cli("replay", str(example)).code == 0
     con, rows = _events_rows(store_path)
@@ -127,7 +127,7 @@ def test_verify_reports_a_failing_plugin_invariant_and_exits_1(cli, example, mon
                 description="test invariant",
             )
 
-    import ledger.plugin_manager as pm
+    import ledger.plugin.manager as pm
 
     original = pm.make_plugin_manager
 
@@ -135,7 +135,7 @@ def test_verify_reports_a_failing_plugin_invariant_and_exits_1(cli, example, mon
         return original(**{**kwargs, "extra": [("strict-test", Strict())]})
 
     monkeypatch.setattr(pm, "make_plugin_manager", with_strict)
-    monkeypatch.setattr("ledger.cli.make_plugin_manager", with_strict)
+    monkeypatch.setattr("ledger.faces.cli.make_plugin_manager", with_strict)
     assert cli("replay", str(example)).code == 0
     ran = cli("verify")
     assert ran.code == 1 and "FAIL no-oracle" in ran.out and "oracle appears" in ran.out

@@ -33,7 +33,7 @@ import attrs
 
 from invariants.violation import Violation
 from ledger.engine import Result
-from ledger.gc_pause import no_cyclic_gc
+from ledger.engine.gc_pause import no_cyclic_gc
 from plugins.audit import tracing
 from plugins.audit.cycles import search_cycles
 from plugins.audit.flows import (
@@ -379,7 +379,7 @@ def trace_conservation(
         stride = 1
     else:
         stride = -(-total // max(2, FULL_CHECK_BUDGET // total))
-    # The tracer allocates millions of small acyclic objects: see ledger.gc_pause.
+    # The tracer allocates millions of small acyclic objects: see ledger.engine.gc_pause.
     with no_cyclic_gc(), localcontext(_WIDE):
         for rule in rules:
             expected: defaultdict[str, Decimal] = defaultdict(Decimal)

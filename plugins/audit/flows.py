@@ -34,16 +34,16 @@ from typing import Any, Final, Literal, get_args
 import attrs
 
 from ledger.book import EXACT, Entry
-from ledger.events import (
+from ledger.engine.lazy import LazyDict, LazyLog
+from ledger.engine.projection import Projection
+from ledger.model.events import (
     Amendment,
     Investment,
     Price,
     WarrantGrant,
     commitment_of,
 )
-from ledger.lazy import LazyDict, LazyLog
-from ledger.projection import Projection
-from ledger.values import is_cash
+from ledger.model.values import is_cash
 from plugins.audit.model import KINDS, CashMove, Edge
 
 __all__ = [
@@ -119,7 +119,7 @@ validated values are built when the audit reads the state.
 class FlowState:
     """Cash moves, stakes, commitments and per-share prices, per currency where it matters.
 
-    The rows and the commitments grow with the history; they are :mod:`ledger.lazy`
+    The rows and the commitments grow with the history; they are :mod:`ledger.engine.lazy`
     containers, so a catch-up from a checkpoint does not decode them to append a few.
     """
 

@@ -116,7 +116,7 @@ from decimal import (
 )
 from typing import Literal, get_args
 
-from ledger.gc_pause import no_cyclic_gc
+from ledger.engine.gc_pause import no_cyclic_gc
 from plugins.audit.model import (
     WORLD,
     CashMove,
@@ -504,7 +504,7 @@ def trace(moves: Iterable[CashMove], rule: Rule) -> Trace:
     For an as-of view pass only the moves up to the cut-off.
     """
     tracer = Tracer(rule)
-    with no_cyclic_gc():  # millions of small acyclic objects: see ledger.gc_pause
+    with no_cyclic_gc():  # millions of small acyclic objects: see ledger.engine.gc_pause
         for move in moves:
             tracer.apply(move)
         return tracer.result()

@@ -13,15 +13,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger.events import Event
+from ledger.model.events import Event
 from ledger.store import describe
 from plugins.demo.progress import Progress
 from plugins.demo.summary import RULES, Findings, Recorded, build, confidence_counts
 
 if TYPE_CHECKING:
     from ledger.engine import Result
-    from ledger.reports import Report
-    from ledger.session import Session
+    from ledger.faces.session import Session
+    from ledger.plugin.reports import Report
 
 __all__ = ["collect", "recorded_in", "write_report"]
 
@@ -45,7 +45,7 @@ def recorded_in(session: Session) -> Recorded:
 
 
 def _parties(event: Event) -> list[str]:
-    from ledger.events import parties_of
+    from ledger.model.events import parties_of
 
     return [p for p in parties_of(event) if p != "world"]
 
@@ -56,7 +56,7 @@ def _draw(result: Result, out: Path, names: dict[str, str]) -> tuple[int, int]:
     from plugins.audit.cycles import find_cycles
     from plugins.audit.flows import DEFAULT_MAX_LENGTH
     from plugins.audit.picture import draw
-    from plugins.audit.plugin import short_name
+    from plugins.audit.render import short_name
 
     edges = flows.layer_edges(result.state(flows.NAME), "all", CURRENCY)
     cycles = find_cycles(edges, max_length=DEFAULT_MAX_LENGTH)
@@ -89,7 +89,7 @@ def _clear_previous(out: Path) -> None:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    from ledger.output import dumps
+    from ledger.faces.output import dumps
 
     path.write_text(dumps(data) + "\n", encoding="utf-8")
 
@@ -108,7 +108,7 @@ def collect(
     Writes ``audit.json``, ``metrics.json``, ``value.json``, ``verify.json`` and the picture
     (``loop.svg``, ``loop.png``) into ``out``; the caller writes the report itself.
     """
-    from ledger.verification import verify
+    from ledger.api.verification import verify
 
     plugins = session.plugins
     out.mkdir(parents=True, exist_ok=True)
@@ -171,7 +171,7 @@ def collect(
             if "valuation.positions" in result.states:
                 valuation = {"as_of": None, "assumptions": assumptions(settings), "holdings": []}
         elif "metrics.flows" in result.states:
-            from plugins.metrics import figures_as_of
+            from plugins.metrics.commands import figures_as_of
 
             figures, skipped = progress.step(
                 "compute metrics",

@@ -26,16 +26,16 @@ import attrs
 import click
 
 from ledger import hookimpl
-from ledger.loader import load_file
-from ledger.recording import replay
+from ledger.histories.loader import load_file
+from ledger.histories.recording import replay
 from ledger.store import describe
 from plugins.demo.collect import collect, recorded_in, write_report
 from plugins.demo.progress import Progress
 from plugins.demo.summary import Findings, build
 
 if TYPE_CHECKING:
-    from ledger.reports import Report
-    from ledger.session import Session
+    from ledger.faces.session import Session
+    from ledger.plugin.reports import Report
 
 __all__ = ["EXAMPLE", "bundled_example", "ledger_register_commands", "run_demo", "run_report"]
 
@@ -138,8 +138,8 @@ def print_report(report: Report) -> None:
     """The report on the terminal: its Markdown, laid out by rich."""
     from rich.markdown import Markdown
 
-    from ledger.output import console
-    from plugins.reports import render_markdown
+    from ledger.faces.output import console
+    from plugins.reports.plugin import render_markdown
 
     console().print(Markdown(render_markdown(report)))
 
@@ -157,7 +157,7 @@ def _finish(findings: Findings, out: Path, progress: Progress) -> None:
 
 @hookimpl
 def ledger_register_commands(cli: click.Group) -> None:
-    from ledger.cli_support import as_of_option
+    from ledger.faces.options import as_of_option
 
     @cli.command("demo")
     @click.option(
@@ -187,7 +187,7 @@ def ledger_register_commands(cli: click.Group) -> None:
         the flow picture, a Markdown report and the exact figures as JSON into OUT. Takes a few
         seconds. Exit 1 if a verify check fails.
         """
-        from ledger.errors import InputError, Problem
+        from ledger.model.problems import InputError, Problem
 
         session = ctx.obj
         given = store_url or ctx.find_root().params.get("store_url")
@@ -240,7 +240,7 @@ def ledger_register_commands(cli: click.Group) -> None:
         printed on the terminal, written as OUT/report.<suffix> by the --format renderer, with
         the flow picture and the exact figures as JSON. Exit 1 if a verify check fails.
         """
-        from ledger.errors import InputError, Problem
+        from ledger.model.problems import InputError, Problem
 
         known = sorted(r.name for r in session.plugins.renderers())
         if renderer not in known:

@@ -1,6 +1,6 @@
 """The loop report as data: what was recorded, whether it verifies, and the loop's numbers.
 
-Why a pure builder: the terminal and ``report.md`` show the same :class:`~ledger.reports.Report`,
+Why a pure builder: the terminal and ``report.md`` show the same :class:`~ledger.plugin.reports.Report`,
 and tests can check its figures without running a command. Every amount here comes from another
 plugin's output (audit, metrics, valuation); this module only chooses, orders and formats.
 
@@ -19,8 +19,8 @@ from typing import Any
 
 import attrs
 
-from ledger.reports import Report, Section, Table, table
-from ledger.verification import VerifyReport
+from ledger.api.verification import VerifyReport
+from ledger.plugin.reports import Report, Section, Table, table
 from plugins.audit.model import Rule
 
 BILLION = Decimal(10) ** 9

@@ -16,9 +16,9 @@ from typing import Any, Final
 
 import attrs
 
-from ledger.amounts import AmountError, parse_decimal
-from ledger.errors import InputError, Problem
-from ledger.values import Party
+from ledger.model.amounts import AmountError, parse_decimal
+from ledger.model.problems import InputError, Problem
+from ledger.model.values import Party
 
 KINDS: Final = ("shares", "private_stake", "warrant_tranche", "commitment", "loan")
 """The instrument kinds ``ledger_value_instrument`` is asked about."""

@@ -17,8 +17,8 @@ from typing import Any
 import click
 
 from ledger import hookimpl
-from ledger.errors import InputError, LedgerError, Problem
-from ledger.values import Party
+from ledger.model.problems import InputError, LedgerError, Problem
+from ledger.model.values import Party
 from plugins.valuation import positions
 from plugins.valuation.holdings import Holding, Market, Settings, Valuation
 from plugins.valuation.valuer import ledger_value_instrument
@@ -207,7 +207,7 @@ def _shown(row: Mapping[str, Any]) -> str:
 def _print(data: Mapping[str, Any]) -> None:
     from rich.table import Table
 
-    from ledger.output import console, grouped
+    from ledger.faces.output import console, grouped
 
     out = console()
     by_party: dict[str, list[Mapping[str, Any]]] = {}
@@ -262,8 +262,8 @@ def _print(data: Mapping[str, Any]) -> None:
 
 @hookimpl
 def ledger_register_commands(cli: click.Group) -> None:
-    from ledger.cli_support import as_of_option, exit_on_failures, json_option
-    from ledger.output import print_json
+    from ledger.faces.options import as_of_option, exit_on_failures, json_option
+    from ledger.faces.output import print_json
 
     @cli.command("value")
     @as_of_option

@@ -21,7 +21,9 @@ from typing import Any
 import attrs
 
 from ledger.book import Entry
-from ledger.events import (
+from ledger.engine.lazy import LazyDict
+from ledger.engine.projection import Projection
+from ledger.model.events import (
     Amendment,
     Commitment,
     Condition,
@@ -37,9 +39,7 @@ from ledger.events import (
     WarrantVest,
     commitment_of,
 )
-from ledger.lazy import LazyDict
-from ledger.projection import Projection
-from ledger.values import WORLD, is_cash
+from ledger.model.values import WORLD, is_cash
 from plugins.valuation.holdings import ZERO, Holding, Mark, TrancheTerms, insert_mark
 
 NAME = "valuation.positions"
@@ -141,7 +141,7 @@ class Positions:
     """Everything the valuation (and the metrics) read, as of the last folded entry.
 
     Grants, commitments and claims grow with the history; each is a
-    :class:`ledger.lazy.LazyDict`, so a catch-up from a checkpoint decodes only those it touches.
+    :class:`ledger.engine.lazy.LazyDict`, so a catch-up from a checkpoint decodes only those it touches.
     """
 
     stakes: dict[tuple[str, str], Stake] = attrs.Factory(dict)  # (holder, issuer)

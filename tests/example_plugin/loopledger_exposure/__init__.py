@@ -11,7 +11,7 @@ import click
 
 from ledger import hookimpl
 from ledger.book import Entry
-from ledger.projection import Projection
+from ledger.engine.projection import Projection
 
 Paid = dict[tuple[str, str, str], Decimal]  # (payer, payee, currency) -> cash paid, gross
 ZERO = Decimal(0)
@@ -71,8 +71,8 @@ def ledger_register_metrics(register: Callable[..., None]) -> None:
 
 @hookimpl
 def ledger_register_commands(cli: click.Group) -> None:
-    from ledger.cli_support import as_of_option, exit_on_failures, json_option
-    from ledger.output import print_json
+    from ledger.faces.options import as_of_option, exit_on_failures, json_option
+    from ledger.faces.output import print_json
 
     @cli.command("exposure")
     @as_of_option

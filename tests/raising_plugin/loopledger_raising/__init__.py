@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from ledger import hookimpl
 from ledger.book import Entry
-from ledger.projection import Projection
+from ledger.engine.projection import Projection
 
 
 def apply(state: dict[str, int], entry: Entry) -> dict[str, int]:

@@ -1,0 +1,355 @@
+"""``loopledger verify``: recompute the hash chain, compare the id index, refold, run every invariant.
+
+A real store is checked end to end: the chain and index catch edited or deleted records, a
+from-scratch fold compared with the checkpointed one and with a fold in a fresh process proves
+replay is deterministic, and every registered invariant (built-in and plugin) runs on the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import orjson
+
+from invariants.accounting import cash_overdrafts
+from invariants.chain import chain_violations
+from invariants.history import deterministic
+from invariants.instruments import commitment_overruns
+from invariants.violation import Context, Violation
+from ledger.faces.output import console
+from ledger.model.events import Event
+from ledger.model.problems import CorruptRecord
+from ledger.store import Store, describe
+
+if TYPE_CHECKING:
+    from ledger.faces.session import Session
+
+
+@attrs.frozen
+class Check:
+    """One named check with what it found."""
+
+    name: str
+    description: str
+    violations: tuple[Violation, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+@attrs.frozen
+class VerifyReport:
+    store: str
+    records: int
+    checks: tuple[Check, ...]
+    notes: tuple[Violation, ...]
+    head: tuple[int, str] | None = None
+    """(position, stored chain hash) of the last record: keep it outside to detect truncation."""
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "records": self.records,
+            "head": None
+            if self.head is None
+            else {"position": self.head[0], "chain_hash": self.head[1]},
+            "ok": self.ok,
+            "checks": [
+                {
+                    "name": c.name,
+                    "description": c.description,
+                    "ok": c.ok,
+                    "violations": [v.to_json() for v in c.violations],
+                }
+                for c in self.checks
+            ],
+            "notes": [v.to_json() for v in self.notes],
+        }
+
+    def print(self) -> None:
+        out = console()
+        for c in self.checks:
+            mark = "[green]ok[/green]  " if c.ok else "[red]FAIL[/red]"
+            out.print(f"{mark} {c.name}: {c.description}")
+            for v in c.violations[:10]:
+                out.print(
+                    f"       {v.message}"
+                    + (f" [events: {', '.join(v.event_ids)}]" if v.event_ids else ""),
+                    markup=False,
+                )
+        for n in self.notes:
+            out.print(f"note  {n.message}", markup=False)
+        verdict = "all checks hold" if self.ok else "CHECKS FAILED"
+        out.print(f"{verdict}: {self.records} records in {self.store}", markup=False)
+        if self.head is not None and self.ok:  # never invite keeping the head of a bad store
+            out.print(
+                f"head: {self.head[0]}:{self.head[1]} (keep it; --anchor checks it later)",
+                markup=False,
+            )
+
+
+def index_violations(store: Store, raw: Sequence[tuple[int, bytes]]) -> list[Violation]:
+    """The id index (written with each append) and the stream agree: no event missing from either."""
+    stream: dict[str, int] = {}
+    for position, data in raw:
+        if b'"k":"event"' in data:
+            try:
+                stream[orjson.loads(data)["r"]["id"]] = position
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                continue  # an undecodable record: the hash-chain check names it
+    indexed = store.index_rows()
+    found = []
+    for event_id, position in sorted(indexed.items(), key=lambda kv: kv[1]):
+        if event_id not in stream:
+            found.append(
+                Violation(
+                    "id-index",
+                    f"event '{event_id}' (#{position}) is in the id index but missing from the stream: it was deleted from the store",
+                    (event_id,),
+                )
+            )
+        elif stream[event_id] != position:
+            found.append(
+                Violation(
+                    "id-index",
+                    f"event '{event_id}' is indexed at #{position} but stored at #{stream[event_id]}",
+                    (event_id,),
+                )
+            )
+    for event_id, position in stream.items():
+        if event_id not in indexed:
+            found.append(
+                Violation(
+                    "id-index",
+                    f"event '{event_id}' (#{position}) is in the stream but not in the id index: it was inserted outside loopledger",
+                    (event_id,),
+                )
+            )
+    return found
+
+
+def states_digest(states: dict[str, Any]) -> dict[str, str]:
+    """A digest per projection state, for comparing folds across processes."""
+    return {
+        name: hashlib.sha256(pickle.dumps(state, protocol=5)).hexdigest()
+        for name, state in sorted(states.items())
+    }
+
+
+def fresh_process_digest(store_url: str) -> dict[str, str]:
+    """Fold the store from scratch in a new Python process and return its digests.
+
+    The new process loads installed plugins only; projections registered in-process (tests)
+    are compared where both processes have them.
+    """
+    code = "import sys; from ledger.api.verification import _digest_main; _digest_main(sys.argv[1])"
+    done = subprocess.run(
+        [sys.executable, "-c", code, store_url],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"fresh-process fold failed: {done.stderr.strip()[-500:]}")
+    return dict(orjson.loads(done.stdout))
+
+
+def _digest_main(store_url: str) -> None:
+    from ledger.engine import Engine
+    from ledger.plugin.manager import make_plugin_manager
+
+    plugins = make_plugin_manager()
+    with Store(store_url) as store:
+        result = Engine(store, plugins.projections()).run(
+            use_checkpoint=False, save_checkpoint=False
+        )
+    print(orjson.dumps(states_digest(result.states)).decode())
+
+
+def _stored_link(data: bytes) -> str | None:
+    try:
+        link = orjson.loads(data)["c"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None
+    return link if isinstance(link, str) else None
+
+
+def anchor_violations(
+    raw: Sequence[tuple[int, bytes]], anchors: Sequence[tuple[int, str]]
+) -> list[Violation]:
+    """Each anchor ``(position, chain hash)`` kept outside the store still matches.
+
+    Why: a hash chain alone cannot reveal that its newest records were cut off — what is left
+    is a valid chain. A chain hash kept elsewhere (a ticket, an email, a notary) can: the record
+    at that position must still exist and still carry that hash, and since every hash covers
+    all before it, nothing up to it can have changed.
+    """
+    links = {position: _stored_link(data) for position, data in raw}
+    found = []
+    for position, expected in anchors:
+        if position not in links:
+            found.append(
+                Violation(
+                    "chain-anchors",
+                    f"record #{position} is gone (the store has {len(raw)} records): the history "
+                    "was cut after it was anchored",
+                )
+            )
+        elif links[position] != expected:
+            found.append(
+                Violation(
+                    "chain-anchors",
+                    f"record #{position} carries chain hash {links[position]}, anchored as "
+                    f"{expected}: the history up to it was rewritten",
+                )
+            )
+    return found
+
+
+def verify(
+    session: Session,
+    *,
+    fresh_process: bool = True,
+    anchors: Sequence[tuple[int, str]] = (),
+) -> VerifyReport:
+    """Run every check on the session's store; ``anchors`` are (position, chain hash) pairs
+    recorded earlier (see :func:`anchor_violations`)."""
+    store = session.store
+    raw = list(store.read_raw())
+    head = (raw[-1][0], _stored_link(raw[-1][1]) or "?") if raw else None
+    checks: list[Check] = []
+    if anchors:
+        checks.append(
+            Check(
+                "chain-anchors",
+                "every chain hash kept outside the store is still at its position",
+                tuple(anchor_violations(raw, anchors)),
+            )
+        )
+    chain = chain_violations(raw) + index_violations(store, raw)
+    checks.append(
+        Check(
+            "hash-chain",
+            "every record matches its SHA-256 and links to the one before; the id index matches the stream",
+            tuple(chain),
+        )
+    )
+    engine = session.engine()
+    try:
+        scratch = engine.run(keep_entries=True, use_checkpoint=False, save_checkpoint=False)
+    except CorruptRecord as exc:
+        # Nothing can be folded past a record that does not decode: report it, run no more.
+        broken = Violation(
+            "stored-history-folds",
+            f"record #{exc.position} cannot be decoded, so nothing after it can be folded",
+        )
+        checks.append(
+            Check(
+                "stored-history-folds",
+                "every stored event is still valid against the history before it",
+                (broken,),
+            )
+        )
+        return VerifyReport(
+            store=describe(session.store_url),
+            records=len(raw),
+            checks=tuple(checks),
+            notes=(),
+            head=head,
+        )
+    folded = [
+        Violation(
+            "stored-history-folds",
+            f"stored history: {p.render()}",
+            (p.event_id,) if p.event_id else (),
+        )
+        for p in scratch.problems
+    ]
+    checks.append(
+        Check(
+            "stored-history-folds",
+            "every stored event is still valid against the history before it",
+            tuple(folded),
+        )
+    )
+    quarantined = [
+        Violation(
+            "projections-run",
+            f"projection '{f.projection}' of plugin '{f.plugin}' failed on event '{f.event_id}' (#{f.position}): {f.error}",
+            (f.event_id,) if f.event_id else (),
+        )
+        for f in scratch.failures
+    ]
+    checks.append(
+        Check(
+            "projections-run",
+            "every projection folds the whole history without raising",
+            tuple(quarantined),
+        )
+    )
+    checkpointed = engine.run()
+    same = deterministic(scratch.states, checkpointed.states, how="from scratch vs from checkpoint")
+    in_fresh_process = fresh_process and session.store_url not in ("memory:", ":memory:")
+    if in_fresh_process:
+        try:
+            theirs = fresh_process_digest(session.store_url)
+            ours = states_digest(scratch.states)
+            differ = sorted(n for n in set(theirs) & set(ours) if theirs[n] != ours[n])
+            if differ:
+                same.append(
+                    Violation(
+                        "replay-determinism",
+                        f"a fold in a fresh process gave different states for: {', '.join(differ)}",
+                    )
+                )
+        except RuntimeError as exc:
+            same.append(Violation("replay-determinism", str(exc)))
+    checks.append(
+        Check(
+            "replay-determinism",
+            "folding again — from scratch, from checkpoints, in a fresh process — gives identical states"
+            if in_fresh_process
+            else "folding again — from scratch and from checkpoints — gives identical states "
+            "(no fresh process: a memory: store lives only in this one)",
+            tuple(same),
+        )
+    )
+    events = [r.value for r in store.read() if isinstance(r.value, Event)]
+    context = Context(
+        entries=scratch.entries or [],
+        events=events,
+        book=scratch.book,
+        states=scratch.states,
+        parties=list(scratch.book.parties.values()),
+        records=raw,
+    )
+    for spec in session.plugins.invariants():
+        try:
+            found = tuple(spec.check(context))
+        except Exception as exc:  # noqa: BLE001 - a broken invariant is a failed check, not a crash
+            found = (
+                Violation(
+                    spec.name,
+                    f"invariant '{spec.name}' of plugin '{spec.plugin}' raised {type(exc).__name__}: {exc}",
+                ),
+            )
+        checks.append(Check(spec.name, spec.description, found))
+    return VerifyReport(
+        store=describe(session.store_url),
+        records=len(raw),
+        checks=tuple(checks),
+        notes=tuple(commitment_overruns(scratch.book) + cash_overdrafts(scratch.entries or [])),
+        head=head,
+    )

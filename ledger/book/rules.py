@@ -1,0 +1,560 @@
+"""The per-event-type rules: how each event changes the book and which postings it makes.
+
+One function per event type, registered in :data:`HANDLERS`; each raises :class:`Reject` with the
+problems when the event breaks a rule. Adding an event type means adding its handler here.
+"""
+
+from __future__ import annotations
+
+import bisect
+import decimal
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from ledger.book.instruments import CommitmentState, GrantState, LoanState
+from ledger.book.state import ZERO, BookState, mark_date
+from ledger.model.events import (
+    Amendment,
+    Commitment,
+    Delivery,
+    Event,
+    Investment,
+    Loan,
+    OpeningBalance,
+    Price,
+    Purchase,
+    Repayment,
+    RevenueReport,
+    Reversal,
+    WarrantExercise,
+    WarrantGrant,
+    WarrantVest,
+)
+from ledger.model.postings import Posting, transfer
+from ledger.model.problems import Problem
+from ledger.model.values import (
+    CAPACITY_GW,
+    WORLD,
+    cash,
+    committed,
+    shares,
+    units,
+    warrants,
+)
+
+
+class Reject(Exception):
+    def __init__(self, *problems: Problem) -> None:
+        self.problems = list(problems)
+
+
+def _reject(field: str | None, message: str) -> Reject:
+    return Reject(Problem(field=field, message=message))
+
+
+def _positive(value: Decimal | None, field: str, what: str = "amount") -> None:
+    if value is not None and value <= 0:
+        raise _reject(field, f"expected a positive {what}; got {value}")
+
+
+def _distinct(a: str, b: str, fa: str, fb: str) -> None:
+    if a == b:
+        raise _reject(fb, f"{fa} and {fb} are both '{a}'; a party cannot deal with itself")
+
+
+# --- one handler per event type -----------------------------------------------------------------
+
+
+def _opening(book: BookState, e: OpeningBalance) -> tuple[Posting, ...]:
+    if e.party == WORLD:
+        raise _reject("party", f"'{WORLD}' has unbounded cash; it takes no opening balance")
+    _positive(e.amount.amount, "amount")
+    c, a = cash(e.amount.currency), e.amount.amount
+    return (
+        *transfer(c, a, (e.party, "assets:cash"), (e.party, "equity:contributed")),
+        *transfer(c, a, (WORLD, f"equity:funding:{e.party}"), (WORLD, "assets:cash")),
+    )
+
+
+_INSTRUMENT_ACCOUNTS = {
+    "equity": ("assets:investments", "equity:paid-in"),
+    "convertible": ("assets:convertibles", "liabilities:convertibles"),
+    "debt": ("assets:notes", "liabilities:notes"),
+}
+
+
+def _draw(
+    book: BookState, e: Investment | Purchase, payer: str, payee: str, kinds: tuple[str, ...]
+) -> tuple[Posting, ...]:
+    """Draw ``e.amount`` down the commitment it names, up to what is outstanding (rest = overrun)."""
+    if e.commitment is None:
+        if e.tranche is not None:
+            raise _reject(
+                "tranche", "a tranche needs the commitment it belongs to ('commitment' field)"
+            )
+        return ()
+    state = book.commitments[e.commitment]
+    c = state.event
+    if c.kind not in kinds:
+        raise _reject(
+            "commitment",
+            f"'{c.id}' is a {c.kind} commitment; a {e.TYPE} can draw only {' or '.join(kinds)} commitments",
+        )
+    if (c.payer, c.payee) != (payer, payee):
+        raise _reject(
+            "commitment",
+            f"'{c.id}' is owed by {c.payer} to {c.payee}, but this {e.TYPE} is {payer} → {payee}",
+        )
+    if state.closed:
+        raise _reject("commitment", f"'{c.id}' was {state.status} by '{state.status_event}'")
+    if e.amount.currency != c.amount.currency:
+        raise _reject(
+            "amount",
+            f"currency {e.amount.currency} differs from the commitment's {c.amount.currency}",
+        )
+    room = state.outstanding
+    if e.tranche is not None:
+        tranche = next((t for t in c.tranches if t.id == e.tranche), None)
+        if tranche is None:
+            raise _reject(
+                "tranche",
+                f"commitment '{c.id}' has no tranche '{e.tranche}' (tranches: {', '.join(t.id for t in c.tranches) or 'none'})",
+            )
+        room = min(room, tranche.amount.amount - state.tranche_drawn.get(e.tranche, ZERO))
+    drawn = max(ZERO, min(e.amount.amount, room))
+    state.drawn += drawn
+    state.overrun += e.amount.amount - drawn
+    state.draws.append(e.id)
+    if e.tranche is not None:
+        state.tranche_drawn[e.tranche] = state.tranche_drawn.get(e.tranche, ZERO) + drawn
+    if not drawn:
+        return ()
+    return transfer(
+        committed(c.amount.currency),
+        drawn,
+        (c.payer, f"liabilities:commitments:{c.payee}"),
+        (c.payee, f"assets:commitments:{c.payer}"),
+    )
+
+
+def _investment(book: BookState, e: Investment) -> tuple[Posting, ...]:
+    _distinct(e.investor, e.investee, "investor", "investee")
+    _positive(e.amount.amount, "amount")
+    _positive(e.shares, "shares", "number of shares")
+    asset, claim = _INSTRUMENT_ACCOUNTS[e.instrument]
+    c, a = cash(e.amount.currency), e.amount.amount
+    postings: tuple[Posting, ...] = (
+        *transfer(c, a, (e.investor, f"{asset}:{e.investee}"), (e.investor, "assets:cash")),
+        *transfer(c, a, (e.investee, "assets:cash"), (e.investee, f"{claim}:{e.investor}")),
+    )
+    if e.shares:
+        postings += transfer(
+            shares(e.investee),
+            e.shares,
+            (e.investor, "assets:shares"),
+            (e.investee, "equity:shares-issued"),
+        )
+    return postings + _draw(book, e, e.investor, e.investee, ("investment",))
+
+
+def _loan(book: BookState, e: Loan) -> tuple[Posting, ...]:
+    _distinct(e.lender, e.borrower, "lender", "borrower")
+    _positive(e.amount.amount, "amount")
+    if e.rate is not None and e.rate < 0:
+        raise _reject("rate", f"expected a rate ≥ 0; got {e.rate}")
+    if e.maturity is not None and e.maturity < e.date:
+        raise _reject("maturity", f"maturity {e.maturity} is before the loan date {e.date}")
+    book.loans[e.id] = LoanState(e, e.amount.amount)
+    c, a = cash(e.amount.currency), e.amount.amount
+    return (
+        *transfer(c, a, (e.lender, f"assets:loans:{e.borrower}"), (e.lender, "assets:cash")),
+        *transfer(c, a, (e.borrower, "assets:cash"), (e.borrower, f"liabilities:loans:{e.lender}")),
+    )
+
+
+def _repayment(book: BookState, e: Repayment) -> tuple[Posting, ...]:
+    _positive(e.amount.amount, "amount")
+    state = book.loans[e.loan]
+    loan = state.event
+    if e.amount.currency != loan.amount.currency:
+        raise _reject(
+            "amount", f"currency {e.amount.currency} differs from the loan's {loan.amount.currency}"
+        )
+    principal = min(e.amount.amount, state.outstanding)
+    interest = e.amount.amount - principal
+    state.outstanding -= principal
+    state.interest_paid += interest
+    c, lender, borrower = cash(e.amount.currency), loan.lender, loan.borrower
+    postings: tuple[Posting, ...] = ()
+    if principal:
+        postings += transfer(
+            c, principal, (borrower, f"liabilities:loans:{lender}"), (borrower, "assets:cash")
+        )
+        postings += transfer(
+            c, principal, (lender, "assets:cash"), (lender, f"assets:loans:{borrower}")
+        )
+    if interest:
+        postings += transfer(
+            c, interest, (borrower, f"expenses:interest:{lender}"), (borrower, "assets:cash")
+        )
+        postings += transfer(
+            c, interest, (lender, "assets:cash"), (lender, f"income:interest:{borrower}")
+        )
+    return postings
+
+
+def _commitment(book: BookState, e: Commitment) -> tuple[Posting, ...]:
+    _distinct(e.payer, e.payee, "payer", "payee")
+    _positive(e.amount.amount, "amount")
+    _positive(e.capacity_gw, "capacity_gw", "capacity")
+    if e.start and e.end and e.end < e.start:
+        raise _reject("end", f"end {e.end} is before start {e.start}")
+    seen: set[str] = set()
+    total = ZERO
+    for t in e.tranches:
+        if t.id in seen:
+            raise _reject("tranches", f"tranche id '{t.id}' appears twice")
+        seen.add(t.id)
+        if t.amount.currency != e.amount.currency:
+            raise _reject(
+                "tranches",
+                f"tranche '{t.id}' is in {t.amount.currency}, the commitment in {e.amount.currency}",
+            )
+        _positive(t.amount.amount, "tranches", f"amount for tranche '{t.id}'")
+        total += t.amount.amount
+    if total > e.amount.amount:
+        raise _reject(
+            "tranches",
+            f"tranche amounts sum to {total}, more than the commitment's {e.amount.amount}",
+        )
+    book.commitments[e.id] = CommitmentState(e, e.amount.amount, binding=e.binding)
+    return transfer(
+        committed(e.amount.currency),
+        e.amount.amount,
+        (e.payee, f"assets:commitments:{e.payer}"),
+        (e.payer, f"liabilities:commitments:{e.payee}"),
+    )
+
+
+def _purchase(book: BookState, e: Purchase) -> tuple[Posting, ...]:
+    _distinct(e.buyer, e.seller, "buyer", "seller")
+    _positive(e.amount.amount, "amount")
+    _positive(e.quantity, "quantity", "quantity")
+    c, a = cash(e.amount.currency), e.amount.amount
+    postings = (
+        *transfer(c, a, (e.buyer, f"expenses:purchases:{e.seller}"), (e.buyer, "assets:cash")),
+        *transfer(c, a, (e.seller, "assets:cash"), (e.seller, f"income:sales:{e.buyer}")),
+    )
+    return postings + _draw(book, e, e.buyer, e.seller, ("purchase", "compute", "lease"))
+
+
+def _delivery(book: BookState, e: Delivery) -> tuple[Posting, ...]:
+    _distinct(e.supplier, e.customer, "supplier", "customer")
+    if (e.capacity_gw is None) == (e.quantity is None):
+        raise _reject("capacity_gw", "give either capacity_gw, or quantity with unit")
+    if e.quantity is not None and not e.unit:
+        raise _reject("unit", "a quantity needs its unit (e.g. unit: gpu)")
+    _positive(e.capacity_gw, "capacity_gw", "capacity")
+    _positive(e.quantity, "quantity", "quantity")
+    if e.commitment is not None:
+        state = book.commitments[e.commitment]
+        if (state.event.payee, state.event.payer) != (e.supplier, e.customer):
+            raise _reject(
+                "commitment",
+                f"'{e.commitment}' is owed by {state.event.payer} to {state.event.payee}; a delivery under it goes {state.event.payee} → {state.event.payer}",
+            )
+        if e.capacity_gw is not None:
+            state.delivered_gw += e.capacity_gw
+    if e.capacity_gw is not None:
+        key = (e.supplier, e.customer)
+        book.delivered_gw[key] = book.delivered_gw.get(key, ZERO) + e.capacity_gw
+        commodity, quantity = CAPACITY_GW, e.capacity_gw
+    else:
+        assert e.quantity is not None and e.unit is not None
+        commodity, quantity = units(e.unit), e.quantity
+    return transfer(
+        commodity,
+        quantity,
+        (e.customer, f"capacity:received:{e.supplier}"),
+        (e.supplier, f"capacity:delivered:{e.customer}"),
+    )
+
+
+def _grant(book: BookState, e: WarrantGrant) -> tuple[Posting, ...]:
+    _distinct(e.issuer, e.holder, "issuer", "holder")
+    _positive(e.shares, "shares", "number of shares")
+    if e.strike.amount < 0:
+        raise _reject("strike", f"expected a strike ≥ 0; got {e.strike.amount}")
+    if e.expiry < e.date:
+        raise _reject("expiry", f"expiry {e.expiry} is before the grant date {e.date}")
+    if not e.tranches:
+        raise _reject(
+            "tranches",
+            "a grant needs at least one tranche (one tranche of all shares if it vests at once)",
+        )
+    seen: set[str] = set()
+    for t in e.tranches:
+        if t.id in seen:
+            raise _reject("tranches", f"tranche id '{t.id}' appears twice")
+        seen.add(t.id)
+        _positive(t.shares, "tranches", f"number of shares for tranche '{t.id}'")
+    total = sum((t.shares for t in e.tranches), ZERO)
+    if total != e.shares:
+        raise _reject("tranches", f"tranche shares sum to {total}, but the grant is for {e.shares}")
+    book.grants[e.id] = GrantState(e, {t.id: t.shares for t in e.tranches})
+    return transfer(
+        warrants(e.issuer),
+        e.shares,
+        (e.holder, f"assets:warrants:unvested:{e.issuer}"),
+        (e.issuer, f"equity:warrants-issued:{e.holder}"),
+    )
+
+
+def _vest(book: BookState, e: WarrantVest) -> tuple[Posting, ...]:
+    state = book.grants[e.grant]
+    if e.tranche not in state.tranche_shares:
+        raise _reject(
+            "tranche",
+            f"grant '{e.grant}' has no tranche '{e.tranche}' (tranches: {', '.join(state.tranche_shares)})",
+        )
+    if e.tranche in state.vested:
+        raise _reject(
+            "tranche",
+            f"tranche '{e.tranche}' of '{e.grant}' already vested by '{state.vested[e.tranche]}'; more shares would vest than were granted",
+        )
+    if state.closed:
+        raise _reject("grant", f"grant '{e.grant}' was {state.status}")
+    state.vested[e.tranche] = e.id
+    g, n = state.event, state.tranche_shares[e.tranche]
+    return transfer(
+        warrants(g.issuer),
+        n,
+        (g.holder, f"assets:warrants:vested:{g.issuer}"),
+        (g.holder, f"assets:warrants:unvested:{g.issuer}"),
+    )
+
+
+def _exercise(book: BookState, e: WarrantExercise) -> tuple[Posting, ...]:
+    _positive(e.shares, "shares", "number of shares")
+    state = book.grants[e.grant]
+    g = state.event
+    available = state.vested_shares - state.exercised
+    if e.shares > available:
+        raise _reject(
+            "shares",
+            f"exercises {e.shares} shares but only {available} are vested and unexercised on '{e.grant}' (vested {state.vested_shares}, exercised {state.exercised})",
+        )
+    if e.date > g.expiry:
+        raise _reject("date", f"grant '{e.grant}' expired on {g.expiry}")
+    state.exercised += e.shares
+    postings: tuple[Posting, ...] = transfer(
+        warrants(g.issuer),
+        e.shares,
+        (g.issuer, f"equity:warrants-issued:{g.holder}"),
+        (g.holder, f"assets:warrants:vested:{g.issuer}"),
+    )
+    if e.cashless:
+        price = book.last_price(g.issuer, e.date)
+        if price is None:
+            raise _reject(
+                "cashless",
+                f"a cashless exercise needs a per-share price of '{g.issuer}' dated on or before {e.date}; record one with a 'price' event",
+            )
+        if price <= g.strike.amount:
+            raise _reject(
+                "cashless",
+                f"the last price of '{g.issuer}' ({price}) is not above the strike ({g.strike.amount}); a cashless exercise would deliver nothing",
+            )
+        # Net shares = n·(P−K)/P, rounded down to whole shares: the fraction is forfeited, as in practice.
+        with decimal.localcontext(decimal.Context(prec=60)):
+            delivered = (e.shares * (price - g.strike.amount) / price).to_integral_value(
+                rounding=decimal.ROUND_DOWN
+            )
+    else:
+        delivered = e.shares
+        paid = e.shares * g.strike.amount
+        if paid:
+            c = cash(g.strike.currency)
+            postings += transfer(
+                c, paid, (g.holder, f"assets:investments:{g.issuer}"), (g.holder, "assets:cash")
+            )
+            postings += transfer(
+                c, paid, (g.issuer, "assets:cash"), (g.issuer, f"equity:paid-in:{g.holder}")
+            )
+    if delivered:
+        postings += transfer(
+            shares(g.issuer),
+            delivered,
+            (g.holder, "assets:shares"),
+            (g.issuer, "equity:shares-issued"),
+        )
+    return postings
+
+
+def _revenue(book: BookState, e: RevenueReport) -> tuple[Posting, ...]:
+    if e.party == WORLD:
+        raise _reject("party", f"'{WORLD}' reports nothing; it is everyone outside the book")
+    if e.period_end < e.period_start:
+        raise _reject(
+            "period_end", f"period_end {e.period_end} is before period_start {e.period_start}"
+        )
+    return ()
+
+
+def _price(book: BookState, e: Price) -> tuple[Posting, ...]:
+    if e.party == WORLD:
+        raise _reject("party", f"'{WORLD}' has no price")
+    if (e.per_share is None) == (e.valuation is None):
+        raise _reject("per_share", "give exactly one of per_share or valuation")
+    mark = e.per_share or e.valuation
+    assert mark is not None
+    _positive(mark.amount, "per_share" if e.per_share else "valuation", "price")
+    if e.per_share is not None:
+        # Sorted by date only, and inserted after every mark of the same date, so same-date
+        # marks stay in recorded order (sorting the (date, price) tuples would order a day's
+        # marks by amount, and the highest would pass for the last).
+        marks = book.prices.setdefault(e.party, [])
+        marks.insert(
+            bisect.bisect_right(marks, e.date, key=mark_date), (e.date, e.per_share.amount)
+        )
+    return ()
+
+
+def _amendment(book: BookState, e: Amendment) -> tuple[Posting, ...]:
+    if e.amount is None and e.status is None and e.shares is None:
+        raise _reject("amount", "an amendment needs a new amount (or shares) and/or a status")
+    if e.status in ("cancelled", "lapsed") and (e.amount is not None or e.shares is not None):
+        raise _reject(
+            "status", f"a {e.status} amendment ends the terms; do not also give a new amount"
+        )
+    if e.of in book.commitments:
+        return _amend_commitment(book.commitments[e.of], e)
+    return _amend_grant(book.grants[e.of], e)
+
+
+def _amend_commitment(state: CommitmentState, e: Amendment) -> tuple[Posting, ...]:
+    c = state.event
+    if e.shares is not None or e.tranche is not None:
+        raise _reject(
+            "shares" if e.shares is not None else "tranche",
+            f"'{c.id}' is a commitment: amend its amount, not shares or a tranche",
+        )
+    if state.closed:
+        raise _reject("of", f"'{c.id}' was already {state.status} by '{state.status_event}'")
+    commodity = committed(c.amount.currency)
+    postings: tuple[Posting, ...] = ()
+    if e.amount is not None:
+        if e.amount.currency != c.amount.currency:
+            raise _reject(
+                "amount",
+                f"currency {e.amount.currency} differs from the commitment's {c.amount.currency}",
+            )
+        _positive(e.amount.amount, "amount")
+        if e.amount.amount < state.drawn:
+            raise _reject(
+                "amount",
+                f"new total {e.amount.amount} is below the {state.drawn} already drawn on '{c.id}'",
+            )
+        delta = e.amount.amount - state.total
+        state.total = e.amount.amount
+        if delta:
+            postings = transfer(
+                commodity,
+                delta,
+                (c.payee, f"assets:commitments:{c.payer}"),
+                (c.payer, f"liabilities:commitments:{c.payee}"),
+            )
+    if e.status is not None:
+        if e.status in ("cancelled", "lapsed"):
+            left = state.outstanding
+            if left:
+                postings += transfer(
+                    commodity,
+                    left,
+                    (c.payer, f"liabilities:commitments:{c.payee}"),
+                    (c.payee, f"assets:commitments:{c.payer}"),
+                )
+        if e.status == "definitive":
+            state.binding = True
+        state.status, state.status_event = e.status, e.id
+    return postings
+
+
+def _amend_grant(state: GrantState, e: Amendment) -> tuple[Posting, ...]:
+    g = state.event
+    if e.amount is not None:
+        raise _reject("amount", f"'{g.id}' is a warrant grant: amend its shares, not an amount")
+    if state.closed:
+        raise _reject("of", f"'{g.id}' was already {state.status}")
+    commodity = warrants(g.issuer)
+    postings: tuple[Posting, ...] = ()
+    if e.shares is not None:
+        _positive(e.shares, "shares", "number of shares")
+        tranche = e.tranche
+        if tranche is None:
+            if len(state.tranche_shares) != 1:
+                raise _reject(
+                    "tranche",
+                    f"'{g.id}' has {len(state.tranche_shares)} tranches; say which one the new share count is for",
+                )
+            tranche = next(iter(state.tranche_shares))
+        if tranche not in state.tranche_shares:
+            raise _reject("tranche", f"grant '{g.id}' has no tranche '{tranche}'")
+        if tranche in state.vested:
+            raise _reject(
+                "tranche",
+                f"tranche '{tranche}' already vested by '{state.vested[tranche]}'; its shares can no longer change",
+            )
+        delta = e.shares - state.tranche_shares[tranche]
+        state.tranche_shares[tranche] = e.shares
+        if delta:
+            postings = transfer(
+                commodity,
+                delta,
+                (g.holder, f"assets:warrants:unvested:{g.issuer}"),
+                (g.issuer, f"equity:warrants-issued:{g.holder}"),
+            )
+    elif e.tranche is not None:
+        raise _reject("tranche", "a tranche is named only with a new share count")
+    if e.status in ("cancelled", "lapsed"):
+        unvested = sum((n for t, n in state.tranche_shares.items() if t not in state.vested), ZERO)
+        if unvested:
+            postings += transfer(
+                commodity,
+                unvested,
+                (g.issuer, f"equity:warrants-issued:{g.holder}"),
+                (g.holder, f"assets:warrants:unvested:{g.issuer}"),
+            )
+    if e.status is not None:
+        state.status = e.status
+    return postings
+
+
+def _reversal(book: BookState, e: Reversal) -> tuple[Posting, ...]:
+    # Reached only for a second reversal of one target, or when the caller did not pre-scan.
+    first = book.reversed.get(e.of)
+    if first is not None:
+        raise _reject("of", f"'{e.of}' is already reversed by '{first}'")
+    raise _reject(
+        "of",
+        f"reversal of '{e.of}' reached the book without its target being marked; fold with reversed_targets(events)",
+    )
+
+
+HANDLERS: dict[type[Event], Callable[[BookState, Any], tuple[Posting, ...]]] = {
+    OpeningBalance: _opening,
+    Investment: _investment,
+    Loan: _loan,
+    Repayment: _repayment,
+    Commitment: _commitment,
+    Purchase: _purchase,
+    Delivery: _delivery,
+    WarrantGrant: _grant,
+    WarrantVest: _vest,
+    WarrantExercise: _exercise,
+    RevenueReport: _revenue,
+    Price: _price,
+    Amendment: _amendment,
+    Reversal: _reversal,
+}

@@ -1,0 +1,443 @@
+"""The ``loopledger`` command line: the core commands; plugins add the rest.
+
+Exit codes: 0 ok, 1 a check failed, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ledger import __version__
+from ledger.faces.options import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    as_of_option,
+    exit_on_failures,
+    json_option,
+)
+from ledger.faces.output import amount_text, console, print_json, table
+from ledger.faces.session import Session, default_store_url
+from ledger.histories.loader import History, load_file
+from ledger.histories.recording import replay
+from ledger.model.codec import to_dict
+from ledger.model.events import EVENT_TYPES, Event, Reversal, parties_of
+from ledger.model.problems import InputError, LedgerError, StoreError
+from ledger.plugin.manager import PluginLoadError, make_plugin_manager
+from ledger.store import describe
+
+
+class LedgerGroup(click.Group):
+    """Turns loopledger's errors into one clear message and the documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            for problem in exc.problems:
+                click.echo(f"error: {problem.render()}", err=True)
+            click.echo("nothing was written.", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except StoreError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except LedgerError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_CHECK_FAILED)
+        finally:
+            session = ctx.obj
+            if isinstance(session, Session):
+                session.close()
+
+
+@click.group(
+    cls=LedgerGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--store",
+    "store_url",
+    default=None,
+    metavar="PATH|URL",
+    help="SQLite file (default ./loopledger.db or $LOOPLEDGER_STORE), 'memory:', or postgresql://user:pass@host:port/db.",
+)
+@click.version_option(__version__, prog_name="loopledger")
+@click.pass_context
+def cli(ctx: click.Context, store_url: str | None) -> None:
+    """loopledger — an event-sourced ledger of circular financing deals.
+
+    Replay deal-history files into a store, then ask exact questions of it: balances, any
+    projection's state, valuations, vendor-financing metrics, and the loops money makes.
+    Start with 'loopledger demo'.
+    """
+    if not isinstance(ctx.obj, Session):
+        ctx.obj = Session(store_url or default_store_url(), ctx.obj)
+    elif store_url:
+        ctx.obj.store_url = store_url
+
+
+@cli.command("replay")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@click.pass_obj
+def replay_command(session: Session, files: tuple[Path, ...], as_json: bool) -> None:
+    """Validate deal-history FILES (YAML or JSON), then append their new events.
+
+    Everything is checked before anything is written; already-recorded events (same id, same
+    content) are skipped, so replaying a file twice changes nothing.
+    """
+    session.may_create = True  # the one core command that may start a new store
+    problems = []
+    histories: list[History] = []
+    for f in files:
+        try:
+            histories.append(load_file(f))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    report = replay(
+        session.engine(),
+        histories,
+        on_recorded=lambda records: session.plugins.events_recorded(
+            records, describe(session.store_url)
+        ),
+    )
+    if as_json:
+        print_json(
+            {
+                "store": describe(session.store_url),
+                "files": [
+                    {
+                        "file": f.file,
+                        "new": f.new,
+                        "already_present": f.present,
+                        "new_parties": f.new_parties,
+                    }
+                    for f in report.files
+                ],
+            }
+        )
+        return
+    for done in report.files:
+        click.echo(
+            f"{done.file}: {done.new} new, {done.present} already present"
+            + (f", {done.new_parties} new parties" if done.new_parties else "")
+        )
+    click.echo(f"store {describe(session.store_url)}: {session.store.head()[0]} records")
+
+
+@cli.command("events")
+@as_of_option
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    type=click.Choice(sorted(EVENT_TYPES)),
+    help="Only events of this type (repeatable).",
+)
+@click.option("--party", "-p", help="Only events naming this party.")
+@json_option
+@click.pass_obj
+def events_command(
+    session: Session,
+    as_of: dt.date | None,
+    types: tuple[str, ...],
+    party: str | None,
+    as_json: bool,
+) -> None:
+    """List recorded events in recorded order, with the postings each one made."""
+    result = session.engine().run(
+        as_of=as_of, keep_entries=True, use_checkpoint=False, save_checkpoint=False
+    )
+    exit_on_failures(result)
+    postings = {e.position: e.postings for e in result.entries or []}
+    listed = []
+    for record in session.store.read():
+        event = record.value
+        if not isinstance(event, Event) or (as_of and event.date > as_of):
+            continue
+        if types and event.TYPE not in types:
+            continue
+        if party and party not in parties_of(event):
+            continue
+        status = "recorded"
+        if event.id in result.book.reversed:
+            status = f"reversed by {result.book.reversed[event.id]}"
+        elif isinstance(event, Reversal):
+            status = f"reverses {event.of}"
+        listed.append(
+            {
+                "position": record.position,
+                **to_dict(event),
+                "status": status,
+                "postings": [
+                    {
+                        "party": p.party,
+                        "account": p.account,
+                        "commodity": p.commodity,
+                        "quantity": amount_text(p.quantity, p.commodity),
+                    }
+                    for p in postings.get(record.position, ())
+                ],
+            }
+        )
+    if as_json:
+        print_json({"as_of": as_of, "events": listed})
+        return
+    rows = [
+        (e["position"], e["date"], e["type"], e["id"], ", ".join(parties_of_dict(e)), e["status"])
+        for e in listed
+    ]
+    console().print(
+        table(
+            f"{len(listed)} events",
+            ["#", "date", "type", "id", "parties", "status"],
+            rows,
+            right=["#"],
+        )
+    )
+
+
+def parties_of_dict(event: dict[str, Any]) -> list[str]:
+    keys = (
+        "party",
+        "investor",
+        "investee",
+        "lender",
+        "borrower",
+        "payer",
+        "payee",
+        "buyer",
+        "seller",
+        "supplier",
+        "customer",
+        "issuer",
+        "holder",
+    )
+    return [str(event[k]) for k in keys if k in event]
+
+
+@cli.command("project")
+@click.argument("name")
+@as_of_option
+@json_option
+@click.pass_obj
+def project_command(session: Session, name: str, as_of: dt.date | None, as_json: bool) -> None:
+    """Show the state of projection NAME (any plugin's), as of a date.
+
+    Exits 1 if the projection failed on some event (it is then quarantined).
+    """
+    registered = session.plugins.projection(name)
+    result = session.engine().run(as_of=as_of)
+    exit_on_failures(result, name)
+    state = result.state(name)
+    describe_state = getattr(registered.projection, "describe", None)
+    data = describe_state(state) if describe_state else state
+    if as_json:
+        print_json(
+            {
+                "projection": name,
+                "plugin": registered.plugin,
+                "as_of": as_of,
+                "position": result.position,
+                "state": data,
+            }
+        )
+    else:
+        console().print_json(data=_jsonable(data))
+
+
+def _jsonable(data: Any) -> Any:
+    import orjson
+
+    from ledger.faces.output import dumps
+
+    return orjson.loads(dumps(data))
+
+
+@cli.command("rebuild")
+@click.argument("name", required=False)
+@click.pass_obj
+def rebuild_command(session: Session, name: str | None) -> None:
+    """Discard projection checkpoints and recompute them from the first record.
+
+    Checkpoints are kept for the whole set of projections together, so naming one projection
+    checks the name and rebuilds them all.
+    """
+    if name:
+        session.plugins.projection(name)
+    import time
+
+    started = time.perf_counter()
+    result = session.engine().rebuild()
+    exit_on_failures(result)
+    click.echo(
+        f"rebuilt {len(result.states)} projections over {result.processed} records in {time.perf_counter() - started:.2f}s"
+    )
+    if result.failures:
+        sys.exit(EXIT_CHECK_FAILED)
+
+
+@cli.command("plugins")
+@json_option
+@click.pass_obj
+def plugins_command(session: Session, as_json: bool) -> None:
+    """List loaded plugins: name, version, origin, hooks — and plugins that failed to load."""
+    infos = session.plugins.describe()
+    regs = session.plugins.registries
+    provided: dict[str, list[str]] = {}
+    for r in regs.projections:
+        provided.setdefault(r.plugin, []).append(f"projection:{r.projection.name}")
+    for kind in ("metrics", "invariants", "renderers"):
+        for item in getattr(regs, kind):
+            provided.setdefault(item.plugin, []).append(f"{kind[:-1]}:{item.name}")
+    data: dict[str, list[dict[str, Any]]] = {
+        "plugins": [
+            {
+                "name": i.name,
+                "version": i.version,
+                "origin": i.origin,
+                "distribution": i.distribution,
+                "hooks": list(i.hooks),
+                "provides": sorted(provided.get(i.name, [])),
+            }
+            for i in infos
+        ],
+        "failures": [
+            {"plugin": f.plugin, "origin": f.origin, "stage": f.stage, "error": f.error}
+            for f in session.plugins.failures
+        ],
+    }
+    if as_json:
+        print_json(data)
+        return
+    rows = [
+        (p["name"], p["version"] or "", p["origin"], ", ".join(p["provides"]))
+        for p in data["plugins"]
+    ]
+    console().print(table("Plugins", ["name", "version", "origin", "provides"], rows))
+    for f in data["failures"]:
+        click.echo(f"failed: {f['plugin']} ({f['origin']}) could not {f['stage']}: {f['error']}")
+
+
+class Anchor(click.ParamType):  # type: ignore[type-arg]
+    """``POSITION:CHAIN_HASH`` as printed by ``verify`` (``head: #80 9f…``)."""
+
+    name = "POSITION:HASH"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, str]:
+        position, _, digest = str(value).partition(":")
+        if not position.isdigit() or int(position) < 1 or len(digest) != 64:
+            self.fail(
+                f"expected POSITION:HASH, a record number and its 64-hex-digit chain hash as "
+                f"'verify' prints them; got {value!r}",
+                param,
+                ctx,
+            )
+        if not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
+            self.fail(f"the chain hash must be 64 hexadecimal digits; got {digest!r}", param, ctx)
+        return int(position), digest.lower()
+
+
+@cli.command("verify")
+@click.option(
+    "--anchor",
+    "anchors",
+    type=Anchor(),
+    multiple=True,
+    help="A chain hash kept outside the store (POSITION:HASH, as the 'head:' line prints it): "
+    "the record there must still carry it — catches a history cut short. Repeatable.",
+)
+@json_option
+@click.pass_obj
+def verify_command(session: Session, anchors: tuple[tuple[int, str], ...], as_json: bool) -> None:
+    """Recompute the hash chain and check every registered invariant on the store.
+
+    Exit 0 when all hold; 1 with a report naming the broken link or invariant, the events
+    involved and the amounts. The last line gives the chain's head: kept elsewhere and passed
+    back with --anchor, it also proves that no record up to it was removed or rewritten.
+    """
+    from ledger.api.verification import verify
+
+    report = verify(session, anchors=anchors)
+    if as_json:
+        print_json(report.to_json())
+    else:
+        report.print()
+    if not report.ok:
+        sys.exit(EXIT_CHECK_FAILED)
+
+
+def _override_store(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        session = ctx.find_object(Session)
+        if session is not None:
+            session.close()
+            session.store_url = value
+
+
+def _accept_store_after_command(command: click.Command) -> None:
+    """Let ``loopledger verify --store X`` mean ``loopledger --store X verify``.
+
+    Why: users write the option after the command as often as before it. Every command that
+    has no ``--store`` of its own gets one that sets the session's store (the group's
+    callback has already made the session when a subcommand's options are parsed).
+    """
+    if any("--store" in p.opts for p in command.params):
+        return
+    command.params.append(
+        click.Option(
+            ["--store", "store_override"],
+            default=None,
+            metavar="PATH|URL",
+            expose_value=False,
+            callback=_override_store,
+            help="The store (the same as 'loopledger --store').",
+        )
+    )
+
+
+def build_cli(plugins: Any) -> click.Group:
+    """A fresh root group (core commands) with every loaded plugin's commands added."""
+    import copy
+
+    group = copy.copy(cli)
+    group.commands = dict(cli.commands)
+    plugins.add_commands(group)
+    for command in group.commands.values():
+        _accept_store_after_command(command)
+    return group
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            plugins = make_plugin_manager()
+            plugins.registries  # noqa: B018 - collect now, so strict mode stops start-up here
+            group = build_cli(plugins)
+        for w in caught:
+            click.echo(f"warning: {w.message}", err=True)
+    except PluginLoadError as exc:
+        click.echo(f"error: {exc} (LOOPLEDGER_STRICT_PLUGINS is set)", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except InputError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem.render()}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        group.main(args=argv, prog_name="loopledger", obj=plugins, standalone_mode=True)
+    except Exception:  # noqa: BLE001 - last resort: a bug, shown as one
+        traceback.print_exc()
+        sys.exit(EXIT_CHECK_FAILED)

@@ -1,0 +1,91 @@
+"""Printing: JSON with exact decimal strings, and readable tables.
+
+JSON never rounds: every amount is the exact decimal as text. Human tables show amounts in full
+with thousands separators; where a report abbreviates (``$10.0B``) it says so and rounds half-even
+at that point only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from ledger.model.amounts import format_decimal
+from ledger.model.values import is_cash
+
+CENT = Decimal("0.01")
+
+
+def amount_text(value: Decimal, commodity: str | None = None) -> str:
+    """Exact text; money commodities show at least two decimals (only zeros are added)."""
+    if (
+        commodity is not None
+        and (is_cash(commodity) or commodity.startswith("committed:"))
+        and isinstance(exponent := value.as_tuple().exponent, int)
+        and exponent > -2
+    ):
+        value = value.quantize(CENT)
+    return format_decimal(value)
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, Decimal):
+        return format_decimal(obj)
+    if isinstance(obj, (dt.date, dt.datetime)):
+        return obj.isoformat()
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def dumps(data: Any) -> str:
+    """Indented JSON; Decimals as exact strings."""
+    return orjson.dumps(
+        data, default=_default, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+    ).decode()
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(dumps(data) + "\n")
+
+
+def console() -> Console:
+    return Console(highlight=False, soft_wrap=False, width=max(100, Console().width))
+
+
+def table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    right: Iterable[str] = (),
+) -> Table:
+    """A rich table; columns named in ``right`` are right-aligned (numbers)."""
+    right = set(right)
+    t = Table(title=title, title_justify="left", show_lines=False)
+    for c in columns:
+        t.add_column(c, justify="right" if c in right else "left", overflow="fold")
+    for row in rows:
+        t.add_row(*[str(v) for v in row])
+    return t
+
+
+def grouped(value: Decimal, commodity: str | None = None) -> str:
+    """Exact amount with thousands separators for tables."""
+    text = amount_text(value, commodity)
+    sign = "-" if text.startswith("-") else ""
+    whole, _, frac = text.lstrip("-").partition(".")
+    return f"{sign}{int(whole):,}" + (f".{frac}" if frac else "")
+
+
+def billions(value: Decimal, places: int = 1) -> str:
+    """``$10.0B``: divided by 10^9 and rounded half-even to ``places`` — for display only."""
+    q = Decimal(1).scaleb(-places)
+    return f"${(value / Decimal(10**9)).quantize(q, rounding=ROUND_HALF_EVEN):,}B"

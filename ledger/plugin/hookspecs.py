@@ -1,0 +1,155 @@
+"""Hook specifications: every way a plugin can extend loopledger.
+
+pluggy project name and entry-point group: ``loopledger``; hook prefix: ``ledger_``.
+Built-in features (balances, valuation, metrics, audit, the invariants, their CLI commands) are
+plugins in ``plugins/`` registered through these same hooks.
+
+Rules that keep plugins working across versions:
+
+* Call sites always pass keyword arguments; an implementation may accept any subset of them.
+* A released hook never gains a *required* argument — a new need gets a new hook, and the old
+  one is deprecated with ``warn_on_impl``.
+* Registries take a ``register`` callback, so results never depend on registration order:
+  names must be unique, and a clash is reported naming both plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from ledger.store import Record
+
+PROJECT = "loopledger"
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+# --- configuration --------------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def ledger_configure(
+    config: Mapping[str, Any], plugin_config: Callable[[str], Mapping[str, Any]]
+) -> None:
+    """Give a plugin its configuration before anything is registered.
+
+    :param config: the whole configuration (``loopledger.toml`` or the file named by
+        ``LOOPLEDGER_CONFIG``), read-only.
+    :param plugin_config: ``plugin_config(name)`` returns the section ``[plugins.<name>]``
+        (an empty mapping when absent) — a plugin reads only its own section.
+    :returns: nothing.
+
+    .. note:: Historic: a plugin registered later (e.g. in a test) still receives the call.
+    """
+
+
+# --- registries -----------------------------------------------------------------------------------
+
+
+@hookspec
+def ledger_register_projections(register: Callable[..., None]) -> None:
+    """Register projections: pure folds over the recorded entries.
+
+    :param register: ``register(projection)`` where ``projection`` has ``name``, ``handles``
+        (event types or ``None``), ``version``, ``initial()`` and ``apply(state, entry)`` — see
+        :class:`ledger.engine.projection.Projection`. Names are global: prefix them with your plugin's.
+    :returns: nothing; call ``register`` once per projection.
+    """
+
+
+@hookspec
+def ledger_register_metrics(register: Callable[..., None]) -> None:
+    """Register metrics: named figures computed from projection states as of a date.
+
+    :param register: ``register(name, compute, requires=(projection names...), description="")``;
+        ``compute(states, as_of)`` returns a list of :class:`ledger.plugin.figures.Figure` (value,
+        inputs event ids, unit, precision).
+    :returns: nothing.
+    """
+
+
+@hookspec
+def ledger_register_invariants(register: Callable[..., None]) -> None:
+    """Register invariants that ``loopledger verify`` and the property tests check.
+
+    :param register: ``register(name, check, description="")``; ``check(context)`` returns a
+        list of :class:`invariants.Violation` values (empty when the invariant holds). The
+        context gives the store's entries, the book and every projection state.
+    :returns: nothing.
+    """
+
+
+@hookspec
+def ledger_register_renderers(register: Callable[..., None]) -> None:
+    """Register report renderers (formats for ``loopledger report``).
+
+    :param register: ``register(format_name, render, suffix=".txt")``; ``render(report)`` returns
+        text for a :class:`ledger.plugin.reports.Report` (built in: ``markdown``, ``text``; the demo
+        writes its report with the ``markdown`` renderer).
+    :returns: nothing.
+    """
+
+
+@hookspec
+def ledger_register_commands(cli: click.Group) -> None:
+    """Add subcommands to the ``loopledger`` command line.
+
+    :param cli: the root click group; use ``@cli.command()``. Commands get the shared context
+        (store, plugin facade) with ``click.pass_obj``.
+    :returns: nothing.
+    """
+
+
+# --- valuation ------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def ledger_value_instrument(
+    kind: str, holding: Any, as_of: Any, market: Any, settings: Mapping[str, Any]
+) -> Any:
+    """Value one holding of an instrument kind; the first non-None answer wins.
+
+    :param kind: instrument kind — ``"shares"``, ``"private_stake"``, ``"warrant_tranche"``,
+        ``"commitment"``, ``"loan"``.
+    :param holding: the holding to value (see :mod:`plugins.valuation.holdings`).
+    :param as_of: the valuation date.
+    :param market: recorded prices and valuations known on ``as_of``.
+    :param settings: the valuation plugin's configuration (volatility, rate, probabilities).
+    :returns: a :class:`plugins.valuation.holdings.Valuation`, or ``None`` to let the next valuer
+        (finally the built-in one, registered ``trylast``) answer.
+
+    Stops at first non-None result: a user plugin overrides the built-in valuer for one kind by
+    answering for that kind and returning ``None`` for the others.
+    """
+
+
+# --- observers ------------------------------------------------------------------------------------
+
+
+@hookspec
+def ledger_events_recorded(records: Sequence[Record], store_url: str) -> None:
+    """Observe records just appended to the store (after the transaction committed).
+
+    :param records: the new :class:`ledger.store.Record` values (parties and events), in order.
+    :param store_url: where they were recorded (password hidden).
+    :returns: nothing. An exception is reported as a warning naming the plugin; it never undoes
+        or blocks the append.
+    """
+
+
+__all__ = [
+    "PROJECT",
+    "hookspec",
+    "ledger_configure",
+    "ledger_events_recorded",
+    "ledger_register_commands",
+    "ledger_register_invariants",
+    "ledger_register_metrics",
+    "ledger_register_projections",
+    "ledger_register_renderers",
+    "ledger_value_instrument",
+]

@@ -1,0 +1,98 @@
+"""Records as they are stored: one party or event, its content hash and chain link, as orjson bytes.
+
+The mapper is lean: records are orjson bytes ``{"k": kind, "r": record, "h": content hash,
+"c": chain link, "t": recorded at}`` under one fixed topic, decoded straight into values without
+eventsourcing's generic transcoder.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, NamedTuple
+from uuid import UUID, uuid5
+
+import orjson
+from eventsourcing.persistence import (
+    Mapper,
+    StoredEvent,
+)
+
+from ledger.model.codec import from_dict, party_from_dict, party_to_dict, to_dict
+from ledger.model.events import Event
+from ledger.model.problems import CorruptRecord
+from ledger.model.values import Party
+
+BOOK_ID: Final = uuid5(UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8"), "loopledger:book")
+TOPIC: Final = "loopledger.record.v1"
+
+
+class Record(NamedTuple):
+    """A party declaration or an event as it is (or will be) stored."""
+
+    kind: str  # "party" | "event"
+    value: Party | Event
+    content_hash: str
+    chain_hash: str
+    position: int = 0
+    recorded_at: str = ""
+
+
+class Recorded:
+    """The eventsourcing domain event that carries one record (protocol: id + version)."""
+
+    __slots__ = ("originator_id", "originator_version", "payload")
+
+    def __init__(self, originator_id: UUID, originator_version: int, payload: bytes) -> None:
+        self.originator_id = originator_id
+        self.originator_version = originator_version
+        self.payload = payload
+
+
+class RecordMapper(Mapper[UUID]):
+    """Stores records as compact orjson under one topic; compression/encryption still apply."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        state = domain_event.payload
+        if self.compressor:
+            state = self.compressor.compress(state)
+        if self.cipher:
+            state = self.cipher.encrypt(state)
+        return StoredEvent(
+            domain_event.originator_id, domain_event.originator_version, TOPIC, state
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        return Recorded(
+            UUID(str(stored_event.originator_id)),
+            stored_event.originator_version,
+            self.raw_state(stored_event),
+        )
+
+    def raw_state(self, stored_event: StoredEvent) -> bytes:
+        state = stored_event.state
+        if self.cipher:
+            state = self.cipher.decrypt(state)
+        if self.compressor:
+            state = self.compressor.decompress(state)
+        return state
+
+
+def encode_record(
+    kind: str, value: Party | Event, content_hash: str, chain_hash: str, recorded_at: str
+) -> bytes:
+    body = party_to_dict(value) if isinstance(value, Party) else to_dict(value)
+    return orjson.dumps(
+        {"k": kind, "r": body, "h": content_hash, "c": chain_hash, "t": recorded_at}
+    )
+
+
+def decode_record(raw: bytes, position: int) -> Record:
+    """One stored record; :class:`CorruptRecord` naming the position when it does not decode."""
+    try:
+        data = orjson.loads(raw)
+        body = data["r"]
+        value: Party | Event = party_from_dict(body) if data["k"] == "party" else from_dict(body)
+        return Record(data["k"], value, data["h"], data["c"], position, data["t"])
+    except CorruptRecord:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever was written there, it is not a record
+        raise CorruptRecord(position, f"{type(exc).__name__}: {exc}") from None

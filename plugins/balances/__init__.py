@@ -1,0 +1,1 @@
+"""Built-in plugin ``balances`` (hook implementations in :mod:`plugins.balances.plugin`)."""

@@ -1,0 +1,1 @@
+"""Built-in plugin ``conservation`` (hook implementations in :mod:`plugins.conservation.plugin`)."""

@@ -1,0 +1,1 @@
+"""Built-in plugin ``metrics`` (hook implementations in :mod:`plugins.metrics.plugin`)."""

@@ -1,0 +1,69 @@
+"""Customer concentration: top-1 and top-3 customers' share of recorded revenue, and HHI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from ledger.model.values import WORLD
+from ledger.plugin.figures import Figure, ratio
+from plugins.metrics.flows import ZERO
+from plugins.metrics.inputs import Inputs, ratio_figure, sum_of
+
+
+def customer_concentration(
+    states: Mapping[str, Any],
+    as_of: dt.date | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> list[Figure]:
+    """Per seller: top-1 and top-3 customers' share of recorded revenue, and the HHI (0–1)."""
+    basis = Inputs.of(states, as_of, settings)
+    if basis is None:
+        return []
+    by_seller: dict[str, dict[str, Decimal]] = {}
+    ids: dict[str, list[str]] = {}
+    for f in basis.purchases():
+        revenue = by_seller.setdefault(f.target, {})
+        revenue[f.source] = revenue.get(f.source, ZERO) + f.amount
+        ids.setdefault(f.target, []).append(f.id)
+    figures = []
+    for seller, revenue in sorted(by_seller.items()):
+        total = sum_of(revenue.values())
+        ranked = sorted(revenue.items(), key=lambda kv: (-kv[1], kv[0]))
+        detail = basis.detail(
+            revenue=total,
+            by_customer={c: {"revenue": a, "share": ratio(a, total)} for c, a in ranked},
+            note=f"'{WORLD}' (every buyer outside the modelled set) counts as one customer",
+        )
+        top = [c for c, _ in ranked]
+        figures += [
+            ratio_figure(
+                "customer_concentration.top1",
+                seller,
+                ranked[0][1],
+                total,
+                ids[seller],
+                detail | {"customers": top[:1]},
+                unit="share",
+            ),
+            ratio_figure(
+                "customer_concentration.top3",
+                seller,
+                sum_of(a for _, a in ranked[:3]),
+                total,
+                ids[seller],
+                detail | {"customers": top[:3]},
+                unit="share",
+            ),
+            ratio_figure(
+                "customer_concentration.hhi",
+                seller,
+                sum_of(a * a for _, a in ranked),
+                total * total,
+                ids[seller],
+                detail | {"scale": "0–1: Σ share² (× 10,000 for the points scale)"},
+            ),
+        ]
+    return figures

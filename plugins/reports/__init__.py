@@ -1,0 +1,1 @@
+"""Built-in plugin ``reports`` (hook implementations in :mod:`plugins.reports.plugin`)."""
