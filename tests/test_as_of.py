@@ -7,7 +7,7 @@ import json
 
 from ledger.book import fold
 from ledger.histories.loader import load_file
-from plugins.balances.plugin import apply, initial, rows
+from plugins.balances.projection import apply, initial, rows
 
 
 def _reference(history, as_of):

@@ -12,7 +12,7 @@ from ledger.histories.loader import load_file
 from ledger.histories.recording import replay
 from ledger.plugin.manager import make_plugin_manager
 from ledger.store import Store
-from plugins.balances.plugin import rows
+from plugins.balances.projection import rows
 
 
 def _balances_json(url: str, example) -> str:

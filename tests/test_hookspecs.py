@@ -9,6 +9,7 @@ a ``test_hook_<name>`` test somewhere under ``tests/``, or without a section in 
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import importlib.util
 import inspect
 import json
@@ -23,12 +24,14 @@ import pluggy
 import pytest
 
 import ledger.plugin.hookspecs
+from ledger.api import FoldFailed
 from invariants import Context, Violation
 from ledger import hookimpl
 from ledger.engine import Engine
 from ledger.engine.projection import Projection
 from ledger.histories.loader import load_file
 from ledger.histories.recording import replay
+from ledger.model.problems import InputError
 from ledger.plugin.manager import make_plugin_manager
 from ledger.plugin.reports import Report, Section
 from ledger.store import Store
@@ -72,7 +75,7 @@ def hermetic(monkeypatch, tmp_path):
 
 
 def test_the_hook_list_is_what_hookspecs_exports():
-    assert len(HOOKS) == 8
+    assert len(HOOKS) == 9
     exported = {n for n in ledger.plugin.hookspecs.__all__ if n.startswith("ledger_")}
     assert set(HOOKS) == exported
 
@@ -464,6 +467,70 @@ def test_hook_ledger_register_renderers_reaches_loopledger_report(tmp_path):
     # Without the plugin the format is unknown: bad input, exit 2.
     bare = run_cli(plugin_manager(), "report", "--format", "csv", store=store)
     assert bare.code == 2 and "no renderer named 'csv'" in bare.err
+
+
+# --- ledger_register_queries ------------------------------------------------------------------------
+
+
+class BiggestBalance:
+    """A user query: the biggest cash balance as of the asked date."""
+
+    @hookimpl
+    def ledger_register_queries(self, register):
+        def answer(ledger, result, *, currency="USD"):
+            cash = {
+                party: amount
+                for (party, account, commodity), amount in result.state("balances").items()
+                if account == "assets:cash" and commodity == currency
+            }
+            return max(cash.items(), key=lambda item: item[1])
+
+        register("biggest.cash", answer, requires=("balances",))
+
+
+class StealsAudit:
+    @hookimpl
+    def ledger_register_queries(self, register):
+        register("audit", lambda ledger, result: "hijacked")
+
+
+def test_hook_ledger_register_queries(tmp_path):
+    import ledger as api
+
+    store = str(tmp_path / "q.db")
+    plugins = plugin_manager(BiggestBalance())
+    names = [q.name for q in plugins.queries()]
+    assert names == sorted(names) and {
+        "balances",
+        "audit",
+        "value",
+        "metrics",
+        "biggest.cash",
+    } <= set(names)
+    with api.open(store, plugins=plugins) as book:
+        book.replay(EXAMPLE)
+        party, amount = book.query("biggest.cash")
+        assert isinstance(amount, Decimal) and amount > 0
+        # as_of folds again, as of that date.
+        day = dt.date(2025, 6, 30)
+        earlier = book.query("biggest.cash", as_of=day)
+        assert earlier == book.query("biggest.cash", result=book.run(day)) != (party, amount)
+        # The built-ins answer through the same hook; one fold serves several questions.
+        result = book.run()
+        rows = book.balances(result=result, party=party)
+        cash = [r for r in rows if r["account"] == "assets:cash" and r["commodity"] == "USD"]
+        assert [Decimal(r["amount"]) for r in cash] == [amount]
+        with pytest.raises(InputError, match="no query named 'nope'"):
+            book.query("nope")
+    # A user plugin cannot take over a built-in query.
+    hijacked = plugin_manager(StealsAudit())
+    with pytest.warns(RuntimeWarning, match="query name 'audit' is already registered"):
+        audit = {q.name: q for q in hijacked.queries()}["audit"]
+    assert audit.plugin == "audit"
+    # Without the projection it needs (its plugin disabled), the query says so.
+    bare = plugin_manager(BiggestBalance(), builtins=False)
+    with api.open(store, plugins=bare) as book, pytest.raises(FoldFailed, match="'balances'"):
+        book.query("biggest.cash")
 
 
 # --- ledger_register_commands -----------------------------------------------------------------------

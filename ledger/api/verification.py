@@ -22,13 +22,12 @@ from invariants.chain import chain_violations
 from invariants.history import deterministic
 from invariants.instruments import commitment_overruns
 from invariants.violation import Context, Violation
-from ledger.faces.output import console
 from ledger.model.events import Event
 from ledger.model.problems import CorruptRecord
 from ledger.store import Store, describe
 
 if TYPE_CHECKING:
-    from ledger.faces.session import Session
+    from ledger.api.facade import Ledger
 
 
 @attrs.frozen
@@ -77,26 +76,6 @@ class VerifyReport:
             "notes": [v.to_json() for v in self.notes],
         }
 
-    def print(self) -> None:
-        out = console()
-        for c in self.checks:
-            mark = "[green]ok[/green]  " if c.ok else "[red]FAIL[/red]"
-            out.print(f"{mark} {c.name}: {c.description}")
-            for v in c.violations[:10]:
-                out.print(
-                    f"       {v.message}"
-                    + (f" [events: {', '.join(v.event_ids)}]" if v.event_ids else ""),
-                    markup=False,
-                )
-        for n in self.notes:
-            out.print(f"note  {n.message}", markup=False)
-        verdict = "all checks hold" if self.ok else "CHECKS FAILED"
-        out.print(f"{verdict}: {self.records} records in {self.store}", markup=False)
-        if self.head is not None and self.ok:  # never invite keeping the head of a bad store
-            out.print(
-                f"head: {self.head[0]}:{self.head[1]} (keep it; --anchor checks it later)",
-                markup=False,
-            )
 
 
 def index_violations(store: Store, raw: Sequence[tuple[int, bytes]]) -> list[Violation]:
@@ -219,14 +198,14 @@ def anchor_violations(
 
 
 def verify(
-    session: Session,
+    opened: Ledger,
     *,
     fresh_process: bool = True,
     anchors: Sequence[tuple[int, str]] = (),
 ) -> VerifyReport:
-    """Run every check on the session's store; ``anchors`` are (position, chain hash) pairs
+    """Run every check on the opened store; ``anchors`` are (position, chain hash) pairs
     recorded earlier (see :func:`anchor_violations`)."""
-    store = session.store
+    store = opened.store
     raw = list(store.read_raw())
     head = (raw[-1][0], _stored_link(raw[-1][1]) or "?") if raw else None
     checks: list[Check] = []
@@ -246,7 +225,7 @@ def verify(
             tuple(chain),
         )
     )
-    engine = session.engine()
+    engine = opened.engine()
     try:
         scratch = engine.run(keep_entries=True, use_checkpoint=False, save_checkpoint=False)
     except CorruptRecord as exc:
@@ -263,7 +242,7 @@ def verify(
             )
         )
         return VerifyReport(
-            store=describe(session.store_url),
+            store=describe(opened.store_url),
             records=len(raw),
             checks=tuple(checks),
             notes=(),
@@ -301,10 +280,10 @@ def verify(
     )
     checkpointed = engine.run()
     same = deterministic(scratch.states, checkpointed.states, how="from scratch vs from checkpoint")
-    in_fresh_process = fresh_process and session.store_url not in ("memory:", ":memory:")
+    in_fresh_process = fresh_process and opened.store_url not in ("memory:", ":memory:")
     if in_fresh_process:
         try:
-            theirs = fresh_process_digest(session.store_url)
+            theirs = fresh_process_digest(opened.store_url)
             ours = states_digest(scratch.states)
             differ = sorted(n for n in set(theirs) & set(ours) if theirs[n] != ours[n])
             if differ:
@@ -335,7 +314,7 @@ def verify(
         parties=list(scratch.book.parties.values()),
         records=raw,
     )
-    for spec in session.plugins.invariants():
+    for spec in opened.plugins.invariants():
         try:
             found = tuple(spec.check(context))
         except Exception as exc:  # noqa: BLE001 - a broken invariant is a failed check, not a crash
@@ -347,7 +326,7 @@ def verify(
             )
         checks.append(Check(spec.name, spec.description, found))
     return VerifyReport(
-        store=describe(session.store_url),
+        store=describe(opened.store_url),
         records=len(raw),
         checks=tuple(checks),
         notes=tuple(commitment_overruns(scratch.book) + cash_overdrafts(scratch.entries or [])),

@@ -16,6 +16,8 @@ from typing import Any
 import click
 
 from ledger import __version__
+from ledger.api import Ledger
+from ledger.api.verification import VerifyReport
 from ledger.faces.options import (
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
@@ -24,11 +26,8 @@ from ledger.faces.options import (
     json_option,
 )
 from ledger.faces.output import amount_text, console, print_json, table
-from ledger.faces.session import Session, default_store_url
-from ledger.histories.loader import History, load_file
-from ledger.histories.recording import replay
 from ledger.model.codec import to_dict
-from ledger.model.events import EVENT_TYPES, Event, Reversal, parties_of
+from ledger.model.events import EVENT_TYPES
 from ledger.model.problems import InputError, LedgerError, StoreError
 from ledger.plugin.manager import PluginLoadError, make_plugin_manager
 from ledger.store import describe
@@ -53,7 +52,7 @@ class LedgerGroup(click.Group):
             sys.exit(EXIT_CHECK_FAILED)
         finally:
             session = ctx.obj
-            if isinstance(session, Session):
+            if isinstance(session, Ledger):
                 session.close()
 
 
@@ -77,8 +76,8 @@ def cli(ctx: click.Context, store_url: str | None) -> None:
     projection's state, valuations, vendor-financing metrics, and the loops money makes.
     Start with 'loopledger demo'.
     """
-    if not isinstance(ctx.obj, Session):
-        ctx.obj = Session(store_url or default_store_url(), ctx.obj)
+    if not isinstance(ctx.obj, Ledger):
+        ctx.obj = Ledger(store_url, ctx.obj)
     elif store_url:
         ctx.obj.store_url = store_url
 
@@ -87,29 +86,13 @@ def cli(ctx: click.Context, store_url: str | None) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 @click.pass_obj
-def replay_command(session: Session, files: tuple[Path, ...], as_json: bool) -> None:
+def replay_command(session: Ledger, files: tuple[Path, ...], as_json: bool) -> None:
     """Validate deal-history FILES (YAML or JSON), then append their new events.
 
     Everything is checked before anything is written; already-recorded events (same id, same
     content) are skipped, so replaying a file twice changes nothing.
     """
-    session.may_create = True  # the one core command that may start a new store
-    problems = []
-    histories: list[History] = []
-    for f in files:
-        try:
-            histories.append(load_file(f))
-        except InputError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise InputError(problems)
-    report = replay(
-        session.engine(),
-        histories,
-        on_recorded=lambda records: session.plugins.events_recorded(
-            records, describe(session.store_url)
-        ),
-    )
+    report = session.replay(*files)
     if as_json:
         print_json(
             {
@@ -147,48 +130,30 @@ def replay_command(session: Session, files: tuple[Path, ...], as_json: bool) -> 
 @json_option
 @click.pass_obj
 def events_command(
-    session: Session,
+    session: Ledger,
     as_of: dt.date | None,
     types: tuple[str, ...],
     party: str | None,
     as_json: bool,
 ) -> None:
     """List recorded events in recorded order, with the postings each one made."""
-    result = session.engine().run(
-        as_of=as_of, keep_entries=True, use_checkpoint=False, save_checkpoint=False
-    )
-    exit_on_failures(result)
-    postings = {e.position: e.postings for e in result.entries or []}
-    listed = []
-    for record in session.store.read():
-        event = record.value
-        if not isinstance(event, Event) or (as_of and event.date > as_of):
-            continue
-        if types and event.TYPE not in types:
-            continue
-        if party and party not in parties_of(event):
-            continue
-        status = "recorded"
-        if event.id in result.book.reversed:
-            status = f"reversed by {result.book.reversed[event.id]}"
-        elif isinstance(event, Reversal):
-            status = f"reverses {event.of}"
-        listed.append(
-            {
-                "position": record.position,
-                **to_dict(event),
-                "status": status,
-                "postings": [
-                    {
-                        "party": p.party,
-                        "account": p.account,
-                        "commodity": p.commodity,
-                        "quantity": amount_text(p.quantity, p.commodity),
-                    }
-                    for p in postings.get(record.position, ())
-                ],
-            }
-        )
+    listed = [
+        {
+            "position": item.position,
+            **to_dict(item.event),
+            "status": item.status,
+            "postings": [
+                {
+                    "party": p.party,
+                    "account": p.account,
+                    "commodity": p.commodity,
+                    "quantity": amount_text(p.quantity, p.commodity),
+                }
+                for p in item.postings
+            ],
+        }
+        for item in session.events(as_of, types=types, party=party)
+    ]
     if as_json:
         print_json({"as_of": as_of, "events": listed})
         return
@@ -230,7 +195,7 @@ def parties_of_dict(event: dict[str, Any]) -> list[str]:
 @as_of_option
 @json_option
 @click.pass_obj
-def project_command(session: Session, name: str, as_of: dt.date | None, as_json: bool) -> None:
+def project_command(session: Ledger, name: str, as_of: dt.date | None, as_json: bool) -> None:
     """Show the state of projection NAME (any plugin's), as of a date.
 
     Exits 1 if the projection failed on some event (it is then quarantined).
@@ -266,7 +231,7 @@ def _jsonable(data: Any) -> Any:
 @cli.command("rebuild")
 @click.argument("name", required=False)
 @click.pass_obj
-def rebuild_command(session: Session, name: str | None) -> None:
+def rebuild_command(session: Ledger, name: str | None) -> None:
     """Discard projection checkpoints and recompute them from the first record.
 
     Checkpoints are kept for the whole set of projections together, so naming one projection
@@ -289,7 +254,7 @@ def rebuild_command(session: Session, name: str | None) -> None:
 @cli.command("plugins")
 @json_option
 @click.pass_obj
-def plugins_command(session: Session, as_json: bool) -> None:
+def plugins_command(session: Ledger, as_json: bool) -> None:
     """List loaded plugins: name, version, origin, hooks — and plugins that failed to load."""
     infos = session.plugins.describe()
     regs = session.plugins.registries
@@ -349,6 +314,29 @@ class Anchor(click.ParamType):  # type: ignore[type-arg]
         return int(position), digest.lower()
 
 
+def print_verify(report: VerifyReport) -> None:
+    """Each check with up to ten of its findings, the notes, the verdict and the head."""
+    out = console()
+    for c in report.checks:
+        mark = "[green]ok[/green]  " if c.ok else "[red]FAIL[/red]"
+        out.print(f"{mark} {c.name}: {c.description}")
+        for v in c.violations[:10]:
+            out.print(
+                f"       {v.message}"
+                + (f" [events: {', '.join(v.event_ids)}]" if v.event_ids else ""),
+                markup=False,
+            )
+    for n in report.notes:
+        out.print(f"note  {n.message}", markup=False)
+    verdict = "all checks hold" if report.ok else "CHECKS FAILED"
+    out.print(f"{verdict}: {report.records} records in {report.store}", markup=False)
+    if report.head is not None and report.ok:  # never invite keeping the head of a bad store
+        out.print(
+            f"head: {report.head[0]}:{report.head[1]} (keep it; --anchor checks it later)",
+            markup=False,
+        )
+
+
 @cli.command("verify")
 @click.option(
     "--anchor",
@@ -360,27 +348,25 @@ class Anchor(click.ParamType):  # type: ignore[type-arg]
 )
 @json_option
 @click.pass_obj
-def verify_command(session: Session, anchors: tuple[tuple[int, str], ...], as_json: bool) -> None:
+def verify_command(session: Ledger, anchors: tuple[tuple[int, str], ...], as_json: bool) -> None:
     """Recompute the hash chain and check every registered invariant on the store.
 
     Exit 0 when all hold; 1 with a report naming the broken link or invariant, the events
     involved and the amounts. The last line gives the chain's head: kept elsewhere and passed
     back with --anchor, it also proves that no record up to it was removed or rewritten.
     """
-    from ledger.api.verification import verify
-
-    report = verify(session, anchors=anchors)
+    report = session.verify(anchors)
     if as_json:
         print_json(report.to_json())
     else:
-        report.print()
+        print_verify(report)
     if not report.ok:
         sys.exit(EXIT_CHECK_FAILED)
 
 
 def _override_store(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value:
-        session = ctx.find_object(Session)
+        session = ctx.find_object(Ledger)
         if session is not None:
             session.close()
             session.store_url = value

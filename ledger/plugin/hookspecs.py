@@ -95,6 +95,20 @@ def ledger_register_renderers(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def ledger_register_queries(register: Callable[..., None]) -> None:
+    """Register queries: named questions the API answers from a fold of the store.
+
+    :param register: ``register(name, answer, requires=(projection names...), description="")``;
+        ``answer(ledger, result, **options)`` gets the open :class:`ledger.api.Ledger` (its
+        plugins and configuration) and the engine :class:`~ledger.engine.Result` of a fold as
+        of the asked date, and returns the answer. ``ledger.query(name, as_of=…, **options)``
+        and the convenience methods (``balances``, ``audit``, ``metrics``, ``value``) call it;
+        the built-in queries are registered through this hook like a user's.
+    :returns: nothing; call ``register`` once per query. Names are global: prefix yours.
+    """
+
+
+@hookspec
 def ledger_register_commands(cli: click.Group) -> None:
     """Add subcommands to the ``loopledger`` command line.
 
@@ -150,6 +164,7 @@ __all__ = [
     "ledger_register_invariants",
     "ledger_register_metrics",
     "ledger_register_projections",
+    "ledger_register_queries",
     "ledger_register_renderers",
     "ledger_value_instrument",
 ]

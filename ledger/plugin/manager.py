@@ -34,6 +34,7 @@ from ledger.plugin.registry import (
     MetricSpec,
     PluginFailure,
     PluginInfo,
+    QuerySpec,
     Registries,
     RendererSpec,
 )
@@ -59,6 +60,14 @@ REGISTRY_HOOKS = {
     "ledger_register_metrics": "metrics",
     "ledger_register_invariants": "invariants",
     "ledger_register_renderers": "renderers",
+    "ledger_register_queries": "queries",
+}
+SINGULAR = {
+    "projections": "projection",
+    "metrics": "metric",
+    "invariants": "invariant",
+    "renderers": "renderer",
+    "queries": "query",
 }
 
 
@@ -246,7 +255,7 @@ class Plugins:
                             self.origins.get(plugin, ("registered", None))[0],
                             "register",
                             ValueError(
-                                f"{kind[:-1]} name '{key[1]}' is already registered by plugin '{seen[key]}'"
+                                f"{SINGULAR[kind]} name '{key[1]}' is already registered by plugin '{seen[key]}'"
                             ),
                         )
                         continue
@@ -276,6 +285,17 @@ class Plugins:
 
     def renderers(self) -> list[RendererSpec]:
         return list(self.registries.renderers)
+
+    def queries(self) -> list[QuerySpec]:
+        return list(self.registries.queries)
+
+    def query(self, name: str) -> QuerySpec:
+        """The query registered as ``name``; bad input naming the known ones otherwise."""
+        for q in self.registries.queries:
+            if q.name == name:
+                return q
+        known = ", ".join(q.name for q in self.registries.queries) or "none"
+        raise InputError(Problem(field="query", message=f"no query named '{name}' (known: {known})"))
 
     # --- other hooks ------------------------------------------------------------------------------
 
@@ -415,6 +435,26 @@ def _registrar(kind: str, plugin: str, items: list[Any]) -> Callable[..., None]:
             )
 
         return register_invariant
+
+    if kind == "queries":
+
+        def register_query(
+            name: str,
+            answer: Callable[..., Any],
+            requires: Sequence[str] = (),
+            description: str = "",
+        ) -> None:
+            items.append(
+                QuerySpec(
+                    name,
+                    answer,
+                    tuple(requires),
+                    description or (answer.__doc__ or "").strip().split("\n")[0],
+                    plugin,
+                )
+            )
+
+        return register_query
 
     def register_renderer(name: str, render: Callable[..., str], suffix: str = ".txt") -> None:
         items.append(RendererSpec(name, render, suffix, plugin))

@@ -46,6 +46,17 @@ class RendererSpec:
 
 
 @attrs.frozen
+class QuerySpec:
+    """A query the API answers: ``answer(ledger, result, **options)`` using the named projections."""
+
+    name: str
+    answer: Callable[..., Any]
+    requires: tuple[str, ...]
+    description: str
+    plugin: str
+
+
+@attrs.frozen
 class PluginFailure:
     """A plugin that could not be loaded or whose registration raised; it was skipped."""
 
@@ -75,3 +86,4 @@ class Registries:
     metrics: list[MetricSpec] = attrs.Factory(list)
     invariants: list[InvariantSpec] = attrs.Factory(list)
     renderers: list[RendererSpec] = attrs.Factory(list)
+    queries: list[QuerySpec] = attrs.Factory(list)

@@ -24,6 +24,8 @@ works on a 1e-8 grid, so its $5B prints as ``"5000000000"``, not ``"5000000000.0
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pathlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Context, Decimal, localcontext
@@ -433,3 +435,72 @@ def reconciliation(
                 )
             )
     return found
+
+
+# --- the queries the API answers (registered by plugins.audit.plugin) ----------------------------
+
+PICTURE_TITLES: Final = {
+    "cash": "cash paid",
+    "committed": "commitments outstanding",
+    "equity": "stakes (investments, warrants at grant-date value)",
+    "all": "cash paid + commitments outstanding + stakes",
+}
+
+
+@attrs.frozen
+class Picture:
+    """What a drawing of one layer shows: the file, its flows and loops, and the search behind it."""
+
+    out: str
+    layer: str
+    flows: int
+    loops: int
+    search: CycleSearch
+
+
+def audit_answer(ledger: Any, result: Result, **options: Any) -> AuditReport:
+    """The ``audit`` query: :func:`audit` on the fold (``rule``, ``layers``, ``min_amount`` …)."""
+    return audit(result, **options)
+
+
+def round_trips(
+    ledger: Any, result: Result, *, rule: Rule = "pro-rata", currency: str = "USD"
+) -> Trace:
+    """The ``audit.round_trips`` query: the tracer's result under one rule, without the loops."""
+    if rule not in tracing.RULES:
+        raise ValueError(f"unknown tracing rule {rule!r}; expected one of {tracing.RULES}")
+    state, _, _ = _state(result)
+    return tracing.trace(moves(state, currency), rule)
+
+
+def picture(
+    ledger: Any,
+    result: Result,
+    *,
+    out: str | os.PathLike[str],
+    layer: Layer = "all",
+    max_length: int = DEFAULT_MAX_LENGTH,
+    max_cycles: int = DEFAULT_MAX_CYCLES,
+    currency: str = "USD",
+) -> Picture:
+    """The ``audit.picture`` query: draw one layer's flows with its biggest loops (SVG or PNG).
+
+    The cycle search is capped (``max_cycles``) here as in ``loopledger graph``: the drawing
+    of a dense graph never enumerates every loop.
+    """
+    from plugins.audit.picture import draw
+    from plugins.audit.render import short_name
+
+    state, _, declared = _state(result)
+    edges = layer_edges(state, layer, currency)
+    search = search_cycles(edges, max_length=max_length, max_cycles=max_cycles)
+    when = f", as of {result.as_of.isoformat()}" if result.as_of else ""
+    draw(
+        edges,
+        list(search.cycles),
+        title=f"Circular flows — {PICTURE_TITLES[layer]} ({currency}{when})",
+        out=pathlib.Path(out),
+        names={p: short_name(n) for p, n in declared.items()},
+        search=search,
+    )
+    return Picture(str(out), layer, len(aggregate(edges)), len(search.cycles), search)

@@ -12,10 +12,9 @@ import click
 # The CLI starts with every plugin imported: networkx (cycles) and matplotlib (picture) are
 # imported only by the code that needs them, so other commands do not pay ~0.5 s for them.
 from ledger.faces.options import AmountType
-from plugins.audit import flows
-from plugins.audit.flows import DEFAULT_MAX_LENGTH, LAYERS, NAME, FlowState
+from plugins.audit.flows import DEFAULT_MAX_LENGTH, LAYERS, NAME
 from plugins.audit.model import DEFAULT_MAX_CYCLES, Rule
-from plugins.audit.render import print_report, short_name
+from plugins.audit.render import print_report
 from plugins.audit.tracing import RULES
 
 
@@ -83,14 +82,13 @@ def add_commands(cli: click.Group) -> None:
         the way round. Round trips trace tagged dollars through every party's cash pool under
         --rule, and report how much of each party's outgoing money came back to it.
         """
-        from plugins.audit.api import audit
-
-        result = session.engine().run(as_of=as_of)
+        result = session.run(as_of)
         exit_on_failures(result, NAME)
-        report = audit(
-            result,
+        report = session.query(
+            "audit",
+            result=result,
             rule=rule,
-            layers=layers or LAYERS,  # type: ignore[arg-type]
+            layers=layers or LAYERS,
             min_amount=min_amount,
             max_length=max_length,
             max_cycles=max_cycles,
@@ -146,38 +144,24 @@ def add_commands(cli: click.Group) -> None:
         Arrows are flows (width ∝ amount, labelled in $B); loops take a colour each, biggest
         first, listed in the legend with their bottleneck.
         """
-        from plugins.audit.cycles import search_cycles
-        from plugins.audit.picture import draw
-
         if out.suffix.lower() not in (".svg", ".png"):
             raise click.BadParameter(
                 f"unsupported picture format {out.suffix or '(none)'!r}: use .svg or .png",
                 param_hint="--out",
             )
-        result = session.engine().run(as_of=as_of)
+        result = session.run(as_of)
         exit_on_failures(result, NAME)
-        state: FlowState = result.states[NAME]
-        edges = flows.layer_edges(state, layer, currency)  # type: ignore[arg-type]
-        search = search_cycles(edges, max_length=max_length, max_cycles=max_cycles)
-        cycles = list(search.cycles)
-        when = f", as of {as_of.isoformat()}" if as_of else ""
-        what = {
-            "cash": "cash paid",
-            "committed": "commitments outstanding",
-            "equity": "stakes (investments, warrants at grant-date value)",
-            "all": "cash paid + commitments outstanding + stakes",
-        }[layer]
-        draw(
-            edges,
-            cycles,
-            title=f"Circular flows — {what} ({currency}{when})",
+        drawn = session.query(
+            "audit.picture",
+            result=result,
             out=out,
-            names={p: short_name(n) for p, n in flows.names_of(result.book.parties).items()},
-            search=search,
+            layer=layer,
+            max_length=max_length,
+            max_cycles=max_cycles,
+            currency=currency,
         )
-        click.echo(
-            f"wrote {out}: {len(flows.aggregate(edges))} flows, {len(cycles)} loops ({layer} layer)"
-        )
+        search = drawn.search
+        click.echo(f"wrote {out}: {drawn.flows} flows, {drawn.loops} loops ({layer} layer)")
         note = search.note()
         if note:
             click.echo(f"{note} (--max-cycles {max_cycles}; the biggest are drawn)")

@@ -103,5 +103,29 @@ def ledger_register_invariants(register: Callable[..., None]) -> None:
 
 
 @hookimpl
+def ledger_register_queries(register: Callable[..., None]) -> None:
+    from plugins.audit.api import audit_answer, picture, round_trips
+
+    register(
+        "audit",
+        audit_answer,
+        requires=(NAME,),
+        description="loops per layer and round trips of cash",
+    )
+    register(
+        "audit.round_trips",
+        round_trips,
+        requires=(NAME,),
+        description="how much of each party's outgoing cash came back to it, under one rule",
+    )
+    register(
+        "audit.picture",
+        picture,
+        requires=(NAME,),
+        description="one layer's flows drawn with its biggest loops (SVG or PNG)",
+    )
+
+
+@hookimpl
 def ledger_register_commands(cli: click.Group) -> None:
     add_commands(cli)

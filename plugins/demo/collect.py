@@ -19,8 +19,8 @@ from plugins.demo.progress import Progress
 from plugins.demo.summary import RULES, Findings, Recorded, build, confidence_counts
 
 if TYPE_CHECKING:
+    from ledger.api import Ledger
     from ledger.engine import Result
-    from ledger.faces.session import Session
     from ledger.plugin.reports import Report
 
 __all__ = ["collect", "recorded_in", "write_report"]
@@ -28,7 +28,7 @@ __all__ = ["collect", "recorded_in", "write_report"]
 CURRENCY = "USD"
 
 
-def recorded_in(session: Session) -> Recorded:
+def recorded_in(session: Ledger) -> Recorded:
     """What the session's store holds: events, parties, dates, sources and confidence."""
     events = [r.value for r in session.store.read() if isinstance(r.value, Event)]
     parties = {p for e in events for p in _parties(e)}
@@ -48,27 +48,6 @@ def _parties(event: Event) -> list[str]:
     from ledger.model.events import parties_of
 
     return [p for p in parties_of(event) if p != "world"]
-
-
-def _draw(result: Result, out: Path, names: dict[str, str]) -> tuple[int, int]:
-    """The ``all`` layer's flows with its loops, as ``loopledger graph`` draws them."""
-    from plugins.audit import flows
-    from plugins.audit.cycles import find_cycles
-    from plugins.audit.flows import DEFAULT_MAX_LENGTH
-    from plugins.audit.picture import draw
-    from plugins.audit.render import short_name
-
-    edges = flows.layer_edges(result.state(flows.NAME), "all", CURRENCY)
-    cycles = find_cycles(edges, max_length=DEFAULT_MAX_LENGTH)
-    when = f", as of {result.as_of.isoformat()}" if result.as_of else ""
-    draw(
-        edges,
-        cycles,
-        title=f"Circular flows — cash paid + commitments outstanding + stakes ({CURRENCY}{when})",
-        out=out,
-        names={p: short_name(n) for p, n in names.items()},
-    )
-    return len(flows.aggregate(edges)), len(cycles)
 
 
 WRITTEN = ".loopledger-outputs"
@@ -95,7 +74,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def collect(
-    session: Session,
+    session: Ledger,
     out: Path,
     recorded: Recorded,
     *,
@@ -108,19 +87,16 @@ def collect(
     Writes ``audit.json``, ``metrics.json``, ``value.json``, ``verify.json`` and the picture
     (``loop.svg``, ``loop.png``) into ``out``; the caller writes the report itself.
     """
-    from ledger.api.verification import verify
-
-    plugins = session.plugins
     out.mkdir(parents=True, exist_ok=True)
     _clear_previous(out)
     verified = progress.step(
         "verify (hash chain, refold, fresh process, every invariant)",
-        lambda: verify(session),
+        lambda: session.verify(),
         lambda v: f"{sum(c.ok for c in v.checks)} of {len(v.checks)} checks hold",
     )
     result: Result = progress.step(
         "run every projection" + (f" as of {as_of}" if as_of else ""),
-        lambda: session.engine().run(as_of=as_of),
+        lambda: session.run(as_of),
         lambda r: (
             f"{len(r.states)} projections"
             + (f", {len(r.failures)} quarantined" if r.failures else "")
@@ -133,25 +109,28 @@ def collect(
     returned: dict[str, dict[str, Decimal]] = {}
     picture: str | None = None
     if "audit.flows" in result.states:
-        from plugins.audit import flows, tracing
-        from plugins.audit.api import audit
-
         report = progress.step(
             "audit loops and trace cash (pro-rata, fifo, lifo)",
-            lambda: audit(result, rule="pro-rata", currency=CURRENCY),
+            lambda: session.query("audit", result=result, rule="pro-rata", currency=CURRENCY),
             lambda a: f"{len(a.cycles)} loops",
         )
         audit_json = report.to_json()
-        moves = flows.moves(result.state(flows.NAME), CURRENCY)
         for rule in RULES:
-            trace = report.trace if rule == report.rule else tracing.trace(moves, rule)
+            trace = (
+                report.trace
+                if rule == report.rule
+                else session.query("audit.round_trips", result=result, rule=rule)
+            )
             returned[rule] = {p.party: p.returned for p in trace.parties}
         _write_json(out / "audit.json", audit_json)
         files.append(("audit.json", "loops and round trips, exact (`loopledger audit --json`)"))
         progress.step(
             "draw the loop (loop.svg, loop.png)",
-            lambda: [_draw(result, out / name, names) for name in ("loop.svg", "loop.png")][-1],
-            lambda c: f"{c[0]} flows, {c[1]} loops highlighted",
+            lambda: [
+                session.query("audit.picture", result=result, out=out / name, currency=CURRENCY)
+                for name in ("loop.svg", "loop.png")
+            ][-1],
+            lambda drawn: f"{drawn.flows} flows, {drawn.loops} loops highlighted",
         )
         picture = "loop.svg"
         files += [
@@ -162,35 +141,25 @@ def collect(
     skipped: list[str] = []
     valuation: dict[str, Any] | None = None
     if {"metrics.flows", "valuation.positions"} & set(result.states):
-        from plugins.valuation.holdings import Settings
-        from plugins.valuation.plugin import assumptions
-
-        settings = Settings.from_config(plugins.plugin_config("valuation"))
         if day is None:  # nothing recorded yet: every figure is absent, not skipped
             figures = [] if "metrics.flows" in result.states else None
             if "valuation.positions" in result.states:
-                valuation = {"as_of": None, "assumptions": assumptions(settings), "holdings": []}
+                valuation = session.query("value", result=result)
         elif "metrics.flows" in result.states:
-            from plugins.metrics.commands import figures_as_of
-
-            figures, skipped = progress.step(
+            answer = progress.step(
                 "compute metrics",
-                lambda: figures_as_of(result.states, day, plugins.metrics(), settings),
-                lambda fs: f"{len(fs[0])} figures",
+                lambda: session.query("metrics", result=result),
+                lambda a: f"{len(a.series[0][1])} figures",
             )
+            figures, skipped = answer.series[0][1], answer.skipped
             _write_json(out / "metrics.json", {"as_of": day, "figures": figures})
             files.append(
                 ("metrics.json", "every metric with its inputs (`loopledger metrics --json`)")
             )
         if day is not None and "valuation.positions" in result.states:
-            from plugins.valuation.plugin import NAME
-            from plugins.valuation.plugin import report as value_report
-
             valuation = progress.step(
                 "value holdings",
-                lambda: value_report(
-                    result.state(NAME), result.book.parties, day, plugins, settings
-                ),
+                lambda: session.query("value", result=result),
                 lambda v: f"{len(v['holdings'])} holdings",
             )
             _write_json(out / "value.json", valuation)
@@ -226,7 +195,7 @@ def collect(
 
 
 def write_report(
-    session: Session, out: Path, findings: Findings, renderer: str = "markdown"
+    session: Ledger, out: Path, findings: Findings, renderer: str = "markdown"
 ) -> tuple[Findings, Report, str | None]:
     """Render the full report with a registered renderer into ``out/report<suffix>``.
 

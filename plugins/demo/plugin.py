@@ -34,7 +34,7 @@ from plugins.demo.progress import Progress
 from plugins.demo.summary import Findings, build
 
 if TYPE_CHECKING:
-    from ledger.faces.session import Session
+    from ledger.api import Ledger
     from ledger.plugin.reports import Report
 
 __all__ = ["EXAMPLE", "bundled_example", "ledger_register_commands", "run_demo", "run_report"]
@@ -62,7 +62,7 @@ def _fresh_sqlite(path: Path) -> None:
 
 
 def run_demo(
-    session: Session,
+    session: Ledger,
     out: Path,
     *,
     as_of: dt.date | None = None,
@@ -116,7 +116,7 @@ def run_demo(
 
 
 def run_report(
-    session: Session,
+    session: Ledger,
     out: Path,
     *,
     as_of: dt.date | None = None,
@@ -134,18 +134,22 @@ def run_report(
     return write_report(session, out, findings, renderer)
 
 
-def print_report(report: Report) -> None:
-    """The report on the terminal: its Markdown, laid out by rich."""
+def print_report(session: Ledger, report: Report) -> None:
+    """The report on the terminal: its Markdown (the registered ``markdown`` renderer), laid
+    out by rich; the plain-text renderer when no Markdown one is registered."""
     from rich.markdown import Markdown
 
     from ledger.faces.output import console
-    from plugins.reports.plugin import render_markdown
 
-    console().print(Markdown(render_markdown(report)))
+    renderers = {r.name: r for r in session.plugins.renderers()}
+    if "markdown" in renderers:
+        console().print(Markdown(renderers["markdown"].render(report)))
+    elif "text" in renderers:
+        console().print(renderers["text"].render(report), markup=False)
 
 
-def _finish(findings: Findings, out: Path, progress: Progress) -> None:
-    print_report(build(findings, full=False))
+def _finish(session: Ledger, findings: Findings, out: Path, progress: Progress) -> None:
+    print_report(session, build(findings, full=False))
     click.echo(
         f"\nDone in {progress.total():.1f} s. Files in {out}/: "
         + ", ".join(n for n, _ in findings.files)
@@ -214,7 +218,7 @@ def ledger_register_commands(cli: click.Group) -> None:
         session.may_create = True
         progress = Progress()
         findings, _ = run_demo(session, out, as_of=as_of, progress=progress)
-        _finish(findings, out, progress)
+        _finish(session, findings, out, progress)
 
     @cli.command("report")
     @click.option(
@@ -233,7 +237,7 @@ def ledger_register_commands(cli: click.Group) -> None:
     )
     @as_of_option
     @click.pass_obj
-    def report_command(session: Session, out: Path, renderer: str, as_of: dt.date | None) -> None:
+    def report_command(session: Ledger, out: Path, renderer: str, as_of: dt.date | None) -> None:
         """Verify the store and report on its loops, round trips, coverage, financing and warrants.
 
         The same report as 'loopledger demo', on whatever the store holds (nothing is recorded):
@@ -252,4 +256,4 @@ def ledger_register_commands(cli: click.Group) -> None:
             )
         progress = Progress()
         findings, _, _ = run_report(session, out, as_of=as_of, renderer=renderer, progress=progress)
-        _finish(findings, out, progress)
+        _finish(session, findings, out, progress)

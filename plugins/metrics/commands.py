@@ -4,53 +4,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import inspect
 import io
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import click
 
-from ledger.plugin.figures import AMOUNT_PRECISION, RATIO_PRECISION, Figure, quarter_ends
-from plugins.metrics.flows import NAME, Flows
-from plugins.valuation.holdings import Settings
-
-
-def _accepts_settings(compute: Callable[..., Any]) -> bool:
-    try:
-        return "settings" in inspect.signature(compute).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _json_item(name: str, item: Any) -> dict[str, Any]:
-    """A figure as JSON; a user metric may return plain mappings, kept as given."""
-    if isinstance(item, Figure):
-        return item.to_json()
-    if isinstance(item, Mapping):
-        return {"metric": name, **item}
-    return {"metric": name, "value": item}
-
-
-def figures_as_of(
-    states: Mapping[str, Any],
-    as_of: dt.date | None,
-    specs: Iterable[Any],
-    settings: Settings,
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Every registered metric computed from ``states``, as JSON-ready rows, and the metrics
-    skipped because a projection they need is missing (its plugin disabled or quarantined)."""
-    rows: list[dict[str, Any]] = []
-    skipped: list[str] = []
-    for spec in specs:
-        missing = [r for r in spec.requires if r not in states]
-        if missing:
-            skipped.append(f"{spec.name} (needs {', '.join(missing)})")
-            continue
-        extra = {"settings": settings} if _accepts_settings(spec.compute) else {}
-        rows += [_json_item(spec.name, item) for item in spec.compute(states, as_of, **extra)]
-    return rows, skipped
+from ledger.plugin.figures import RATIO_PRECISION
+from plugins.metrics.api import chosen_specs
 
 
 def _note(row: Mapping[str, Any]) -> str:
@@ -149,55 +111,16 @@ def add_commands(cli: click.Group) -> None:
 
         if as_json and as_csv:
             raise InputError(Problem(field="--csv", message="give --json or --csv, not both"))
-        settings = Settings.from_config(session.plugins.plugin_config("valuation"))
-        specs = session.plugins.metrics()
-        known = {s.name for s in specs}
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise InputError(
-                Problem(
-                    field="--metric",
-                    message=f"no metric named '{unknown[0]}' (known: {', '.join(sorted(known))})",
-                )
-            )
-        if names:
-            specs = [s for s in specs if s.name in names]
-        engine = session.engine()
-        result = engine.run(as_of=as_of)
-        needed = sorted({r for s in specs for r in s.requires})
-        exit_on_failures(result, *needed)
-        flows = result.states.get(NAME)
-        last = as_of or result.book.max_date
-        if by == "quarter":
-            first = flows.first_date if isinstance(flows, Flows) else None
-            days: list[dt.date | None] = list(quarter_ends(first, last)) if first and last else []
-        else:
-            days = [last]
-        series: list[tuple[dt.date | None, list[dict[str, Any]]]] = []
-        skipped: list[str] = []
-        for day in days:
-            states = result.states if day == last and by is None else engine.run(as_of=day).states
-            rows, skipped = figures_as_of(states, day, specs, settings) if day else ([], [])
-            series.append((day, rows))
-        for s in skipped:
+        specs = chosen_specs(session.plugins, names)
+        result = session.run(as_of)
+        exit_on_failures(result, *sorted({r for s in specs for r in s.requires}))
+        answer = session.query("metrics", result=result, by=by, names=names)
+        for s in answer.skipped:
             click.echo(f"warning: metric {s} was skipped", err=True)
-        precision = {"ratios": RATIO_PRECISION, "amounts": AMOUNT_PRECISION}
-        assumptions = settings.describe()
+        series = answer.series
         if as_csv:
             click.echo(_csv(series), nl=False)
-        elif as_json and by is None:
-            day, rows = series[0]
-            print_json(
-                {"as_of": day, "precision": precision, "assumptions": assumptions, "figures": rows}
-            )
         elif as_json:
-            print_json(
-                {
-                    "by": by,
-                    "precision": precision,
-                    "assumptions": assumptions,
-                    "series": [{"as_of": d, "figures": rows} for d, rows in series],
-                }
-            )
+            print_json(answer.to_json())
         else:
             _print(series)

@@ -11,7 +11,7 @@ from ledger.model.values import WORLD
 from ledger.plugin.figures import AMOUNT_PRECISION, Figure, ratio
 from plugins.metrics.flows import CASH_NOTE, CURRENCY, DAYS_PER_YEAR, ZERO, Report
 from plugins.metrics.inputs import Inputs, merged_ids, ratio_figure, sum_of
-from plugins.valuation.positions import (
+from plugins.valuation.api import (
     CommitmentPosition,
     contingent,
 )

@@ -11,15 +11,18 @@ import attrs
 
 from ledger.plugin.figures import RATIO_PRECISION, Figure, ratio
 from plugins.metrics.flows import CURRENCY, NAME, ZERO, Flow, Flows
-from plugins.valuation.holdings import Market, Settings, settings_of
-from plugins.valuation.positions import NAME as POSITIONS
-from plugins.valuation.positions import (
+from plugins.valuation.api import NAME as POSITIONS
+from plugins.valuation.api import (
     CommitmentPosition,
+    FairValue,
     GrantPosition,
+    Market,
     Positions,
+    Settings,
+    grant_date_fair_value,
+    settings_of,
     tranche_holdings,
 )
-from plugins.valuation.valuer import FairValue, grant_date_fair_value
 
 
 @attrs.frozen

@@ -19,13 +19,14 @@ import click
 
 from ledger import hookimpl
 from ledger.plugin.figures import Figure
+from plugins.metrics.api import metrics_answer
 from plugins.metrics.commands import add_commands
 from plugins.metrics.commitments import commitment_coverage, funding_gap
 from plugins.metrics.concentration import customer_concentration
 from plugins.metrics.flows import FLOWS, NAME
 from plugins.metrics.loop_share import loop_share
 from plugins.metrics.vendor_financing import net_revenue, vendor_financing
-from plugins.valuation.positions import NAME as POSITIONS
+from plugins.valuation.api import NAME as POSITIONS
 
 # --- registration --------------------------------------------------------------------------------
 
@@ -75,6 +76,15 @@ def ledger_register_projections(register: Callable[..., None]) -> None:
 def ledger_register_metrics(register: Callable[..., None]) -> None:
     for name, (compute, requires, description) in METRICS.items():
         register(name, compute, requires=requires, description=description)
+
+
+@hookimpl
+def ledger_register_queries(register: Callable[..., None]) -> None:
+    register(
+        "metrics",
+        metrics_answer,
+        description="every registered metric as of a date, or at every quarter end (by='quarter')",
+    )
 
 
 @hookimpl

@@ -1,0 +1,270 @@
+"""The one way in: an open store with its plugins, and the questions you can ask it.
+
+Why a facade: the command line, the demo, notebooks and plugin commands all need the same few
+steps — open the store (never creating one by accident), load the plugins, fold the history
+through the engine, and hand the fold to a plugin's query. Written once here, no face assembles
+``Store`` + ``Engine`` + plugin manager itself, and a notebook reads like the command line::
+
+    import ledger
+
+    with ledger.open("loopledger.db") as book:
+        book.balances(as_of=dt.date(2025, 12, 31), party="openai")
+        book.audit(rule="fifo")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+import attrs
+
+from ledger.engine import Engine, Result
+from ledger.histories.loader import History, load_file
+from ledger.histories.recording import ReplayReport, replay
+from ledger.model.events import Event, Reversal, parties_of
+from ledger.model.postings import Posting
+from ledger.model.problems import InputError, LedgerError, Problem
+from ledger.store import DEFAULT_STORE, Record, Store, describe
+
+if TYPE_CHECKING:
+    from ledger.api.verification import VerifyReport
+    from ledger.plugin.manager import Plugins
+
+
+def default_store_url() -> str:
+    """``LOOPLEDGER_STORE``, else ``./loopledger.db``."""
+    return os.environ.get("LOOPLEDGER_STORE") or DEFAULT_STORE
+
+
+class FoldFailed(LedgerError):
+    """The stored history does not fold, or a projection a question needs was quarantined."""
+
+
+@attrs.frozen
+class Listed:
+    """One recorded event as ``events`` lists it: where, what, its status and its postings."""
+
+    position: int
+    event: Event
+    status: str
+    postings: tuple[Posting, ...]
+
+
+class Ledger:
+    """A store and the plugins that read it, opened lazily.
+
+    :param store_url: a SQLite file, ``memory:`` or ``postgresql://…`` (default: ``$LOOPLEDGER_STORE``
+        or ``./loopledger.db``).
+    :param plugins: the plugin facade (default: the built-ins and installed entry points).
+    :param create: whether opening may create a new store — only recording does that, so a
+        mistyped path is an error rather than an empty store that "verifies".
+    """
+
+    def __init__(
+        self, store_url: str | None = None, plugins: Plugins | None = None, *, create: bool = False
+    ) -> None:
+        self._store_url = store_url or default_store_url()
+        self._plugins = plugins
+        self._store: Store | None = None
+        self.may_create = create
+
+    # --- what it is opened on -----------------------------------------------------------------
+
+    @property
+    def store_url(self) -> str:
+        return self._store_url
+
+    @store_url.setter
+    def store_url(self, url: str) -> None:
+        """Point at another store (``--store`` given after a command's name); closes the old one."""
+        self.close()
+        self._store_url = url
+
+    @property
+    def location(self) -> str:
+        """The store URL with any password hidden, for messages."""
+        return describe(self._store_url)
+
+    @property
+    def plugins(self) -> Plugins:
+        if self._plugins is None:
+            from ledger.plugin.manager import make_plugin_manager
+
+            self._plugins = make_plugin_manager()
+        return self._plugins
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self._store_url, create=self.may_create)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- recording ----------------------------------------------------------------------------
+
+    def replay(
+        self,
+        *sources: str | Path | History,
+        on_recorded: Callable[[Sequence[Record]], object] | None = None,
+    ) -> ReplayReport:
+        """Validate deal histories (files or loaded :class:`History` values) and append what is new.
+
+        Every file is checked before anything is written; all problems of all files are raised
+        together as one :class:`InputError`. Observers (``ledger_events_recorded``) are told
+        after the append unless ``on_recorded`` replaces them.
+        """
+        self.may_create = True
+        problems: list[Problem] = []
+        histories: list[History] = []
+        for source in sources:
+            if isinstance(source, History):
+                histories.append(source)
+                continue
+            try:
+                histories.append(load_file(source))
+            except InputError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise InputError(problems)
+        notify = on_recorded or (
+            lambda records: self.plugins.events_recorded(records, self.location)
+        )
+        return replay(self.engine(), histories, on_recorded=notify)
+
+    # --- folding ------------------------------------------------------------------------------
+
+    def engine(self) -> Engine:
+        """An engine running every registered projection over the store."""
+        return Engine(self.store, self.plugins.projections())
+
+    def run(
+        self, as_of: dt.date | None = None, *, require: Iterable[str] | None = None, **options: Any
+    ) -> Result:
+        """Fold the store (from its checkpoint when it can) as of a date.
+
+        :param require: projection names the caller needs; when given, a history that does not
+            fold or a needed projection that was quarantined raises :class:`FoldFailed`.
+        :param options: passed to :meth:`ledger.engine.Engine.run` (``keep_entries`` …).
+        """
+        result = self.engine().run(as_of=as_of, **options)
+        if require is not None:
+            check_fold(result, *require)
+        return result
+
+    def events(
+        self,
+        as_of: dt.date | None = None,
+        *,
+        types: Iterable[str] = (),
+        party: str | None = None,
+    ) -> list[Listed]:
+        """Recorded events in recorded order with their status and the postings each made."""
+        result = self.run(
+            as_of, require=(), keep_entries=True, use_checkpoint=False, save_checkpoint=False
+        )
+        postings = {e.position: e.postings for e in result.entries or []}
+        wanted = set(types)
+        listed = []
+        for record in self.store.read():
+            event = record.value
+            if not isinstance(event, Event) or (as_of and event.date > as_of):
+                continue
+            if wanted and event.TYPE not in wanted:
+                continue
+            if party and party not in parties_of(event):
+                continue
+            status = "recorded"
+            if event.id in result.book.reversed:
+                status = f"reversed by {result.book.reversed[event.id]}"
+            elif isinstance(event, Reversal):
+                status = f"reverses {event.of}"
+            listed.append(Listed(record.position, event, status, postings.get(record.position, ())))
+        return listed
+
+    def verify(
+        self, anchors: Sequence[tuple[int, str]] = (), *, fresh_process: bool = True
+    ) -> VerifyReport:
+        """Every ``verify`` check on the store (hash chain, refold, determinism, invariants)."""
+        from ledger.api.verification import verify
+
+        return verify(self, anchors=anchors, fresh_process=fresh_process)
+
+    # --- questions plugins answer -----------------------------------------------------------
+
+    def query(
+        self,
+        name: str,
+        *,
+        as_of: dt.date | None = None,
+        result: Result | None = None,
+        **options: Any,
+    ) -> Any:
+        """The answer of the query registered as ``name`` (``ledger_register_queries``).
+
+        Folds the store as of ``as_of`` unless a ``result`` of an earlier fold is given (so one
+        fold can serve several questions); raises :class:`FoldFailed` when a projection the
+        query needs is missing.
+        """
+        spec = self.plugins.query(name)
+        if result is None:
+            result = self.run(as_of, require=spec.requires)
+        else:
+            check_fold(result, *spec.requires)
+        return spec.answer(self, result, **options)
+
+    def balances(self, as_of: dt.date | None = None, **options: Any) -> Any:
+        """Balances per party, account and commodity (the ``balances`` plugin's query)."""
+        return self.query("balances", as_of=as_of, **options)
+
+    def audit(self, as_of: dt.date | None = None, **options: Any) -> Any:
+        """Loops per layer and round trips of cash (the ``audit`` plugin's query)."""
+        return self.query("audit", as_of=as_of, **options)
+
+    def metrics(self, as_of: dt.date | None = None, **options: Any) -> Any:
+        """Every registered metric, as of a date or ``by="quarter"`` (the ``metrics`` query)."""
+        return self.query("metrics", as_of=as_of, **options)
+
+    def value(self, as_of: dt.date | None = None, **options: Any) -> Any:
+        """Every holding valued with its basis (the ``valuation`` plugin's query)."""
+        return self.query("value", as_of=as_of, **options)
+
+
+def check_fold(result: Result, *needed: str) -> None:
+    """Raise :class:`FoldFailed` if the history does not fold or a needed projection failed."""
+    if result.problems:
+        raise FoldFailed(
+            "the stored history does not fold cleanly ("
+            + "; ".join(p.render() for p in result.problems[:3])
+            + "); run 'loopledger verify'"
+        )
+    missing = [n for n in needed if n not in result.states]
+    if missing:
+        failed = {f.projection: f for f in result.failures}
+        reasons = [
+            f"projection '{n}' failed on event '{failed[n].event_id}': {failed[n].error}"
+            if n in failed
+            else f"projection '{n}' is not registered (its plugin disabled?)"
+            for n in missing
+        ]
+        raise FoldFailed("; ".join(reasons))
+
+
+def open(
+    store_url: str | None = None, *, plugins: Plugins | None = None, create: bool = False
+) -> Ledger:
+    """Open the store at ``store_url`` with ``plugins`` (see :class:`Ledger`)."""
+    return Ledger(store_url, plugins, create=create)

@@ -1,0 +1,126 @@
+"""What faces and other plugins use of the metrics plugin: every registered metric computed as of
+a date or per quarter — the ``metrics`` query. Import from here, not from the modules behind it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from ledger.model.problems import InputError, Problem
+from ledger.plugin.figures import AMOUNT_PRECISION, RATIO_PRECISION, Figure, quarter_ends
+from plugins.metrics.flows import NAME, Flows
+from plugins.valuation.api import Settings
+
+PRECISION = {"ratios": RATIO_PRECISION, "amounts": AMOUNT_PRECISION}
+
+
+def _accepts_settings(compute: Callable[..., Any]) -> bool:
+    try:
+        return "settings" in inspect.signature(compute).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _json_item(name: str, item: Any) -> dict[str, Any]:
+    """A figure as JSON; a user metric may return plain mappings, kept as given."""
+    if isinstance(item, Figure):
+        return item.to_json()
+    if isinstance(item, Mapping):
+        return {"metric": name, **item}
+    return {"metric": name, "value": item}
+
+
+def figures_as_of(
+    states: Mapping[str, Any],
+    as_of: dt.date | None,
+    specs: Iterable[Any],
+    settings: Settings,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every registered metric computed from ``states``, as JSON-ready rows, and the metrics
+    skipped because a projection they need is missing (its plugin disabled or quarantined)."""
+    rows: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    for spec in specs:
+        missing = [r for r in spec.requires if r not in states]
+        if missing:
+            skipped.append(f"{spec.name} (needs {', '.join(missing)})")
+            continue
+        extra = {"settings": settings} if _accepts_settings(spec.compute) else {}
+        rows += [_json_item(spec.name, item) for item in spec.compute(states, as_of, **extra)]
+    return rows, skipped
+
+
+@attrs.frozen
+class MetricsAnswer:
+    """Figures per date (one date, or every quarter end), the assumptions, what was skipped."""
+
+    by: str | None
+    series: list[tuple[dt.date | None, list[dict[str, Any]]]]
+    skipped: list[str]
+    assumptions: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``loopledger metrics --json`` prints."""
+        if self.by is None:
+            day, rows = self.series[0]
+            return {
+                "as_of": day,
+                "precision": PRECISION,
+                "assumptions": self.assumptions,
+                "figures": rows,
+            }
+        return {
+            "by": self.by,
+            "precision": PRECISION,
+            "assumptions": self.assumptions,
+            "series": [{"as_of": d, "figures": rows} for d, rows in self.series],
+        }
+
+
+def chosen_specs(plugins: Any, names: Sequence[str]) -> list[Any]:
+    """The registered metrics named (all when none is), bad input for an unknown name."""
+    specs = plugins.metrics()
+    known = {s.name for s in specs}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InputError(
+            Problem(
+                field="--metric",
+                message=f"no metric named '{unknown[0]}' (known: {', '.join(sorted(known))})",
+            )
+        )
+    return [s for s in specs if s.name in names] if names else specs
+
+
+def metrics_answer(
+    ledger: Any,
+    result: Any,
+    *,
+    by: str | None = None,
+    names: Sequence[str] = (),
+    settings: Settings | None = None,
+) -> MetricsAnswer:
+    """The ``metrics`` query: every chosen metric as of the fold's date, or at every quarter end
+    from the first recorded flow's quarter to that date (``by="quarter"``)."""
+    settings = settings or Settings.from_config(ledger.plugins.plugin_config("valuation"))
+    specs = chosen_specs(ledger.plugins, names)
+    flows = result.states.get(NAME)
+    last = result.as_of or result.book.max_date
+    if by == "quarter":
+        first = flows.first_date if isinstance(flows, Flows) else None
+        days: list[dt.date | None] = list(quarter_ends(first, last)) if first and last else []
+    elif by is None:
+        days = [last]
+    else:
+        raise InputError(Problem(field="--by", message=f"expected 'quarter'; got {by!r}"))
+    series: list[tuple[dt.date | None, list[dict[str, Any]]]] = []
+    skipped: list[str] = []
+    for day in days:
+        states = result.states if day == last else ledger.run(day).states
+        rows, skipped = figures_as_of(states, day, specs, settings) if day else ([], [])
+        series.append((day, rows))
+    return MetricsAnswer(by, series, skipped, settings.describe())

@@ -1,0 +1,81 @@
+"""How ``loopledger value`` prints a valuation: one table per party, amounts in $B."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+BILLION = Decimal(10) ** 9
+
+
+def _billions(value: Decimal | None, currency: str = "USD") -> str:
+    """Money for the table: billions, half-even to 3 decimals (the JSON keeps every digit)."""
+    if value is None:
+        return "unknown"
+    shown = (abs(value) / BILLION).quantize(Decimal("0.001"), rounding=ROUND_HALF_EVEN)
+    sign = "-" if value < 0 and shown else ""
+    return f"{sign}${shown:,}B" if currency == "USD" else f"{sign}{shown:,}B {currency}"
+
+
+def _shown(row: Mapping[str, Any]) -> str:
+    text = _billions(row["value"], row["currency"])
+    if row["value_if_met"] != row["value"]:
+        text += f"\n(if met {_billions(row['value_if_met'], row['currency'])})"
+    return text
+
+
+def print_valuation(data: Mapping[str, Any]) -> None:
+    from rich.table import Table
+
+    from ledger.faces.output import console, grouped
+
+    out = console()
+    by_party: dict[str, list[Mapping[str, Any]]] = {}
+    for r in data["holdings"]:
+        by_party.setdefault(r["party"], []).append(r)
+    for party, listing in by_party.items():
+        t = Table(
+            title=f"{party} — holdings valued as of {data['as_of']}",
+            title_justify="left",
+        )
+        t.add_column("instrument", overflow="fold", max_width=32)
+        t.add_column("kind", no_wrap=True)
+        t.add_column("quantity", justify="right", no_wrap=True)
+        t.add_column("value", justify="right", no_wrap=True)
+        t.add_column("basis", overflow="fold", min_width=22)
+        for r in listing:
+            quantity = "?" if r["quantity"] is None else grouped(r["quantity"])
+            if r["kind"] in ("commitment", "loan"):
+                quantity = ""  # the face amount is the value
+            t.add_row(r["instrument"], r["kind"], quantity, _shown(r), r["basis"])
+            for x in r.get("tranches", []):
+                t.add_row(
+                    f"  {x['tranche']}", "tranche", grouped(x["quantity"]), _shown(x), x["basis"]
+                )
+            for key, label in (
+                ("intrinsic_at_spot", "  intrinsic at"),
+                ("if_all_hurdles_met", "  all hurdles met at"),
+            ):
+                if r.get(key):
+                    x = r[key]
+                    t.add_row(
+                        f"{label} {x['price']}",
+                        "",
+                        "",
+                        _billions(x["value"], r["currency"]),
+                        x["formula"],
+                    )
+        out.print(t)
+    if not by_party:
+        out.print(f"no holdings as of {data['as_of']}", markup=False)
+    a = data["assumptions"]
+    vol = ", ".join(f"{k} {v}" for k, v in a["volatility"].items())
+    prob = ", ".join(f"{k} {v}" for k, v in a["probabilities"].items())
+    out.print(
+        "Values in US$ billions rounded half-even to 3 decimals (--json: exact); payables "
+        "negative. "
+        f"Assumptions: volatility {vol}; rate {a['rate']}; dividend yield 0; probability that "
+        f"missing deliveries happen {prob}; years = days/365.",
+        markup=False,
+    )

@@ -1,0 +1,179 @@
+"""The valuation report: every holding valued through the ``ledger_value_instrument`` hook,
+with its basis, assumptions and the rules applied — what ``loopledger value --json`` prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from ledger.model.problems import InputError, LedgerError, Problem
+from ledger.model.values import Party
+from plugins.valuation import positions
+from plugins.valuation.holdings import Holding, Market, Settings, Valuation
+
+NAME = positions.NAME
+ZERO = Decimal(0)
+BILLION = Decimal(10) ** 9
+_STAKES = ("shares", "private_stake")  # a quantity of 0 there means "no share count recorded"
+RULES = {
+    "as_of": "the --as-of date, else the date of the last recorded event",
+    "prices": "the last recorded mark on or before the date; marks of the same date: the one "
+    "recorded last",
+    "years": "days to expiry / 365, to 50 significant digits",
+    "rounding": "option values half-even to 1E-10 per share, then × shares exactly; "
+    "everything else exact",
+    "signs": "payables (commitments and loans owed) are negative",
+}
+
+
+def assumptions(settings: Settings) -> dict[str, Any]:
+    """What every valuation output states: the settings and the rules applied."""
+    return {**settings.describe(), "rules": RULES}
+
+
+def _value(
+    plugins: Any, h: Holding, as_of: dt.date, market: Market, settings: Settings
+) -> Valuation:
+    answer = plugins.value_instrument(
+        kind=h.kind, holding=h, as_of=as_of, market=market, settings=settings
+    )
+    if not isinstance(answer, Valuation):
+        what = (
+            "no valuer answered" if answer is None else f"a valuer returned {type(answer).__name__}"
+        )
+        raise LedgerError(
+            f"cannot value {h.kind} '{h.instrument}' of {h.party}: {what} "
+            "(ledger_value_instrument must return plugins.valuation.holdings.Valuation)"
+        )
+    return answer
+
+
+def _row(h: Holding, v: Valuation) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "party": h.party,
+        "kind": h.kind,
+        "instrument": h.instrument,
+        "counterparty": h.counterparty,
+        "quantity": None if h.kind in _STAKES and h.quantity == 0 else h.quantity,
+        "currency": h.currency,
+        "value": v.value,
+        "value_if_met": v.value_if_met,
+        "basis": v.basis,
+        "assumptions": dict(v.assumptions),
+        "inputs": list(v.inputs),
+    }
+    if h.cost is not None:
+        row["cost"] = h.cost
+    if h.side is not None:
+        row["side"] = h.side
+    if h.binding is not None:
+        row["binding"] = h.binding
+    return row
+
+
+def _total(values: Sequence[Decimal | None]) -> Decimal | None:
+    return (
+        None if any(v is None for v in values) else sum((v for v in values if v is not None), ZERO)
+    )
+
+
+def _warrant_row(lines: list[tuple[Holding, Valuation]], market: Market) -> dict[str, Any]:
+    """One row per grant: the tranches, their sum, intrinsic value now and if all hurdles are met."""
+    first = lines[0][0]
+    t = first.tranche
+    assert t is not None
+    quantity = sum((h.quantity for h, _ in lines), ZERO)
+    spot = market.last_price(t.issuer)
+    hurdles = [h.tranche.price_hurdle for h, _ in lines if h.tranche and h.tranche.price_hurdle]
+    top = max(hurdles) if hurdles else None
+    inputs = list(dict.fromkeys(i for _, v in lines for i in v.inputs))
+    return {
+        "party": first.party,
+        "kind": "warrant",
+        "instrument": t.grant,
+        "counterparty": t.issuer,
+        "quantity": quantity,
+        "currency": first.currency,
+        "value": _total([v.value for _, v in lines]),
+        "value_if_met": _total([v.value_if_met for _, v in lines]),
+        "basis": f"sum of {len(lines)} tranche{'s' if len(lines) > 1 else ''}",
+        "assumptions": {"strike": t.strike, "expiry": t.expiry, "grant_date": t.grant_date},
+        "inputs": inputs,
+        "intrinsic_at_spot": None
+        if spot is None
+        else {
+            "price": spot.amount,
+            "price_date": spot.date,
+            "price_event": spot.event_id,
+            "value": quantity * max(spot.amount - t.strike, ZERO),
+            "formula": f"{quantity} × ({spot.amount} − {t.strike})",
+        },
+        "if_all_hurdles_met": None
+        if top is None
+        else {
+            "price": top,
+            "value": quantity * max(top - t.strike, ZERO),
+            "formula": f"{quantity} × ({top} − {t.strike})",
+            "meaning": "intrinsic value if every condition is met and the share price stands at "
+            "the final hurdle",
+        },
+        "tranches": [
+            _row(h, v) | {"tranche": h.tranche.tranche if h.tranche else None} for h, v in lines
+        ],
+    }
+
+
+def report(
+    state: positions.Positions,
+    parties: Mapping[str, Party],
+    as_of: dt.date,
+    plugins: Any,
+    settings: Settings,
+    party: str | None = None,
+) -> dict[str, Any]:
+    """The valuation as JSON-ready data (Decimals exact), as ``loopledger value --json`` prints it.
+
+    ``plugins`` is the plugin facade (``session.plugins``): every holding is valued through
+    ``ledger_value_instrument``, so user valuers take part.
+    """
+    market = Market.build(as_of, state.prices, state.valuations, parties)
+    rows: list[dict[str, Any]] = []
+    grants: dict[str, list[tuple[Holding, Valuation]]] = {}
+    for h in positions.holdings(state, lambda issuer: market.last_price(issuer) is not None):
+        if party is not None and h.party != party:
+            continue
+        v = _value(plugins, h, as_of, market, settings)
+        if h.tranche is None:
+            rows.append(_row(h, v))
+            continue
+        if h.tranche.grant not in grants:
+            grants[h.tranche.grant] = []
+            rows.append({"grant": h.tranche.grant})  # placeholder, keeps the order
+        grants[h.tranche.grant].append((h, v))
+    rows = [_warrant_row(grants[r["grant"]], market) if "grant" in r else r for r in rows]
+    return {
+        "as_of": as_of,
+        "assumptions": assumptions(settings),
+        "holdings": rows,
+    }
+
+
+def value_answer(
+    ledger: Any, result: Any, *, party: str | None = None, settings: Settings | None = None
+) -> dict[str, Any]:
+    """The ``value`` query: the report as of the fold's date (the last event's without one)."""
+    settings = settings or Settings.from_config(ledger.plugins.plugin_config("valuation"))
+    parties = result.book.parties
+    if party is not None and party not in parties:
+        raise InputError(
+            Problem(
+                field="--party",
+                message=f"unknown party '{party}' (known: {', '.join(sorted(parties)) or 'none'})",
+            )
+        )
+    day = result.as_of or result.book.max_date
+    if day is None:
+        return {"as_of": None, "assumptions": assumptions(settings), "holdings": []}
+    return report(result.state(NAME), parties, day, ledger.plugins, settings, party)
