@@ -24,9 +24,9 @@ import pluggy
 import pytest
 
 import ledger.plugin.hookspecs
-from ledger.api import FoldFailed
 from invariants import Context, Violation
 from ledger import hookimpl
+from ledger.api import FoldFailed
 from ledger.engine import Engine
 from ledger.engine.projection import Projection
 from ledger.histories.loader import load_file

@@ -18,8 +18,8 @@ from hypothesis import given
 from invariants.strategies import histories
 from ledger import hookimpl
 from ledger.testing import check_projection, fold, plugin_manager, run_cli
-from plugins.valuation.holdings import Settings, Valuation
 from plugins.valuation.api import report
+from plugins.valuation.holdings import Settings, Valuation
 from plugins.valuation.positions import PROJECTION
 from plugins.valuation.pricing import black_scholes_call, up_and_in_call
 

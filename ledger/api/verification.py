@@ -77,7 +77,6 @@ class VerifyReport:
         }
 
 
-
 def index_violations(store: Store, raw: Sequence[tuple[int, bytes]]) -> list[Violation]:
     """The id index (written with each append) and the stream agree: no event missing from either."""
     stream: dict[str, int] = {}

@@ -295,7 +295,9 @@ class Plugins:
             if q.name == name:
                 return q
         known = ", ".join(q.name for q in self.registries.queries) or "none"
-        raise InputError(Problem(field="query", message=f"no query named '{name}' (known: {known})"))
+        raise InputError(
+            Problem(field="query", message=f"no query named '{name}' (known: {known})")
+        )
 
     # --- other hooks ------------------------------------------------------------------------------
 
