@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 from invariants.accounting import cash_across_loop, global_conservation, postings_balance
 from invariants.history import as_of_consistency, deterministic, fold_states, reversal_cancels
 from invariants.violation import Violation
-from ledger import book
+from ledger.book import fold as reference_fold
 from ledger.engine.projection import ProjectionProtocol
 from ledger.faces.options import EXIT_CHECK_FAILED
 from ledger.histories.loader import History, load_bytes
@@ -80,7 +80,7 @@ def fold(
     the engine must produce from a store. Raises :class:`ValueError` when the history itself
     does not fold (a test's input mistake, not a projection bug).
     """
-    _, entries, problems = book.fold(list(events), parties, as_of)
+    _, entries, problems = reference_fold(list(events), parties, as_of)
     if problems:
         raise ValueError("the history does not fold: " + "; ".join(p.render() for p in problems))
     handles = projection.handles
@@ -219,7 +219,7 @@ def check_projection(
     for day in sorted({e.date for e in events}):
         cut = fold_states(events, parties, projections, as_of=day)
         found += as_of_consistency(events, day, cut, parties, projections)
-    _, entries, _ = book.fold(events, parties)
+    _, entries, _ = reference_fold(events, parties)
     found += postings_balance(entries)
     found += global_conservation(entries)
     found += cash_across_loop(entries)

@@ -345,11 +345,11 @@ def test_every_generated_history_loads_from_its_file(h):
 
 
 def test_file_law_catches_a_loader_stricter_than_the_book(monkeypatch):
-    from ledger.histories import loader
+    from ledger.histories import fields
 
-    strict = loader._money
+    strict = fields._money
     monkeypatch.setattr(
-        loader, "_money", lambda value, currency, zero=False: strict(value, currency)
+        fields, "_money", lambda value, currency, zero=False: strict(value, currency)
     )
     find(histories(), lambda h: not _loads_from_its_file(h), settings=FIND)
 

@@ -85,7 +85,48 @@ def grouped(value: Decimal, commodity: str | None = None) -> str:
     return f"{sign}{int(whole):,}" + (f".{frac}" if frac else "")
 
 
-def billions(value: Decimal, places: int = 1) -> str:
-    """``$10.0B``: divided by 10^9 and rounded half-even to ``places`` — for display only."""
-    q = Decimal(1).scaleb(-places)
-    return f"${(value / Decimal(10**9)).quantize(q, rounding=ROUND_HALF_EVEN):,}B"
+BILLION = Decimal(10) ** 9
+
+
+def billions(
+    value: Decimal | str | None, places: int = 1, currency: str = "USD", missing: str = "—"
+) -> str:
+    """``$26.2B``: divided by 10^9, rounded half-even to ``places`` — for display only.
+
+    A non-zero amount too small to show is ``<$0.1B`` (never a misleading ``$0.0B``); another
+    currency is written after the number (``12.5B EUR``); None is ``missing``.
+    """
+    if value is None:
+        return missing
+    amount = Decimal(value)
+    step = Decimal(1).scaleb(-places)
+    shown = (abs(amount) / BILLION).quantize(step, rounding=ROUND_HALF_EVEN)
+    tiny = shown == 0 and amount != 0
+    number = f"<{step}" if tiny else f"{shown:,}"
+    sign = "-" if amount < 0 else ""
+    if currency == "USD":
+        return f"{sign}<${step}B" if tiny else f"{sign}${number}B"
+    return f"{sign}{number}B {currency}"
+
+
+def dollars(value: Decimal | str) -> str:
+    """Exact, grouped: ``$95,998,400,000`` (cents kept when there are any)."""
+    amount = Decimal(value)
+    whole = amount.to_integral_value()
+    text = f"{abs(whole):,}" if amount == whole else f"{abs(amount):,.2f}"
+    return f"-${text}" if amount < 0 else f"${text}"
+
+
+def times(value: Decimal | str | None) -> str:
+    """A multiple, half-even to 0.01: ``30.57×``; None → ``—``."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN)}×"
+
+
+def percent(value: Decimal | str | None, places: int = 2) -> str:
+    """A share as a percentage, half-even: ``0.0857`` → ``8.57%``; None → ``—``."""
+    if value is None:
+        return "—"
+    step = Decimal(1).scaleb(-places)
+    return f"{(Decimal(value) * 100).quantize(step, rounding=ROUND_HALF_EVEN)}%"

@@ -2,11 +2,11 @@
 
 ::
 
-    from ledger.engine import Engine
-    from plugins.audit.api import audit
+    import ledger
 
-    result = Engine(store, plugins.projections()).run(as_of=dt.date(2025, 12, 31))
-    report = audit(result, rule="lifo", layers=("committed", "all"))
+    report = ledger.open("loopledger.db").audit(
+        as_of=dt.date(2025, 12, 31), rule="lifo", layers=("committed", "all")
+    )                       # the ``audit`` query: :func:`audit` on a fold of the store
     report.cycles[0].path, report.trace.party("nvidia").returned
     report.to_json()        # what ``loopledger audit --json`` prints
 
@@ -62,14 +62,24 @@ from plugins.audit.model import (
     Rule,
     Trace,
 )
+from plugins.audit.tracing import RULES
 
 __all__ = [
     "DEFAULT_MAX_CYCLES",
     "DEFAULT_MAX_LENGTH",
+    "LAYERS",
+    "NAME",
+    "RULES",
     "AuditReport",
+    "Picture",
+    "Rule",
+    "Trace",
     "audit",
+    "audit_answer",
     "exact",
+    "picture",
     "reconciliation",
+    "round_trips",
     "trace_conservation",
 ]
 

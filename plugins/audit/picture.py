@@ -15,7 +15,7 @@ import math
 import pathlib
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 import matplotlib
 import networkx as nx
@@ -24,6 +24,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from ledger.faces.output import billions
 from plugins.audit.cycles import build_graph
 from plugins.audit.model import Cycle, CycleSearch, Edge
 
@@ -43,15 +44,6 @@ _NAME_OFFSET = 0.07
 _NODE_CLEARANCE = 0.16
 _LABEL_W, _LABEL_H = 0.26, 0.09
 _SUFFIXES = {".svg": "svg", ".png": "png"}
-
-
-def billions(amount: Decimal) -> str:
-    """``Decimal(12_345_000_000)`` → ``"$12.3B"`` (half-even, as every loopledger table rounds
-    billions); tiny non-zero flows → ``"<$0.1B"``."""
-    tenths = (amount / _BILLION).quantize(_TENTH, rounding=ROUND_HALF_EVEN)
-    if tenths == 0 and amount > 0:
-        return "<$0.1B"
-    return f"${tenths:,}B"
 
 
 def draw(

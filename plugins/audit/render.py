@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any
+
+from ledger.faces.output import billions, percent
 
 if TYPE_CHECKING:
     from plugins.audit.api import AuditReport
 
 # The CLI starts with every plugin imported: networkx (cycles) and matplotlib (picture) are
 # imported only by the code that needs them, so other commands do not pay ~0.5 s for them.
-
-
-def _percent(share: Decimal | None) -> str:
-    if share is None:
-        return "—"
-    return f"{(share * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_EVEN)}%"
 
 
 def _events(ids: tuple[str, ...], shown: int = 4) -> str:
@@ -46,7 +41,6 @@ DISPLAY_ROUNDING = (
 
 def print_report(report: AuditReport) -> None:
     from ledger.faces.output import console
-    from plugins.audit.picture import billions
 
     out = console()
     when = f" as of {report.as_of.isoformat()}" if report.as_of else ""
@@ -94,7 +88,7 @@ def print_report(report: AuditReport) -> None:
                     report.name(f.party),
                     billions(f.departed),
                     billions(f.returned),
-                    _percent(f.share),
+                    percent(f.share, 1),
                 )
                 for f in parties
             ],
@@ -112,7 +106,7 @@ def print_report(report: AuditReport) -> None:
                         report.name(s.seller),
                         billions(s.purchase_revenue),
                         billions(s.own_money_returned),
-                        _percent(s.share),
+                        percent(s.share, 1),
                     )
                     for s in sellers
                 ],

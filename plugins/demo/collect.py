@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.model.events import Event
 from ledger.store import describe
+from plugins.demo.findings import Findings, Recorded, confidence_counts
 from plugins.demo.progress import Progress
-from plugins.demo.summary import RULES, Findings, Recorded, build, confidence_counts
+from plugins.demo.summary import RULES, build
 
 if TYPE_CHECKING:
     from ledger.api import Ledger

@@ -30,8 +30,9 @@ from ledger.histories.loader import load_file
 from ledger.histories.recording import replay
 from ledger.store import describe
 from plugins.demo.collect import collect, recorded_in, write_report
+from plugins.demo.findings import Findings
 from plugins.demo.progress import Progress
-from plugins.demo.summary import Findings, build
+from plugins.demo.summary import build
 
 if TYPE_CHECKING:
     from ledger.api import Ledger

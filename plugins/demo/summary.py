@@ -11,20 +11,18 @@ also shown exactly. The JSON files written next to the report keep every digit.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
-import attrs
-
-from ledger.api.verification import VerifyReport
+from ledger.faces.output import billions, dollars, percent, times
 from ledger.plugin.reports import Report, Section, Table, table
-from plugins.audit.model import Rule
+from plugins.audit.api import RULES as TRACING_RULES
+from plugins.audit.api import Rule
+from plugins.demo.findings import Findings
 
-BILLION = Decimal(10) ** 9
-RULES: tuple[Rule, ...] = ("pro-rata", "fifo", "lifo")
+RULES: tuple[Rule, ...] = TRACING_RULES
 LAYER_ORDER = ("cash", "committed", "equity", "all")
 LAYER_MEANING = {
     "cash": "money actually paid",
@@ -37,90 +35,6 @@ ROUNDING = (
     "and headline amounts exact. The JSON files beside this report hold every figure exactly "
     "(Decimal strings), with the event ids it was computed from."
 )
-
-
-def billions(value: Decimal | str | None) -> str:
-    """``Decimal("26238400000")`` → ``$26.2B`` (half-even); None → ``—``."""
-    if value is None:
-        return "—"
-    shown = (Decimal(value) / BILLION).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
-    if shown == 0 and Decimal(value) != 0:
-        return "<$0.1B" if Decimal(value) > 0 else "-<$0.1B"
-    return f"-${-shown:,}B" if shown < 0 else f"${shown:,}B"
-
-
-def dollars(value: Decimal | str) -> str:
-    """Exact, grouped: ``$95,998,400,000`` (cents kept when there are any)."""
-    amount = Decimal(value)
-    whole = amount.to_integral_value()
-    text = f"{abs(whole):,}" if amount == whole else f"{abs(amount):,.2f}"
-    return f"-${text}" if amount < 0 else f"${text}"
-
-
-def times(value: Decimal | str | None) -> str:
-    """A multiple: ``30.57×``."""
-    if value is None:
-        return "—"
-    return f"{Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN)}×"
-
-
-def percent(value: Decimal | str | None) -> str:
-    """A share as a percentage: ``0.0857`` → ``8.57%``."""
-    if value is None:
-        return "—"
-    return f"{(Decimal(value) * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN)}%"
-
-
-@attrs.frozen
-class Recorded:
-    """What the store holds (and, for the demo, what the replay just put there)."""
-
-    events: int
-    parties: int
-    first: dt.date | None
-    last: dt.date | None
-    confidence: Mapping[str, int]
-    with_source: int
-    store: str
-    file: str | None = None
-    """The replayed file, or None for a report on a store as it is."""
-    new: int = 0
-    present: int = 0
-
-
-@attrs.frozen
-class Findings:
-    """Everything the report shows, as the plugins returned it (JSON-ready where it is JSON)."""
-
-    as_of: dt.date | None
-    recorded: Recorded
-    verify: VerifyReport
-    names: Mapping[str, str]
-    audit: Mapping[str, Any] | None
-    """``AuditReport.to_json()`` under pro-rata, or None when the audit plugin is disabled."""
-    returned: Mapping[str, Mapping[str, Decimal]] = attrs.field(factory=dict)
-    """rule → party → returned, for the fifo/lifo comparison."""
-    figures: Sequence[Mapping[str, Any]] | None = None
-    """``loopledger metrics --json`` figures, or None when the metrics plugin is disabled."""
-    valuation: Mapping[str, Any] | None = None
-    """``loopledger value --json`` data, or None when the valuation plugin is disabled."""
-    files: Sequence[tuple[str, str]] = ()
-    """(file name, what it holds) written into the output directory."""
-    picture: str | None = None
-    """The flow picture's file name, relative to the report (shown with the loops)."""
-    next_steps: Sequence[tuple[str, str]] = ()
-    """(command, what it shows)."""
-    title: str = "Circular financing, audited"
-    skipped: Sequence[str] = ()
-    """Metrics not computed, as ``name (needs projection)``: their plugin is disabled."""
-
-
-def confidence_counts(confidences: Iterable[str]) -> dict[str, int]:
-    counts = Counter(confidences)
-    return {k: counts.get(k, 0) for k in ("stated", "reported", "estimate")}
-
-
-# --- sections ------------------------------------------------------------------------------------
 
 
 def _name(f: Findings, party: str) -> str:

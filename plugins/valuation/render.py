@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
+
+from ledger.faces.output import billions
 
 BILLION = Decimal(10) ** 9
 
 
-def _billions(value: Decimal | None, currency: str = "USD") -> str:
-    """Money for the table: billions, half-even to 3 decimals (the JSON keeps every digit)."""
-    if value is None:
-        return "unknown"
-    shown = (abs(value) / BILLION).quantize(Decimal("0.001"), rounding=ROUND_HALF_EVEN)
-    sign = "-" if value < 0 and shown else ""
-    return f"{sign}${shown:,}B" if currency == "USD" else f"{sign}{shown:,}B {currency}"
-
-
 def _shown(row: Mapping[str, Any]) -> str:
-    text = _billions(row["value"], row["currency"])
+    text = billions(row["value"], 3, row["currency"], "unknown")
     if row["value_if_met"] != row["value"]:
-        text += f"\n(if met {_billions(row['value_if_met'], row['currency'])})"
+        text += f"\n(if met {billions(row['value_if_met'], 3, row['currency'], 'unknown')})"
     return text
 
 
@@ -63,7 +56,7 @@ def print_valuation(data: Mapping[str, Any]) -> None:
                         f"{label} {x['price']}",
                         "",
                         "",
-                        _billions(x["value"], r["currency"]),
+                        billions(x["value"], 3, r["currency"], "unknown"),
                         x["formula"],
                     )
         out.print(t)
