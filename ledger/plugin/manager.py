@@ -416,17 +416,26 @@ def _registrar(kind: str, plugin: str, items: list[Any]) -> Callable[..., None]:
             items.append(Registered(projection, plugin))
 
         return register_projection
-    if kind == "metrics":
+    if kind in ("metrics", "queries"):
+        spec = MetricSpec if kind == "metrics" else QuerySpec
 
-        def register_metric(
+        def register_computed(
             name: str,
-            compute: Callable[..., Any],
+            function: Callable[..., Any],
             requires: Sequence[str] = (),
             description: str = "",
         ) -> None:
-            items.append(MetricSpec(name, compute, tuple(requires), description, plugin))
+            items.append(
+                spec(
+                    name,
+                    function,
+                    tuple(requires),
+                    description or (function.__doc__ or "").strip().split("\n")[0],
+                    plugin,
+                )
+            )
 
-        return register_metric
+        return register_computed
     if kind == "invariants":
 
         def register_invariant(name: str, check: Callable[..., Any], description: str = "") -> None:
@@ -437,26 +446,6 @@ def _registrar(kind: str, plugin: str, items: list[Any]) -> Callable[..., None]:
             )
 
         return register_invariant
-
-    if kind == "queries":
-
-        def register_query(
-            name: str,
-            answer: Callable[..., Any],
-            requires: Sequence[str] = (),
-            description: str = "",
-        ) -> None:
-            items.append(
-                QuerySpec(
-                    name,
-                    answer,
-                    tuple(requires),
-                    description or (answer.__doc__ or "").strip().split("\n")[0],
-                    plugin,
-                )
-            )
-
-        return register_query
 
     def register_renderer(name: str, render: Callable[..., str], suffix: str = ".txt") -> None:
         items.append(RendererSpec(name, render, suffix, plugin))

@@ -15,14 +15,33 @@ from ledger.engine import Registered
 
 
 @attrs.frozen
-class MetricSpec:
-    """A metric: ``compute(states, as_of) -> list[Figure]`` using the named projections."""
+class ComputedSpec:
+    """A named function over projection states, with the projections it reads: what a metric and
+    a query have in common (their functions take different arguments: see the subclasses)."""
 
     name: str
-    compute: Callable[..., Any]
+    function: Callable[..., Any]
     requires: tuple[str, ...]
     description: str
     plugin: str
+
+
+@attrs.frozen
+class MetricSpec(ComputedSpec):
+    """A metric: ``compute(states, as_of) -> list[Figure]`` using the named projections."""
+
+    @property
+    def compute(self) -> Callable[..., Any]:
+        return self.function
+
+
+@attrs.frozen
+class QuerySpec(ComputedSpec):
+    """A query the API answers: ``answer(ledger, result, **options)``."""
+
+    @property
+    def answer(self) -> Callable[..., Any]:
+        return self.function
 
 
 @attrs.frozen
@@ -42,17 +61,6 @@ class RendererSpec:
     name: str
     render: Callable[..., str]
     suffix: str
-    plugin: str
-
-
-@attrs.frozen
-class QuerySpec:
-    """A query the API answers: ``answer(ledger, result, **options)`` using the named projections."""
-
-    name: str
-    answer: Callable[..., Any]
-    requires: tuple[str, ...]
-    description: str
     plugin: str
 
 
