@@ -66,6 +66,8 @@ class Command:
             return "loopledger balances (first, after import)"
         if self.name == "balances":
             return "loopledger balances (again)"
+        if self.name == "balances-json":
+            return "loopledger balances --json (again)"
         return f"loopledger {shown}"
 
 
@@ -75,6 +77,7 @@ COMMANDS = (
     Command("replay-jsonl", ("replay", "{jsonl}"), "replay", "jsonl"),
     Command("balances-first", ("balances",), "first"),
     Command("balances", ("balances",), "query"),
+    Command("balances-json", ("balances", "--json"), "query"),
     Command("audit", ("audit",), "query"),
     Command("metrics", ("metrics", "--by", "quarter"), "query"),
     Command("verify", ("verify",), "query"),
