@@ -499,8 +499,12 @@ class Bench:
                 stores.pristine = replayed[fmt]
                 block.notes.append(f"later commands use the store replayed from hist.{fmt}")
                 return
-        # No timed replay ran (or none succeeded): make the store untimed.
+        # No timed replay succeeded: make the store untimed from a format not yet tried (one
+        # that failed or timed out when timed would only fail again, minutes later).
+        tried = {r.command for r in block.rows if r.runs}
         for fmt in STORE_PREFERENCE:
+            if f"replay-{fmt}" in tried:
+                continue
             url = stores.fresh(f"setup-{fmt}")
             argv = [*self.loopledger, "--store", url, "replay", files[fmt]]
             print(
