@@ -795,8 +795,10 @@ def main(argv: list[str] | None = None) -> None:
         notes.append(
             f"each loopledger process is capped at {args.memory_limit_gb:g} GiB of address space"
         )
+    special = "".join(f", {k} {v:g} s" for k, v in args.command_timeout.items())
     notes.append(
-        f"per-command timeout {args.timeout:g} s; load average at start {meta['load_average']:.2f}"
+        f"per-command timeout {args.timeout:g} s{special}; load average at start "
+        f"{meta['load_average']:.2f} (a shared machine: other work ran beside the benchmark)"
     )
     bench = Bench(args, loopledger)
     blocks: list[Block] = []
