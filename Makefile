@@ -11,7 +11,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-micro clean
 install: $(BIN)/.installed
 
 demo: $(BIN)/.installed
@@ -25,7 +25,14 @@ lint: $(BIN)/.installed
 test: lint
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
 
+# The user's path at 100k and 1M events, each command paired with ledger-cli and hledger
+# (installed with apt when absent); e.g. make bench BENCH_ARGS="--sizes 100000 --out bench.md"
+BENCH_ARGS ?=
 bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/bench_cli.py $(BENCH_ARGS)
+
+# In-process figures of single layers (load, append, fold, checkpoints, tracing, cycles)
+bench-micro: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_replay.py
 	$(BIN)/python benchmarks/bench_checkpoints.py
 	$(BIN)/python benchmarks/bench_audit.py

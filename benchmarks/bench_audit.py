@@ -23,7 +23,7 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.generate import write
+from benchmarks.generate import COMPANIES, write
 from ledger.engine import Engine
 from ledger.histories.loader import load_file
 from ledger.histories.recording import replay
@@ -69,7 +69,7 @@ def main(n: int = 100_000, max_length: int = 3) -> None:
         state = result.states[flows.NAME]
         moves = flows.moves(state)
 
-        print(f"events: {n:,}   cash moves: {len(moves):,}   parties: 20")
+        print(f"events: {n:,}   cash moves: {len(moves):,}   parties: {COMPANIES}")
         print(
             f"{'validate + append SQLite':<58} {t1 - t0:>8.2f} s {n / (t1 - t0):>12,.0f} events/s"
         )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.generate import write
+from benchmarks.generate import COMPANIES, write
 from ledger.engine import Engine
 from ledger.histories.loader import load_file
 from ledger.histories.recording import replay
@@ -50,7 +50,7 @@ def main(n: int = 100_000) -> None:
             engine.run(use_checkpoint=False, save_checkpoint=False)
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
-        assert not result.problems and result.processed == n + 20
+        assert not result.problems and result.processed == n + COMPANIES
         print(f"events: {n:,}")
         print(f"load + check file (JSON): {n / (t1 - t0):>10,.0f} events/s  ({t1 - t0:.2f} s)")
         print(f"validate + append SQLite: {n / (t3 - t2):>10,.0f} events/s  ({t3 - t2:.2f} s)")
