@@ -22,8 +22,8 @@ import pytest
 
 from benchmarks.generate import HistoryGenerator
 from benchmarks.writers import Written, write_history
-from ledger.codec import to_dict
-from ledger.loader import load_file
+from ledger.histories.loader import load_file
+from ledger.model.codec import to_dict
 from tests.conftest import run_cli
 
 EVENTS = 2_000
