@@ -39,7 +39,7 @@ from ledger.testing import fold, load_text, plugin_manager, registered, run_cli
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-EXAMPLE = ROOT / "ledger" / "examples" / "ai-compute-2025.yaml"
+EXAMPLE = ROOT / "ledger" / "examples" / "ai-compute-2025-2026.yaml"
 EXAMPLE_PLUGIN = TESTS / "example_plugin" / "loopledger_exposure" / "__init__.py"
 DOCS = ROOT / "docs" / "plugins.md"
 

@@ -20,7 +20,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).resolve().parent
-EXAMPLE = HERE.parent / "ledger" / "examples" / "ai-compute-2025.yaml"
+EXAMPLE = HERE.parent / "ledger" / "examples" / "ai-compute-2025-2026.yaml"
 LOOPLEDGER = Path(sys.executable).parent / "loopledger"
 PACKAGES = {
     "loopledger-exposure": HERE / "example_plugin",
