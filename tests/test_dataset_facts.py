@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ledger.amounts import parse_decimal
+from ledger.model.amounts import parse_decimal
 from tests.conftest import EXAMPLE, ROOT
 from tests.support.fact_table import BILLION, Row, read_table
 
@@ -463,7 +463,7 @@ def test_the_eight_corrected_rows_are_booked_as_corrected(events, rows):
 
 def _cash(party: str, on: dt.date) -> Decimal:
     from ledger.book import fold
-    from ledger.loader import load_file
+    from ledger.histories.loader import load_file
 
     history = load_file(EXAMPLE)
     _, entries, problems = fold(history.events, history.parties, as_of=on)
@@ -498,7 +498,7 @@ def test_openai_cash_reconciles_to_the_tables_cash_figure(rows):
 def test_no_cash_comes_from_planned_spending():
     """Oracle's Abilene order and every other commitment-booked row move no cash."""
     from ledger.book import fold
-    from ledger.loader import load_file
+    from ledger.histories.loader import load_file
 
     history = load_file(EXAMPLE)
     _, entries, _ = fold(history.events, history.parties)
