@@ -11,12 +11,14 @@ For plugin authors::
         assert check_projection(MY_PROJECTION, history.events, history.parties) == []
 
 ``histories()`` draws every event type in plausible mixes — opening balances, investments
-(some drawing investment commitments), loans and repayments, commitments with tranches,
-purchases drawing them (sometimes beyond what is outstanding), deliveries, warrant grants with
-delivery and share-price conditions, vests, exercises (cash and cashless), revenue reports,
-prices, amendments and reversals — with amounts of 0–2 decimals up to 10^13. Every event is
-valid where it is recorded, and dated on or after everything it refers to, so every as-of cut
-of a generated history is itself valid.
+(some drawing investment commitments, some settled before the history with no cash), loans and
+repayments, commitments with tranches (delivery-gated, or waiting on a trigger until an expiry
+date) or of undisclosed amount, purchases drawing them (sometimes beyond what is outstanding),
+deliveries, stock issued as consideration, warrant grants with delivery and share-price
+conditions, vests, exercises (cash and cashless), revenue reports, prices, listings, amendments
+and reversals — with amounts of 0–2 decimals up to 10^13, and fact-row ids on some events.
+Every event is valid where it is recorded, and dated on or after everything it refers to, so
+every as-of cut of a generated history is itself valid.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from ledger.model.events import (
     Delivery,
     Event,
     Investment,
+    Listing,
     Loan,
     OpeningBalance,
     Price,
@@ -43,19 +46,25 @@ from ledger.model.events import (
     Repayment,
     RevenueReport,
     Reversal,
+    ShareIssue,
     Tranche,
     WarrantExercise,
     WarrantGrant,
     WarrantTranche,
     WarrantVest,
 )
-from ledger.model.values import WORLD, Money, Party
+from ledger.model.values import WORLD, Money, Party, Undisclosed
 
 START = dt.date(2024, 1, 1)
 SPAN_DAYS = 1095
 MAX_AMOUNT = Decimal(10) ** 13
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
+
+FACT_IDS: st.SearchStrategy[tuple[str, ...]] = st.lists(
+    st.from_regex(r"[A-Z][0-9]{2}", fullmatch=True), min_size=1, max_size=3, unique=True
+).map(tuple)
+"""Fact-table row ids as a history cites them (``facts: [N10, W02]``)."""
 
 
 @attrs.frozen
@@ -133,6 +142,8 @@ class HistoryModel:
             "price",
             "revenue",
             "grant",
+            "share_issue",
+            "listing",
         ]
         if self.open_commitments():
             kinds += ["draw", "draw", "amend_commitment", "delivery_under"]
@@ -148,6 +159,8 @@ class HistoryModel:
             kinds.append("reversal")
         kind = draw(st.sampled_from(kinds))
         event: Event = getattr(self, f"_{kind}")(draw)
+        if draw(st.integers(0, 3)) == 0:
+            event = attrs.evolve(event, facts=draw(FACT_IDS))
         self.dates[event.id] = event.date
         if kind in ("vest", "exercise", "amend_grant", "amend_commitment"):
             # they change instrument state the model counts; reversing them is not drawn
@@ -241,29 +254,37 @@ class HistoryModel:
             amount=Money(draw(amounts())),
             shares=shares,
             instrument=instrument,
+            settlement=draw(st.sampled_from([None, None, "prior"])),
         )
 
     def _commitment(self, draw: Draw) -> Event:
         payer, payee = self._pair(draw)
-        total = draw(amounts())
+        date = self._date(draw)
+        undisclosed = draw(st.integers(0, 4)) == 0
+        total = Decimal(0) if undisclosed else draw(amounts())
         kind = draw(st.sampled_from(["purchase", "investment", "compute", "lease"]))
         tranches: tuple[Tranche, ...] = ()
-        if draw(st.booleans()) and total >= Decimal(2):
+        expires: dict[str, dt.date] = {}
+        if not undisclosed and draw(st.booleans()) and total >= Decimal(2):
             half = (total / 2).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
-            tranches = (
-                Tranche(id="t1", amount=Money(half)),
-                Tranche(
+            if draw(st.booleans()):
+                second = Tranche(
                     id="t2",
                     amount=Money(half),
                     condition=Condition(metric="delivered_gw", at_least=Decimal(1)),
-                ),
-            )
+                )
+            else:
+                expires["t2"] = date + dt.timedelta(days=draw(st.integers(0, 400)))
+                second = Tranche(
+                    id="t2", amount=Money(half), trigger="an IPO filing", expires=expires["t2"]
+                )
+            tranches = (Tranche(id="t1", amount=Money(half)), second)
         event = Commitment(
             id=self._id(),
-            date=self._date(draw),
+            date=date,
             payer=payer,
             payee=payee,
-            amount=Money(total),
+            amount=Undisclosed() if undisclosed else Money(total),
             kind=kind,
             binding=draw(st.booleans()),
             capacity_gw=draw(st.one_of(st.none(), st.just(Decimal(6)))),
@@ -276,6 +297,7 @@ class HistoryModel:
             "total": total,
             "closed": False,
             "tranches": [t.id for t in tranches],
+            "expires": expires,
         }
         return event
 
@@ -285,6 +307,8 @@ class HistoryModel:
         self._refer(cid)
         tranche = draw(st.sampled_from([None, *c["tranches"]]))
         date = self._date(draw, self.dates[cid])
+        if tranche in c["expires"]:
+            date = min(date, c["expires"][tranche])  # an expired tranche cannot be drawn
         amount = Money(draw(amounts(max(c["total"], Decimal("0.01")) * 2)))
         if c["kind"] == "investment":
             return Investment(
@@ -295,6 +319,7 @@ class HistoryModel:
                 amount=amount,
                 commitment=cid,
                 tranche=tranche,
+                settlement=draw(st.sampled_from([None, None, "prior"])),
             )
         return Purchase(
             id=self._id(),
@@ -405,6 +430,40 @@ class HistoryModel:
             period_end=end,
             amount=Money(draw(amounts())),
             measure=measure,
+        )
+
+    def _share_issue(self, draw: Draw) -> Event:
+        issuer, holder = self._pair(draw)
+        date = self._date(draw)
+        commitment = None
+        between = [
+            c
+            for c in self.open_commitments()
+            if {self.commitments[c]["payer"], self.commitments[c]["payee"]} == {issuer, holder}
+        ]
+        if between and draw(st.booleans()):
+            commitment = draw(st.sampled_from(between))
+            self._refer(commitment)
+            date = max(date, self.dates[commitment])
+        return ShareIssue(
+            id=self._id(),
+            date=date,
+            issuer=issuer,
+            holder=holder,
+            value=Money(draw(amounts())),
+            shares=draw(st.one_of(st.none(), st.integers(1, 10**9).map(Decimal))),
+            commitment=commitment,
+        )
+
+    def _listing(self, draw: Draw) -> Event:
+        return Listing(
+            id=self._id(),
+            date=self._date(draw),
+            party=draw(st.sampled_from(self.parties)),
+            stage=draw(
+                st.sampled_from(["confidential_filing", "public_filing", "priced", "trading"])
+            ),
+            ticker=draw(st.one_of(st.none(), st.just("TICK"))),
         )
 
     def _grant(self, draw: Draw) -> Event:

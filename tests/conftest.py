@@ -35,7 +35,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 postgres_url = pgserver.postgres_url
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "ledger" / "examples" / "ai-compute-2025.yaml"
+EXAMPLE = ROOT / "ledger" / "examples" / "ai-compute-2025-2026.yaml"
 
 
 @attrs.frozen

@@ -402,29 +402,42 @@ def test_bundled_example_loops(cli, example):
     assert cli("replay", str(example)).code == 0
     report = json.loads(cli("audit", "--json").out)
     committed, equity, union = (loops(report, layer) for layer in ("committed", "equity", "all"))
-    # committed at head: n01 NVIDIA→OpenAI $100B LOI, revised to $30B by n10 (2026-02-20);
-    # n02 OpenAI→NVIDIA $350B of systems → NVIDIA ⇄ OpenAI, bottleneck min(30, 350) = $30B.
-    assert committed[("nvidia", "openai", "nvidia")] == "30000000000"
+    # At head (2026-07-02): n10 NVIDIA→OpenAI $30B stake (n01's $100B letter is cancelled);
+    # o02 OpenAI→Oracle $300B; o08 Oracle→NVIDIA $40B of planned spending — all promises, so the
+    # loop is in the committed layer, bottleneck min(30, 300, 40) = $30B, and out of date order
+    # (o08 May 2025, o02 Sep 2025, n10 Feb 2026).
+    assert committed[("nvidia", "openai", "oracle", "nvidia")] == "30000000000"
+    [oracle] = [
+        c
+        for c in report["cycles"]
+        if c["path"] == ["nvidia", "openai", "oracle", "nvidia"] and c["layer"] == "committed"
+    ]
+    assert oracle["time_respecting"] is False
+    # OpenAI's 10 GW of NVIDIA systems (n02) has no disclosed value: no NVIDIA ⇄ OpenAI loop.
+    assert ("nvidia", "openai", "nvidia") not in committed | union
     # m01 Microsoft→OpenAI $13B, $11.6B funded → $1.4B outstanding; m03 OpenAI→Microsoft $250B.
     assert committed[("microsoft", "openai", "microsoft")] == "1400000000"
     # y02 Microsoft→Anthropic $5B; y03 Anthropic→Microsoft $30B.
     assert committed[("anthropic", "microsoft", "anthropic")] == "5000000000"
-    # AMD ⇄ OpenAI crosses layers: a01 OpenAI→AMD $20B (committed) and the a05 warrant
-    # AMD→OpenAI (equity) worth 160,000,000 × (164 − 0.01) = $26,238,400,000 at the grant date
-    # (p04, 2025-10-03, is the last AMD price on or before 2025-10-05). So the loop is in the
-    # union layer, bottleneck min(20B, 26.2384B) = $20B; no stake comes back from OpenAI.
-    assert union[("amd", "openai", "amd")] == "20000000000"
-    assert union[("nvidia", "openai", "nvidia")] == "30000000000"
-    assert equity == {}
+    # w02 Amazon→OpenAI $50B less the $15B paid (w03) = $35B promised; w01 + w05 = $138B of AWS.
+    assert committed[("amazon", "openai", "amazon")] == "35000000000"
+    # In the union the paid $15B counts too: min(15 + 35, 138) = $50B.
+    assert union[("amazon", "openai", "amazon")] == "50000000000"
+    # y10 Google→Anthropic $40B, $10B paid; y11 Anthropic→Google $200B: committed 30, all 40.
+    assert committed[("anthropic", "google", "anthropic")] == "30000000000"
+    assert union[("anthropic", "google", "anthropic")] == "40000000000"
+    # CoreWeave's $350M of stock to OpenAI (c04, equity) against OpenAI's $22.4B of CoreWeave
+    # compute (c03 + c05 + c06): only the union has it, at $0.35B, in date order.
+    [coreweave] = [c for c in report["cycles"] if c["path"] == ["coreweave", "openai", "coreweave"]]
+    assert (coreweave["layer"], coreweave["bottleneck"]) == ("all", "350000000")
+    assert coreweave["time_respecting"] is True
+    # AMD's warrant to OpenAI is a stake of 160,000,000 × (164 − 0.01) = $26,238,400,000 at the
+    # grant date (p04 is the last AMD price on or before 2025-10-05), but the 6 GW it rests on
+    # (a01) has no disclosed value, so no AMD ⇄ OpenAI loop has a bottleneck to show.
     [amd] = [w for w in report["warrants"] if w["grant"] == "a05-amd-openai-warrant"]
     assert amd["value"] == "26238400000" and amd["price_date"] == "2025-10-03"
-    # Oracle pays NVIDIA $40B (o08, May) and is owed $300B of OpenAI's compute (o02, Sep 10),
-    # while NVIDIA's $30B to OpenAI dates from Sep 22: a loop, but out of date order.
-    [oracle] = [
-        c for c in report["cycles"] if c["path"] == ["nvidia", "openai", "oracle", "nvidia"]
-    ]
-    assert oracle["layer"] == "all" and oracle["bottleneck"] == "30000000000"
-    assert oracle["time_respecting"] is False
+    assert ("amd", "openai", "amd") not in union
+    assert equity == {}
     # Cash: nobody's money comes back in the recorded payments.
     assert loops(report, "cash") == {}
     assert all(r["returned"] == "0" for r in report["round_trips"])
@@ -437,8 +450,9 @@ def test_bundled_example_as_of_end_2025(cli, example):
     assert cli("replay", str(example)).code == 0
     ran = cli("audit", "--json", "--as-of", "2025-12-31", "--layer", "committed")
     report = json.loads(ran.out)
-    # Before n10's revision the LOI stands at $100B: bottleneck min(100, 350) = $100B.
-    assert loops(report, "committed")[("nvidia", "openai", "nvidia")] == "100000000000"
+    # Before the 2026 round NVIDIA's $100B letter (n01) is the NVIDIA → OpenAI leg:
+    # min(100, 300, 40) = $40B, Oracle's planned NVIDIA spending (o08).
+    assert loops(report, "committed")[("nvidia", "openai", "oracle", "nvidia")] == "40000000000"
     assert report["layers"] == ["committed"] and {c["layer"] for c in report["cycles"]} == {
         "committed"
     }

@@ -42,7 +42,7 @@ def test_balances_json_identical_on_sqlite_memory_and_postgresql(
 def test_postgres_replay_is_idempotent_and_checkpoints_resume(cli, example, pg_store_url):
     assert cli("--store", pg_store_url, "replay", str(example)).code == 0
     again = cli("--store", pg_store_url, "replay", str(example))
-    assert again.code == 0 and ": 0 new, 68 already present" in again.out
+    assert again.code == 0 and ": 0 new, 148 already present" in again.out
     with Store(pg_store_url) as store:
         engine = Engine(store, make_plugin_manager(load_entrypoints=False).projections())
         first = engine.run()

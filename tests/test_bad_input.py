@@ -171,6 +171,110 @@ CASES = [
         "loopledger: 2\nparties: []\nevents: []\n",
         ["field 'loopledger'", "expected the format version 'loopledger: 1'"],
     ),
+    (
+        "facts-empty",
+        HEAD
+        + '  - {id: x, date: 2025-01-01, type: price, party: amd, per_share: "1", facts: []}\n',
+        [
+            "bad.yaml:7",
+            "event 'x'",
+            "field 'facts'",
+            "expected at least one id; leave the field out",
+        ],
+    ),
+    (
+        "facts-repeated",
+        HEAD
+        + '  - {id: x, date: 2025-01-01, type: price, party: amd, per_share: "1", facts: [P01, P01]}\n',
+        ["event 'x'", "field 'facts'", "item #2: 'P01' is listed twice"],
+    ),
+    (
+        "facts-not-a-list",
+        HEAD
+        + '  - {id: x, date: 2025-01-01, type: price, party: amd, per_share: "1", facts: P01}\n',
+        ["event 'x'", "field 'facts'", "expected a list of ids such as [N10, W02]"],
+    ),
+    (
+        "undisclosed-purchase",
+        HEAD
+        + "  - {id: x, date: 2025-06-01, type: purchase, buyer: openai, seller: amd, amount: undisclosed, item: GPUs}\n",
+        ["event 'x'", "field 'amount'", "got 'undisclosed'"],
+    ),
+    (
+        "undisclosed-commitment-with-tranches",
+        HEAD
+        + '  - {id: x, date: 2025-06-01, type: commitment, payer: openai, payee: amd, amount: undisclosed, kind: purchase, tranches: [{id: t1, amount: "1B"}]}\n',
+        ["event 'x'", "field 'tranches'", "a commitment of undisclosed amount takes no tranches"],
+    ),
+    (
+        "undisclosed-bad-currency",
+        HEAD
+        + '  - {id: x, date: 2025-06-01, type: commitment, payer: openai, payee: amd, amount: "undisclosed usd", kind: purchase}\n',
+        [
+            "event 'x'",
+            "field 'amount'",
+            "expected 'undisclosed' or 'undisclosed' and a currency code",
+        ],
+    ),
+    (
+        "tranche-condition-and-trigger",
+        HEAD
+        + '  - {id: x, date: 2025-06-01, type: commitment, payer: amd, payee: openai, amount: "2B", kind: investment, tranches: [{id: t1, amount: "1B", trigger: "an IPO", condition: {delivered_gw: {at_least: 1}}}]}\n',
+        ["event 'x'", "field 'tranches'", "has both a condition and a trigger"],
+    ),
+    (
+        "tranche-expires-before-the-commitment",
+        HEAD
+        + '  - {id: x, date: 2025-06-01, type: commitment, payer: amd, payee: openai, amount: "2B", kind: investment, tranches: [{id: t1, amount: "1B", trigger: "an IPO", expires: 2025-05-01}]}\n',
+        [
+            "event 'x'",
+            "tranche 't1' expires on 2025-05-01, before the commitment's date 2025-06-01",
+        ],
+    ),
+    (
+        "draw-after-expiry",
+        HEAD
+        + '  - {id: c2, date: 2025-06-01, type: commitment, payer: nvidia, payee: openai, amount: "2B", kind: investment, tranches: [{id: t1, amount: "1B", trigger: "an IPO", expires: 2025-12-31}]}\n'
+        + '  - {id: x, date: 2026-01-02, type: investment, investor: nvidia, investee: openai, amount: "1B", commitment: c2, tranche: t1}\n',
+        [
+            "bad.yaml:8",
+            "event 'x'",
+            "field 'tranche'",
+            "tranche 't1' of 'c2' expired on 2025-12-31",
+        ],
+    ),
+    (
+        "share-issue-under-another-pair",
+        HEAD
+        + '  - {id: x, date: 2025-06-01, type: share_issue, issuer: nvidia, holder: openai, value: "1B", commitment: c1}\n',
+        ["event 'x'", "field 'commitment'", "'c1' is between openai and amd"],
+    ),
+    (
+        "share-issue-by-world",
+        HEAD
+        + '  - {id: x, date: 2025-06-01, type: share_issue, issuer: world, holder: openai, value: "1B"}\n',
+        ["event 'x'", "field 'issuer'", "'world' neither issues nor holds modelled stock"],
+    ),
+    (
+        "listing-stage",
+        HEAD + "  - {id: x, date: 2025-06-01, type: listing, party: openai, stage: ipo}\n",
+        [
+            "event 'x'",
+            "field 'stage'",
+            "expected one of confidential_filing, public_filing, priced, trading",
+        ],
+    ),
+    (
+        "listing-world",
+        HEAD + "  - {id: x, date: 2025-06-01, type: listing, party: world, stage: trading}\n",
+        ["event 'x'", "field 'party'", "'world' is not listed"],
+    ),
+    (
+        "settlement-word",
+        HEAD
+        + '  - {id: x, date: 2025-06-01, type: investment, investor: nvidia, investee: openai, amount: "1B", settlement: cash}\n',
+        ["event 'x'", "field 'settlement'", "expected one of prior; got 'cash'"],
+    ),
 ]
 
 

@@ -43,7 +43,7 @@ from ledger.store import Store
 from ledger.testing import check_projection, fold, load_text, plugin_manager, run_cli
 
 TESTS = Path(__file__).resolve().parent
-EXAMPLE = TESTS.parent / "ledger" / "examples" / "ai-compute-2025.yaml"
+EXAMPLE = TESTS.parent / "ledger" / "examples" / "ai-compute-2025-2026.yaml"
 EVERY_TYPE = TESTS / "data" / "every-type.yaml"
 
 

@@ -1,4 +1,4 @@
-"""The bundled 2025 history and ``loopledger demo``, the README's first command.
+"""The bundled 2025–2026 history and ``loopledger demo``, the README's first command.
 
 The dataset tests read the YAML itself (not the loaded events, whose ``confidence`` has a
 default), so a row without an explicit source or confidence fails here.
@@ -34,7 +34,7 @@ def test_every_bundled_event_has_a_source_and_a_confidence(bundled):
         if not str(e.get("source") or "").strip() or e.get("confidence") not in CONFIDENCES
     ]
     assert not missing, f"events without an explicit source or confidence: {missing}"
-    assert len(bundled) >= 60
+    assert len(bundled) >= 140
 
 
 def test_headline_figures_appear_as_recorded(bundled):
@@ -45,9 +45,12 @@ def test_headline_figures_appear_as_recorded(bundled):
     assert {parse_decimal(t["amount"]) for t in loi["tranches"]} == {Decimal("10000000000")}
     assert Decimal(str(loi["capacity_gw"])) == 10
     systems = bundled["n02-openai-nvidia-10gw-systems"]
-    assert Decimal(str(systems["capacity_gw"])) == 10
-    # The later revision is an amendment of the letter, not a new deal.
-    assert bundled["n10-nvidia-openai-30b-revision"]["of"] == "n01-nvidia-openai-loi"
+    assert Decimal(str(systems["capacity_gw"])) == 10 and systems["amount"] == "undisclosed"
+    # The letter is superseded by a binding $30B stake, its own commitment; the letter cancelled.
+    stake = bundled["n10-nvidia-openai-30b-equity"]
+    assert parse_decimal(stake["amount"]) == Decimal("30000000000") and "binding" not in stake
+    superseded = bundled["n10-nvidia-openai-loi-superseded"]
+    assert (superseded["of"], superseded["status"]) == ("n01-nvidia-openai-loi", "cancelled")
     # AMD's warrant: 160,000,000 shares at $0.01, final hurdle $600, vesting on 6 GW.
     warrant = bundled["a05-amd-openai-warrant"]
     assert (warrant["issuer"], warrant["holder"]) == ("amd", "openai")
@@ -62,7 +65,18 @@ def test_headline_figures_appear_as_recorded(bundled):
         "not" in warrant["note"].lower()
     )  # the undisclosed tranche schedule is said, not invented
     ppa = bundled["a01-openai-amd-6gw-ppa"]
-    assert Decimal(str(ppa["capacity_gw"])) == 6
+    assert Decimal(str(ppa["capacity_gw"])) == 6 and ppa["amount"] == "undisclosed"
+    # Meta's warrant mirrors it: 160,000,000 shares at $0.01 on a 6 GW deal of undisclosed value.
+    meta = bundled["a15-amd-meta-warrant"]
+    assert (meta["issuer"], meta["holder"], meta["shares"]) == ("amd", "meta", 160_000_000)
+    assert bundled["a14-meta-amd-6gw"]["amount"] == "undisclosed"
+    # OpenAI's round closed at $122B ($852B post-money); Amazon's $35B waits on a trigger.
+    assert parse_decimal(bundled["w06-openai-valuation-852b"]["valuation"]) == Decimal(
+        "852000000000"
+    )
+    conditional = bundled["w02-amazon-openai-50b"]["tranches"][1]
+    assert parse_decimal(conditional["amount"]) == Decimal("35000000000")
+    assert str(conditional["expires"]) == "2028-12-31" and conditional["trigger"]
     # OpenAI → Oracle ~$300B (4.5 GW); Stargate $500B; OpenAI's H1-2025 revenue ~$4.3B.
     oracle = bundled["o02-openai-oracle-300b-compute"]
     assert parse_decimal(oracle["amount"]) == Decimal("300000000000")
@@ -133,10 +147,10 @@ def test_demo_reports_the_loop_and_writes_its_files(demo):
     assert "verify" in ran.err and "14 of 14 checks hold" in ran.err.replace("\n", " ")
     for expected in (
         "All 14 checks hold",
-        "NVIDIA → OpenAI → NVIDIA",
-        "AMD → OpenAI → AMD",
-        "29.74×",  # OpenAI: $594.7B binding and due ÷ $20B run-rate
-        "65.14%",  # AMD: $13.03B warrant fair value ÷ $20B purchase commitment
+        "Loops, by layer",
+        "32.42×",  # OpenAI: $749.4B binding and due ÷ ($5.7B × 365 ÷ 90)
+        "31.51%",  # Amazon: $75B paid + promised to OpenAI and Anthropic ÷ their $238B of AWS
+        "Meta's warrant on AMD",
         "$95,998,400,000",  # 160,000,000 × (600 − 0.01)
         "What to run next",
     ):
@@ -149,19 +163,22 @@ def test_demo_report_md_matches_the_json_it_rests_on(demo):
     assert "![Flows between the parties, loops highlighted](loop.svg)" in report
     audit = json.loads((out / "audit.json").read_text())
     paths = {(c["layer"], tuple(c["path"])) for c in audit["cycles"]}
-    assert ("committed", ("nvidia", "openai", "nvidia")) in paths
-    assert ("all", ("amd", "openai", "amd")) in paths
+    assert ("committed", ("nvidia", "openai", "oracle", "nvidia")) in paths
+    assert ("all", ("coreweave", "openai", "coreweave")) in paths
+    assert not {p for _, p in paths if set(p) == {"amd", "openai"}}  # a01 has no disclosed value
     value = json.loads((out / "value.json").read_text())
     [warrant] = [h for h in value["holdings"] if h.get("instrument") == "a05-amd-openai-warrant"]
     assert warrant["if_all_hurdles_met"]["value"] == "95998400000.00"
     assert "$96.0B = $95,998,400,000" in report
+    for loop in ("NVIDIA → OpenAI → Oracle → NVIDIA", "CoreWeave → OpenAI → CoreWeave"):
+        assert f"| {loop} |" in report, loop
     metrics = json.loads((out / "metrics.json").read_text())
     coverage = [
         f
         for f in metrics["figures"]
         if (f["metric"], f["subject"]) == ("commitment_coverage.binding", "openai")
     ]
-    assert coverage[0]["value"] == "29.736667" and "29.74×" in report
+    assert coverage[0]["value"] == "32.418169" and "32.42×" in report
     assert json.loads((out / "verify.json").read_text())["ok"] is True
     # The rounding rule is printed with the figures.
     assert "half-even" in report
@@ -172,7 +189,7 @@ def test_demo_picture_names_every_party_and_the_png_opens(demo):
 
     _, out = demo
     svg = (out / "loop.svg").read_text(encoding="utf-8")
-    for name in ("NVIDIA", "OpenAI", "AMD", "Oracle", "Microsoft", "CoreWeave", "Stargate"):
+    for name in ("NVIDIA", "OpenAI", "Oracle", "Microsoft", "CoreWeave", "Amazon", "Anthropic"):
         assert re.search(re.escape(name), svg), name
     pixels = matplotlib.image.imread(out / "loop.png")
     assert pixels.shape[0] >= 600 and pixels.shape[1] >= 800
@@ -182,26 +199,28 @@ def test_demo_starts_fresh_each_time_unless_given_a_store(cli, tmp_path):
     first = cli("demo", "--out", "d")
     second = cli("demo", "--out", "d")
     assert first.code == second.code == 0
-    assert "68 new, 0 already present" in first.err and "68 new, 0 already present" in second.err
+    assert "148 new, 0 already present" in first.err and "148 new, 0 already present" in second.err
     # With --store the demo keeps what is there: replaying the same file changes nothing.
     again = cli("demo", "--out", "d2", "--store", str(tmp_path / "d" / "loopledger.db"))
-    assert again.code == 0 and "0 new, 68 already present" in again.err
+    assert again.code == 0 and "0 new, 148 already present" in again.err
     assert not (tmp_path / "d2" / "loopledger.db").exists()
     # The group's --store works the same way.
     group = cli("--store", str(tmp_path / "d" / "loopledger.db"), "demo", "--out", "d3")
-    assert group.code == 0 and "0 new, 68 already present" in group.err
+    assert group.code == 0 and "0 new, 148 already present" in group.err
 
 
-def test_demo_as_of_shows_the_letter_before_its_revision(cli):
+def test_demo_as_of_shows_the_letter_before_the_round(cli):
     ran = cli("demo", "--out", "d", "--as-of", "2025-12-31")
     assert ran.code == 0, ran.err
     audit = json.loads(Path("d/audit.json").read_text())
     [loop] = [
         c
         for c in audit["cycles"]
-        if (c["layer"], c["path"]) == ("committed", ["nvidia", "openai", "nvidia"])
+        if (c["layer"], c["path"]) == ("committed", ["nvidia", "openai", "oracle", "nvidia"])
     ]
-    assert loop["bottleneck"] == "100000000000"  # n01 before n10 revised it to $30B
+    # The $100B letter (n01) is the NVIDIA → OpenAI leg until 2026-02-27, so Oracle's $40B of
+    # planned NVIDIA spending (o08) is the bottleneck; at head it is NVIDIA's $30B stake (n10).
+    assert loop["bottleneck"] == "40000000000"
     assert "as of **2025-12-31**" in Path("d/report.md").read_text()
 
 
@@ -210,7 +229,7 @@ def test_demo_without_the_audit_plugin_still_reports_the_rest(cli, monkeypatch):
     ran = cli("demo", "--out", "d")
     assert ran.code == 0, ran.err
     assert "Skipped: the audit plugin is disabled." in ran.out
-    assert "29.74×" in ran.out
+    assert "32.42×" in ran.out
     assert not Path("d/loop.svg").exists()
 
 
@@ -220,33 +239,33 @@ def test_verify_and_audit_on_the_bundled_store(cli, example):
     ran = cli("audit", "--json")
     assert ran.code == 0
     cycles = json.loads(ran.out)["cycles"]
-    loops = {frozenset(c["path"]): c for c in cycles if len(c["path"]) == 3}
-    assert frozenset({"nvidia", "openai"}) in loops
-    assert frozenset({"amd", "openai"}) in loops
-    amd = loops[frozenset({"amd", "openai"})]
-    # a01 OpenAI → AMD $20B committed; a05 AMD → OpenAI warrant (equity): the loop crosses layers.
-    assert amd["layer"] == "all" and amd["bottleneck"] == "20000000000"
-    # Each leg says which layers carry it: the warrant (equity) one way, the purchase
-    # commitment (committed) the other — the loop lives in the committed/equity layers.
-    legs = {(e["source"], e["target"]): e["layers"] for e in amd["edges"]}
-    assert legs == {("amd", "openai"): ["equity"], ("openai", "amd"): ["committed"]}
+    loops = {(c["layer"], frozenset(c["path"])): c for c in cycles if len(c["path"]) == 3}
+    assert ("committed", frozenset({"amazon", "openai"})) in loops
+    coreweave = loops[("all", frozenset({"coreweave", "openai"}))]
+    # c04 CoreWeave → OpenAI $0.35B of stock (equity); c03 + c05 + c06 OpenAI → CoreWeave
+    # $22.4B of compute (committed): the loop crosses layers, so only `all` has it.
+    assert coreweave["bottleneck"] == "350000000"
+    # Each leg says which layers carry it: the stock (equity) one way, the compute contracts
+    # (committed) the other; no cash either way.
+    legs = {(e["source"], e["target"]): e["layers"] for e in coreweave["edges"]}
+    assert legs == {("coreweave", "openai"): ["equity"], ("openai", "coreweave"): ["committed"]}
 
 
 def test_the_docs_page_shows_the_demos_current_figures(demo):
-    """docs/the-2025-loop.md quotes the demo; if the data or a metric changes, this fails."""
+    """docs/the-2025-2026-loop.md quotes the demo; if the data or a metric changes, this fails."""
     _, out = demo
     report = (out / "report.md").read_text(encoding="utf-8")
-    page = (Path(__file__).resolve().parent.parent / "docs" / "the-2025-loop.md").read_text(
+    page = (Path(__file__).resolve().parent.parent / "docs" / "the-2025-2026-loop.md").read_text(
         encoding="utf-8"
     )
     for figure in re.findall(r"\| ([^|]*?(?:\$[\d,.]+B|[\d.]+×|[\d.]+%)[^|]*?) \|", report):
         if figure.strip():
-            assert figure in page, f"docs/the-2025-loop.md does not show the demo's {figure!r}"
+            assert figure in page, f"docs/the-2025-2026-loop.md does not show the demo's {figure!r}"
     for line in ("All 14 checks hold", "$95,998,400,000"):
         assert line in report
     ran, _ = demo
     for step in re.findall(r"^(✓ .*?) \(\d+\.\d+ s\)$", ran.err, flags=re.MULTILINE):
-        assert step in page, f"docs/the-2025-loop.md does not show the demo's step {step!r}"
+        assert step in page, f"docs/the-2025-2026-loop.md does not show the demo's step {step!r}"
 
 
 @pytest.mark.postgres
@@ -255,11 +274,11 @@ def test_demo_into_postgresql_gives_the_same_figures_as_sqlite(cli, pg_store_url
     on_sqlite = cli("demo", "--out", "lite")
     on_postgres = cli("demo", "--out", "pg", "--store", pg_store_url)
     assert on_sqlite.code == on_postgres.code == 0, on_postgres.err
-    assert "68 new, 0 already present" in on_postgres.err
+    assert "148 new, 0 already present" in on_postgres.err
     for name in ("audit.json", "metrics.json", "value.json"):
         assert Path("lite", name).read_text() == Path("pg", name).read_text(), name
     checks = json.loads(Path("pg/verify.json").read_text())
-    assert checks["ok"] is True and checks["records"] == 80
+    assert checks["ok"] is True and checks["records"] == 171
     # The server's password never reaches the files or the terminal.
     from urllib.parse import urlparse
 
@@ -280,8 +299,8 @@ def test_report_on_a_store_records_nothing_and_matches_the_demo(cli, example):
     assert "0 new" not in ran.err and "record into" not in ran.err  # nothing is recorded
     text = Path("r/report.txt").read_text(encoding="utf-8")
     assert text.startswith("Circular financing, audited\n")
-    assert "holds 68 events about 12 parties" in text
-    for figure in ("29.74×", "65.14%", "$95,998,400,000", "AMD → OpenAI → AMD"):
+    assert "holds 148 events about 23 parties" in text
+    for figure in ("32.42×", "31.51%", "$95,998,400,000", "Meta's warrant on AMD"):
         assert figure in text and figure in ran.out, figure
     # The demo on the same history computes the same figures.
     assert cli("demo", "--out", "d").code == 0
@@ -342,7 +361,7 @@ def test_a_rerun_leaves_no_stale_files_and_touches_nothing_else(cli, monkeypatch
     monkeypatch.setenv("LOOPLEDGER_DISABLE_PLUGINS", "audit")
     assert cli("demo", "--out", "d", "--as-of", "2025-06-30").code == 0
     for stale in ("audit.json", "loop.svg", "loop.png"):
-        assert not Path("d", stale).exists(), stale  # they were as of 2026-02-20
+        assert not Path("d", stale).exists(), stale  # they were as of 2026-07-02
     assert Path("d/mine.txt").read_text() == "keep me"
     assert json.loads(Path("d/metrics.json").read_text())["as_of"] == "2025-06-30"
 
@@ -360,4 +379,6 @@ def test_demo_without_valuation_says_which_metrics_it_skipped(cli, monkeypatch):
 def test_coverage_lists_debtors_without_a_revenue_report(demo):
     _, out = demo
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert "| Anthropic | $30.0B | — | — | no revenue or run-rate report recorded |" in report
+    assert "| SoftBank Group | $49.0B | — | — | no revenue or run-rate report recorded |" in report
+    # Amazon's promises wait on triggers (an IPO filing, milestones): none is due.
+    assert "| Amazon (AWS) | — | $55.0B | — | no revenue or run-rate report recorded |" in report

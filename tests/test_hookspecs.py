@@ -39,7 +39,7 @@ from ledger.testing import fold, load_text, plugin_manager, registered, run_cli
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-EXAMPLE = ROOT / "ledger" / "examples" / "ai-compute-2025.yaml"
+EXAMPLE = ROOT / "ledger" / "examples" / "ai-compute-2025-2026.yaml"
 EXAMPLE_PLUGIN = TESTS / "example_plugin" / "loopledger_exposure" / "__init__.py"
 DOCS = ROOT / "docs" / "plugins.md"
 
@@ -298,7 +298,7 @@ def test_hook_ledger_register_projections():
     assert result.failures == []
     ids = result.state("test.investment_ids")
     assert ids == [e.id for e in history.events if e.TYPE == "investment"]
-    assert len(ids) == 10
+    assert len(ids) == 15
     assert ids == fold(INVESTMENT_IDS, history.events, history.parties)
     assert "balances" in result.states  # built-ins ran alongside
 
@@ -379,32 +379,32 @@ def test_hook_ledger_register_metrics():
 # --- ledger_register_invariants ---------------------------------------------------------------------
 
 
-def no_payment_over_30b(context: Context) -> list[Violation]:
-    """No single cash payment above 30B (a probe invariant for the test).
+def no_payment_over_20b(context: Context) -> list[Violation]:
+    """No single cash payment above 20B (a probe invariant for the test).
 
     The second line is not part of the description.
     """
     return [
-        Violation("probe.no-payment-over-30b", f"{e.event.id} pays {-p.quantity}", (e.event.id,))
+        Violation("probe.no-payment-over-20b", f"{e.event.id} pays {-p.quantity}", (e.event.id,))
         for e in context.entries
         for p in e.postings
-        if p.account == "assets:cash" and p.quantity < Decimal("-30e9") and p.party != "world"
+        if p.account == "assets:cash" and p.quantity < Decimal("-20e9") and p.party != "world"
     ]
 
 
 class Invariants:
     @hookimpl
     def ledger_register_invariants(self, register: Callable[..., None]) -> None:
-        register("probe.no-payment-over-30b", no_payment_over_30b)
+        register("probe.no-payment-over-20b", no_payment_over_20b)
         register("probe.raises", lambda context: 1 / 0, description="always raises")
 
 
 def test_hook_ledger_register_invariants(tmp_path):
     plugins = plugin_manager(Invariants())
     specs = {s.name: s for s in plugins.invariants()}
-    assert specs["probe.no-payment-over-30b"].plugin == "Invariants"
-    assert specs["probe.no-payment-over-30b"].description == (
-        "No single cash payment above 30B (a probe invariant for the test)."
+    assert specs["probe.no-payment-over-20b"].plugin == "Invariants"
+    assert specs["probe.no-payment-over-20b"].description == (
+        "No single cash payment above 20B (a probe invariant for the test)."
     )
     assert "postings-balance" in specs  # built-in conservation laws are registered the same way
 
@@ -413,13 +413,13 @@ def test_hook_ledger_register_invariants(tmp_path):
     ran = run_cli(plugins, "verify", "--json", store=store)
     assert ran.code == 1, ran.err
     checks = {c["name"]: c for c in json.loads(ran.out)["checks"]}
-    probe = checks["probe.no-payment-over-30b"]
+    probe = checks["probe.no-payment-over-20b"]
     assert not probe["ok"]
-    assert [v["events"] for v in probe["violations"]] == [["o08-oracle-nvidia-gb200-abilene"]]
+    assert [v["events"] for v in probe["violations"]] == [["k02-softbank-openai-final-tranche"]]
     raised = checks["probe.raises"]["violations"]
     assert "of plugin 'Invariants' raised ZeroDivisionError" in raised[0]["message"]
     failing = {name for name, c in checks.items() if not c["ok"]}
-    assert failing == {"probe.no-payment-over-30b", "probe.raises"}
+    assert failing == {"probe.no-payment-over-20b", "probe.raises"}
 
 
 # --- ledger_register_renderers ----------------------------------------------------------------------
@@ -618,10 +618,10 @@ def test_hook_ledger_events_recorded(tmp_path, write):
     ) in ran.err
     ((records, url),) = observer.calls  # the failing one did not stop the other
     assert url == store
-    assert [r.position for r in records] == list(range(1, 81))
-    assert sum(r.kind == "event" for r in records) == 68
+    assert [r.position for r in records] == list(range(1, 172))
+    assert sum(r.kind == "event" for r in records) == 148
     events = run_cli(plugins, "events", "--json", store=store)
-    assert len(json.loads(events.out)["events"]) == 68  # the append was not undone
+    assert len(json.loads(events.out)["events"]) == 148  # the append was not undone
 
     assert run_cli(plugins, "replay", str(EXAMPLE), store=store).code == 0
     assert len(observer.calls) == 1  # nothing new recorded, nobody told
@@ -636,7 +636,7 @@ events:
     )
     assert run_cli(plugins, "replay", str(more), store=store).code == 0
     (record,) = observer.calls[-1][0]
-    assert (record.position, record.value.id) == (81, "px-nv")
+    assert (record.position, record.value.id) == (172, "px-nv")
 
     failures = plugins.events_recorded([record], store)
     assert [(f.plugin, f.stage, f.error) for f in failures] == [

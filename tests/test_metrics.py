@@ -225,49 +225,63 @@ def test_without_the_valuation_plugin_only_the_flow_metrics_run(ledger, monkeypa
 def test_the_bundled_example(cli, example):
     assert cli("replay", str(example)).code == 0
     found = figures(cli)
-    # OpenAI owes 611.4B under binding contracts (s03 19 + c03 11.9 + c05 4 + c06 6.5 + o02 300
-    # + a01 20 + m03 250), but only a01's first GW binds now: its gw2..gw6 tranches
-    # (4 × 3,333,333,333 + 3,333,333,335 = 16,666,666,667) wait on deliveries, none recorded.
-    # Due: 611.4B − 16,666,666,667 = 594,733,333,333 ÷ 20B run rate (r05) = 29.7366666… →
-    # 29.736667; waiting: 16,666,666,667 ÷ 20B = 0.8333333… → 0.833333; non-binding 350B
-    # (n02) ÷ 20B = 17.5.
+    # At 2026-07-02 OpenAI owes 749.4B under binding contracts, all due (no tranche of them waits
+    # on deliveries or a trigger): o02 300 + m03 250 + w01 38 + w05 100 + s03 19 + c03 11.9 +
+    # c05 4 + c06 6.5 + e01 raised to 20 by e04. Its latest report is Q1 2026 revenue of 5.7B
+    # (r15, 2026-01-01..2026-03-31 = 90 days): 749.4 × 90 ÷ (5.7 × 365) = 67,446 ÷ 2,080.5 =
+    # 32.4181686… → 32.418169. Its 6 GW from AMD, 10 GW from NVIDIA and 10 GW from Broadcom have
+    # no disclosed value: they add nothing, binding or not.
     binding = found[("commitment_coverage.binding", "openai")]
-    assert binding["value"] == "29.736667"
-    assert binding["detail"]["owed"] == "594733333333"
-    waiting = found[("commitment_coverage.contingent", "openai")]
-    assert waiting["value"] == "0.833333"
-    [a01] = waiting["detail"]["commitments"]
-    assert a01["id"] == "a01-openai-amd-6gw-ppa" and a01["counted"] == "16666666667"
-    assert a01["tranches_waiting"] == ["gw2", "gw3", "gw4", "gw5", "gw6"]
-    assert binding["detail"]["revenue"]["report"] == "r05-openai-run-rate-2025"
-    assert {"r05-openai-run-rate-2025", "o02-openai-oracle-300b-compute"} <= set(binding["inputs"])
-    non_binding = found[("commitment_coverage.non_binding", "openai")]
-    assert non_binding["value"] == "17.500000"
-    assert "n02-openai-nvidia-10gw-systems" in non_binding["inputs"]
-    # NVIDIA's only recorded customer is Oracle (o08, 40B), which it did not finance: 0.
+    assert binding["value"] == "32.418169"
+    assert binding["detail"]["owed"] == "749400000000"
+    assert binding["detail"]["revenue"]["report"] == "r15-openai-revenue-q1-2026"
+    assert {"e04-openai-cerebras-20b", "o02-openai-oracle-300b-compute"} <= set(binding["inputs"])
+    assert ("commitment_coverage.contingent", "openai") not in found
+    assert found[("commitment_coverage.non_binding", "openai")]["detail"]["owed"] == "0"
+    # Amazon's promises wait on triggers: OpenAI's $35B (an IPO filing, until 2028-12-31) and
+    # Anthropic's $20B (commercial milestones) — contingent, none due; no revenue report.
+    amazon = found[("commitment_coverage.contingent", "amazon")]
+    assert amazon["detail"]["owed"] == "55000000000" and amazon["value"] is None
+    waiting = {c["id"]: c["tranches_waiting"] for c in amazon["detail"]["commitments"]}
+    assert waiting == {
+        "w02-amazon-openai-50b": ["w04-conditional"],
+        "y08-amazon-anthropic-25b": ["milestones"],
+    }
+    assert found[("commitment_coverage.binding", "amazon")]["detail"]["owed"] == "0"
+    # NVIDIA owes c01 1.3 + c07 6.3 + x01 2 + y01 10 + n10 30 + g01 20 = 69.6B against FY27 Q1
+    # revenue of 81.6B over 91 days (r18): 69.6 × 91 ÷ (81.6 × 365) = 0.2126511… → 0.212651.
+    assert found[("commitment_coverage.binding", "nvidia")]["value"] == "0.212651"
+    # No modelled party has bought from NVIDIA for cash (Oracle's Abilene order o08 is planned
+    # spending): no paid ratio, and no customer makes up 100% of anything.
     nvidia = found[("vendor_financing", "nvidia")]
-    assert nvidia["value"] == "0.000000"
-    assert "o08-oracle-nvidia-gb200-abilene" in nvidia["inputs"]
-    loi = nvidia["detail"]["buyers_without_recorded_purchases"]["openai"]
-    assert loi["investment_commitments"] == ["n01-nvidia-openai-loi"]
-    assert Decimal(loi["investment_commitments_outstanding"]) == Decimal("30000000000")  # n10
-    # AMD has no recorded sale at all: no ratio, and the warrant shows up as waiting financing.
+    assert nvidia["value"] is None
+    assert nvidia["detail"]["reason"].startswith("no recorded revenue from customers")
+    # CoreWeave's $350M of stock to OpenAI (c04) counts as financing of a customer: 0.35 ÷
+    # (OpenAI 22.4 + Meta 35.2 + NVIDIA 7.6 of compute owed) = 0.35 ÷ 65.2 = 0.0053680… .
+    coreweave = found[("vendor_financing.committed", "coreweave")]
+    assert coreweave["value"] == "0.005368"
+    assert "c04-coreweave-openai-shares" in coreweave["inputs"]
+    # AMD has no recorded sale and no dollar purchase commitment: no ratio either way; both
+    # warrants show up as financing of buyers who have not bought yet.
     amd = found[("vendor_financing", "amd")]
     assert amd["value"] is None
     assert amd["detail"]["reason"].startswith("no recorded revenue from customers")
-    assert {"a05-amd-openai-warrant", "p04-amd-price-2025-10-03", "a01-openai-amd-6gw-ppa"} <= set(
+    assert found[("vendor_financing.committed", "amd")]["value"] is None
+    assert {"a05-amd-openai-warrant", "p04-amd-price-2025-10-03", "a15-amd-meta-warrant"} <= set(
         amd["inputs"]
     )
     # Grant-date fair value: spot 164 (p04, the last price before 2025-10-05), barrier 600,
-    # 1826 days to expiry, volatility 0.50, rate 0.04.
+    # 1826 days to expiry, volatility 0.50, rate 0.04; Meta's: spot 213.84 (p16, the grant
+    # day's close), 1826 days (2026-02-24 → 2031-02-24).
     years = decimal.Context(prec=50).divide(Decimal(1826), Decimal(365))
-    per_share = up_and_in_call(
-        Decimal(164), Decimal("0.01"), Decimal(600), years, Decimal("0.50"), Decimal("0.04")
-    )
-    waiting = amd["detail"]["buyers_without_recorded_purchases"]["openai"]
-    assert Decimal(waiting["warrants_fair_value_at_grant"]) == per_share * 160_000_000
-    net = found[("net_revenue", "amd→openai")]
-    assert Decimal(net["value"]) == -per_share * 160_000_000
+    for holder, spot in (("openai", Decimal(164)), ("meta", Decimal("213.84"))):
+        per_share = up_and_in_call(
+            spot, Decimal("0.01"), Decimal(600), years, Decimal("0.50"), Decimal("0.04")
+        )
+        buyer = amd["detail"]["buyers_without_recorded_purchases"][holder]
+        assert Decimal(buyer["warrants_fair_value_at_grant"]) == per_share * 160_000_000
+        net = found[("net_revenue", f"amd→{holder}")]
+        assert Decimal(net["value"]) == -per_share * 160_000_000
 
 
 # --- the value type and the calendar ------------------------------------------------------------

@@ -20,7 +20,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).resolve().parent
-EXAMPLE = HERE.parent / "ledger" / "examples" / "ai-compute-2025.yaml"
+EXAMPLE = HERE.parent / "ledger" / "examples" / "ai-compute-2025-2026.yaml"
 LOOPLEDGER = Path(sys.executable).parent / "loopledger"
 PACKAGES = {
     "loopledger-exposure": HERE / "example_plugin",
@@ -114,10 +114,10 @@ def test_installed_plugin_is_listed_answers_and_is_gone_once_uninstalled(workdir
         shown = json.loads(ran.stdout)
         assert (shown["projection"], shown["plugin"]) == (EXPOSURE, "exposure")
         # NVIDIA paid CoreWeave 0.1B (c01, 2023) + 0.25B (c02, IPO) + 2B (c10, 2026) and got
-        # nothing back in cash; Oracle paid NVIDIA 40B for GB200s (o08).
+        # nothing back in cash; SoftBank paid OpenAI 7.5B (k01) + 22.5B (k02).
         assert net(shown["state"], "nvidia", "coreweave") == "2350000000"
         assert net(shown["state"], "coreweave", "nvidia") == "-2350000000"
-        assert net(shown["state"], "nvidia", "oracle") == "-40000000000"
+        assert net(shown["state"], "openai", "softbank") == "-30000000000"
 
         before = loopledger(workdir, "project", EXPOSURE, "--as-of", "2025-12-31", "--json")
         assert before.returncode == 0, before.stderr

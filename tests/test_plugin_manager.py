@@ -91,7 +91,7 @@ def test_disabling_balances_removes_its_command_and_projection_and_nothing_else(
     assert cli("replay", str(example)).code == 0
     events = cli("events", "--json")
     assert events.code == 0, events.err
-    assert len(json.loads(events.out)["events"]) == 68
+    assert len(json.loads(events.out)["events"]) == 148
 
     gone = cli("balances")
     assert gone.code == 2

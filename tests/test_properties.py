@@ -29,6 +29,7 @@ from ledger.engine.projection import Projection
 from ledger.model.codec import content_hash, to_dict
 from ledger.model.events import Purchase, Repayment, Reversal, WarrantVest
 from ledger.model.postings import Posting
+from ledger.model.values import Money
 
 # Stop at the first counterexample: finding one is the point, shrinking it is not.
 FIND = settings(
@@ -308,11 +309,7 @@ def _raw_with_original(h):
     rows = []
     for i, e in enumerate(h.events, 1):
         body = to_dict(e)
-        if (
-            hasattr(e, "amount")
-            and getattr(e, "amount", None) is not None
-            and hasattr(e.amount, "currency")
-        ):
+        if isinstance(getattr(e, "amount", None), Money):
             body["amount"] = exact_money(e.amount)
         rows.append((i, orjson.dumps({"k": "event", "r": body, "h": content_hash(e), "c": ""})))
     return rows

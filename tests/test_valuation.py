@@ -342,30 +342,66 @@ def test_a_valuer_returning_the_wrong_type_is_reported(tmp_path, write):
 # --- the bundled example -------------------------------------------------------------------------
 
 
-def test_the_amd_warrant_on_the_bundled_example(cli, example):
+def test_the_amd_warrants_on_the_bundled_example(cli, example):
     assert cli("replay", str(example)).code == 0
     data = value(cli)
-    assert data["as_of"] == "2026-02-20"  # the last recorded event
+    assert data["as_of"] == "2026-07-02"  # the last recorded event
     assert data["assumptions"]["volatility"] == {"default": "0.50"}
     assert data["assumptions"]["rate"] == "0.04"
     assert data["assumptions"]["probabilities"] == {"default": "0"}
-    row = line(data, "openai", "a05-amd-openai-warrant")
-    assert (row["kind"], row["counterparty"], row["quantity"]) == ("warrant", "amd", "160000000")
-    (t,) = row["tranches"]
-    assert t["tranche"] == "full-6gw-600"
-    # Nothing delivered under a01 yet and AMD never reached 600: a barrier call, × probability 0.
-    assert t["basis"] == (
-        "up-and-in barrier call (barrier 600); price hurdle not yet touched; "
-        "deliveries 0 of 6 GW, probability 0"
+    # OpenAI's (a05) and Meta's (a15) warrants side by side: 160,000,000 shares each at $0.01,
+    # nothing delivered, AMD never at 600; spot 496 (p17, 2026-05-28, the latest AMD price).
+    for holder, grant, expiry in (
+        ("openai", "a05-amd-openai-warrant", "2030-10-05"),
+        ("meta", "a15-amd-meta-warrant", "2031-02-24"),
+    ):
+        row = line(data, holder, grant)
+        assert (row["kind"], row["counterparty"], row["quantity"]) == (
+            "warrant",
+            "amd",
+            "160000000",
+        )
+        (t,) = row["tranches"]
+        assert t["tranche"] == "full-6gw-600"
+        assert t["basis"] == (
+            "up-and-in barrier call (barrier 600); price hurdle not yet touched; "
+            "deliveries 0 of 6 GW, probability 0"
+        )
+        expected = up_and_in_call(
+            Decimal(496), Decimal("0.01"), Decimal(600), years("2026-07-02", expiry), VOL, RATE
+        )
+        assert Decimal(t["value_if_met"]) == expected * 160_000_000
+        assert Decimal(t["value"]) == 0
+        assert {grant, "p17-amd-price-2026-05-28"} <= set(row["inputs"])
+        assert row["if_all_hurdles_met"]["value"] == "95998400000.00"  # 160M × (600 − 0.01)
+        assert row["intrinsic_at_spot"]["value"] == "79358400000.00"  # 160M × (496 − 0.01)
+
+
+def test_stock_received_as_consideration_is_marked_at_its_price(cli, example):
+    assert cli("replay", str(example)).code == 0
+    data = value(cli)
+    # CoreWeave's 8,750,000 shares to OpenAI (c04, $0.35B) at CRWV 79.56 (p22): $696,150,000.
+    [stake] = [
+        h
+        for h in data["holdings"]
+        if (h["party"], h["instrument"]) == ("openai", "shares:coreweave")
+    ]
+    assert (stake["quantity"], stake["cost"], stake["value"]) == (
+        "8750000",
+        "350000000",
+        "696150000.00",
     )
-    expected = up_and_in_call(
-        Decimal(253), Decimal("0.01"), Decimal(600), years("2026-02-20", "2030-10-05"), VOL, RATE
+    # Microsoft's $11.6B funded before the history (settlement: prior) is a stake at cost.
+    [msft] = [
+        h
+        for h in data["holdings"]
+        if (h["party"], h["instrument"]) == ("microsoft", "shares:openai")
+    ]
+    assert (msft["kind"], msft["value"], msft["inputs"]) == (
+        "private_stake",
+        "11600000000",
+        ["m01-microsoft-openai-funded"],
     )
-    assert Decimal(t["value_if_met"]) == expected * 160_000_000
-    assert Decimal(t["value"]) == 0
-    assert {"a05-amd-openai-warrant", "p07-amd-price-2025-10-27"} <= set(row["inputs"])
-    assert row["if_all_hurdles_met"]["value"] == "95998400000.00"  # 160M × (600 − 0.01) ≈ $96B
-    assert row["intrinsic_at_spot"]["value"] == "40478400000.00"  # 160M × (253 − 0.01)
 
 
 def test_the_amd_warrant_on_announcement_day(cli, example):

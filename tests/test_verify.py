@@ -21,7 +21,7 @@ def test_verify_bundled_example_exits_0(cli, example):
     ran = cli("verify", "--json")
     assert ran.code == 0, ran.out
     report = json.loads(ran.out)
-    assert report["ok"] and report["records"] == 80
+    assert report["ok"] and report["records"] == 171
     names = {c["name"] for c in report["checks"]}
     assert {
         "hash-chain",
@@ -164,18 +164,18 @@ def test_an_anchor_kept_outside_reveals_a_history_cut_short(cli, example, store_
     assert cli("replay", str(example)).code == 0
     report = json.loads(cli("verify", "--json").out)
     head = f"{report['head']['position']}:{report['head']['chain_hash']}"
-    assert report["head"]["position"] == 80 and f"head: {head}" in cli("verify").out
+    assert report["head"]["position"] == 171 and f"head: {head}" in cli("verify").out
     assert cli("verify", "--anchor", head).code == 0
     con, _ = _events_rows(store_path)
-    con.execute("DELETE FROM stored_events WHERE originator_version=80")
-    con.execute("DELETE FROM loopledger_ids WHERE position=80")
+    con.execute("DELETE FROM stored_events WHERE originator_version=171")
+    con.execute("DELETE FROM loopledger_ids WHERE position=171")
     con.execute("DELETE FROM loopledger_checkpoints")
     con.commit()
     con.close()
-    assert cli("verify").code == 0  # what is left is a valid chain of 79 records
+    assert cli("verify").code == 0  # what is left is a valid chain of 170 records
     ran = cli("verify", "--anchor", head)
     assert ran.code == 1
-    assert "record #80 is gone (the store has 79 records)" in ran.out
+    assert "record #171 is gone (the store has 170 records)" in ran.out
     # An anchor that does not match the record at its position: the history was rewritten.
     other = f"79:{'0' * 64}"
     rewritten = json.loads(cli("verify", "--json", "--anchor", other).out)

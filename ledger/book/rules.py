@@ -2,6 +2,10 @@
 
 One function per event type, registered in :data:`HANDLERS`; each raises :class:`Reject` with the
 problems when the event breaks a rule. Adding an event type means adding its handler here.
+
+It is one concept: the rules of every event type, in one module so that a reader sees each type's
+postings beside the others' (a draw and the commitment it draws, a grant and its exercise), and
+the shared checks (positive, distinct parties) stay private to them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from ledger.model.events import (
     Delivery,
     Event,
     Investment,
+    Listing,
     Loan,
     OpeningBalance,
     Price,
@@ -27,6 +32,7 @@ from ledger.model.events import (
     Repayment,
     RevenueReport,
     Reversal,
+    ShareIssue,
     WarrantExercise,
     WarrantGrant,
     WarrantVest,
@@ -36,6 +42,7 @@ from ledger.model.problems import Problem
 from ledger.model.values import (
     CAPACITY_GW,
     WORLD,
+    Undisclosed,
     cash,
     committed,
     shares,
@@ -121,6 +128,11 @@ def _draw(
                 "tranche",
                 f"commitment '{c.id}' has no tranche '{e.tranche}' (tranches: {', '.join(t.id for t in c.tranches) or 'none'})",
             )
+        if tranche.expires is not None and e.date > tranche.expires:
+            raise _reject(
+                "tranche",
+                f"tranche '{e.tranche}' of '{c.id}' expired on {tranche.expires}; it can no longer be drawn",
+            )
         room = min(room, tranche.amount.amount - state.tranche_drawn.get(e.tranche, ZERO))
     drawn = max(ZERO, min(e.amount.amount, room))
     state.drawn += drawn
@@ -144,9 +156,15 @@ def _investment(book: BookState, e: Investment) -> tuple[Posting, ...]:
     _positive(e.shares, "shares", "number of shares")
     asset, claim = _INSTRUMENT_ACCOUNTS[e.instrument]
     c, a = cash(e.amount.currency), e.amount.amount
+    # Settled before the history's cash figures: the same stake and claim, no cash leg.
+    paid_from, paid_into = (
+        (f"equity:prior:{e.investee}", f"equity:prior:{e.investor}")
+        if e.settlement == "prior"
+        else ("assets:cash", "assets:cash")
+    )
     postings: tuple[Posting, ...] = (
-        *transfer(c, a, (e.investor, f"{asset}:{e.investee}"), (e.investor, "assets:cash")),
-        *transfer(c, a, (e.investee, "assets:cash"), (e.investee, f"{claim}:{e.investor}")),
+        *transfer(c, a, (e.investor, f"{asset}:{e.investee}"), (e.investor, paid_from)),
+        *transfer(c, a, (e.investee, paid_into), (e.investee, f"{claim}:{e.investor}")),
     )
     if e.shares:
         postings += transfer(
@@ -206,10 +224,19 @@ def _repayment(book: BookState, e: Repayment) -> tuple[Posting, ...]:
 
 def _commitment(book: BookState, e: Commitment) -> tuple[Posting, ...]:
     _distinct(e.payer, e.payee, "payer", "payee")
-    _positive(e.amount.amount, "amount")
     _positive(e.capacity_gw, "capacity_gw", "capacity")
     if e.start and e.end and e.end < e.start:
         raise _reject("end", f"end {e.end} is before start {e.start}")
+    if isinstance(e.amount, Undisclosed):
+        if e.tranches:
+            raise _reject(
+                "tranches",
+                "a commitment of undisclosed amount takes no tranches (a tranche needs an amount); say the split in the note",
+            )
+        # Its value is not known: it posts nothing, and an amendment with an amount discloses it.
+        book.commitments[e.id] = CommitmentState(e, ZERO, binding=e.binding)
+        return ()
+    _positive(e.amount.amount, "amount")
     seen: set[str] = set()
     total = ZERO
     for t in e.tranches:
@@ -222,6 +249,16 @@ def _commitment(book: BookState, e: Commitment) -> tuple[Posting, ...]:
                 f"tranche '{t.id}' is in {t.amount.currency}, the commitment in {e.amount.currency}",
             )
         _positive(t.amount.amount, "tranches", f"amount for tranche '{t.id}'")
+        if t.condition is not None and t.trigger is not None:
+            raise _reject(
+                "tranches",
+                f"tranche '{t.id}' has both a condition and a trigger; give one (a milestone the ledger measures, or an outside event in words)",
+            )
+        if t.expires is not None and t.expires < e.date:
+            raise _reject(
+                "tranches",
+                f"tranche '{t.id}' expires on {t.expires}, before the commitment's date {e.date}",
+            )
         total += t.amount.amount
     if total > e.amount.amount:
         raise _reject(
@@ -279,6 +316,55 @@ def _delivery(book: BookState, e: Delivery) -> tuple[Posting, ...]:
         (e.customer, f"capacity:received:{e.supplier}"),
         (e.supplier, f"capacity:delivered:{e.customer}"),
     )
+
+
+def _share_issue(book: BookState, e: ShareIssue) -> tuple[Posting, ...]:
+    _distinct(e.issuer, e.holder, "issuer", "holder")
+    if WORLD in (e.issuer, e.holder):
+        raise _reject(
+            "issuer" if e.issuer == WORLD else "holder",
+            f"'{WORLD}' neither issues nor holds modelled stock; a share_issue is between two parties",
+        )
+    _positive(e.value.amount, "value", "value")
+    _positive(e.shares, "shares", "number of shares")
+    if e.commitment is not None:
+        c = book.commitments[e.commitment].event
+        if {c.payer, c.payee} != {e.issuer, e.holder}:
+            raise _reject(
+                "commitment",
+                f"'{c.id}' is between {c.payer} and {c.payee}; stock issued as consideration under it goes between those two",
+            )
+    # Not cash: the holder's stake against consideration received, the issuer's consideration
+    # given against the stock it issued.
+    c, v = cash(e.value.currency), e.value.amount
+    postings: tuple[Posting, ...] = (
+        *transfer(
+            c,
+            v,
+            (e.holder, f"assets:investments:{e.issuer}"),
+            (e.holder, f"income:consideration:{e.issuer}"),
+        ),
+        *transfer(
+            c,
+            v,
+            (e.issuer, f"expenses:consideration:{e.holder}"),
+            (e.issuer, f"equity:paid-in:{e.holder}"),
+        ),
+    )
+    if e.shares:
+        postings += transfer(
+            shares(e.issuer),
+            e.shares,
+            (e.holder, "assets:shares"),
+            (e.issuer, "equity:shares-issued"),
+        )
+    return postings
+
+
+def _listing(book: BookState, e: Listing) -> tuple[Posting, ...]:
+    if e.party == WORLD:
+        raise _reject("party", f"'{WORLD}' is not listed; it is everyone outside the book")
+    return ()
 
 
 def _grant(book: BookState, e: WarrantGrant) -> tuple[Posting, ...]:
@@ -550,11 +636,13 @@ HANDLERS: dict[type[Event], Callable[[BookState, Any], tuple[Posting, ...]]] = {
     Commitment: _commitment,
     Purchase: _purchase,
     Delivery: _delivery,
+    ShareIssue: _share_issue,
     WarrantGrant: _grant,
     WarrantVest: _vest,
     WarrantExercise: _exercise,
     RevenueReport: _revenue,
     Price: _price,
+    Listing: _listing,
     Amendment: _amendment,
     Reversal: _reversal,
 }

@@ -11,7 +11,7 @@ from typing import Any
 
 from ledger.model.amounts import AmountError, parse_decimal
 from ledger.model.events import COMMON_FIELDS, Condition, type_fields
-from ledger.model.values import CURRENCY, PARTY_ID, Money
+from ledger.model.values import CURRENCY, PARTY_ID, UNDISCLOSED, Money, Undisclosed
 
 
 class FieldError(Exception):
@@ -55,7 +55,8 @@ def _expectation(meta: dict[str, Any], name: str) -> str:
     kind = meta["kind"]
     return {
         "party": "expected a party id",
-        "money": 'expected an amount such as "10B" or "4300000000.00"',
+        "money": 'expected an amount such as "10B" or "4300000000.00"'
+        + (" (or 'undisclosed')" if meta.get("undisclosed") else ""),
         "decimal": "expected a number",
         "date": "expected an ISO date (YYYY-MM-DD)",
         "text": "expected text",
@@ -65,6 +66,7 @@ def _expectation(meta: dict[str, Any], name: str) -> str:
         "list": "expected a list",
         "bool": "expected true or false",
         "condition": "expected a condition",
+        "ids": "expected a list of ids such as [N10, W02]",
     }.get(kind, f"expected {name}")
 
 
@@ -81,7 +83,13 @@ def _convert(meta: dict[str, Any], value: Any, currency: str, name: str) -> Any:
             )
         return value
     if kind == "money":
+        if meta.get("undisclosed"):
+            undisclosed = _undisclosed(value, currency)
+            if undisclosed is not None:
+                return undisclosed
         return _money(value, currency, zero=meta.get("zero", False))
+    if kind == "ids":
+        return _ids(value, meta, name)
     if kind == "decimal":
         number = _decimal(value)
         if meta.get("positive", True) and number <= 0:
@@ -126,6 +134,42 @@ def _money(value: Any, currency: str, *, zero: bool = False) -> Money:
             f"expected a positive amount; got {value!r} (record money flowing the other way as its own event)"
         )
     return Money(amount, code)
+
+
+def _undisclosed(value: Any, currency: str) -> Undisclosed | None:
+    """``undisclosed`` or ``"undisclosed EUR"`` → an :class:`Undisclosed`; anything else → None."""
+    if not isinstance(value, str):
+        return None
+    parts = value.strip().split()
+    if not parts or parts[0] != UNDISCLOSED:
+        return None
+    if len(parts) == 1:
+        return Undisclosed(currency)
+    if len(parts) == 2 and CURRENCY.match(parts[1]):
+        return Undisclosed(parts[1])
+    raise FieldError(f"expected 'undisclosed' or 'undisclosed' and a currency code; got {value!r}")
+
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+
+
+def _ids(value: Any, meta: dict[str, Any], name: str) -> tuple[str, ...]:
+    """A non-empty list of distinct ids (fact-table rows); absent, not empty, when there are none."""
+    if not isinstance(value, list):
+        raise FieldError(f"{_expectation(meta, name)}; got {value!r}")
+    if not value:
+        raise FieldError("expected at least one id; leave the field out when there is none")
+    found: list[str] = []
+    for i, item in enumerate(value, start=1):
+        text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
+        if not isinstance(text, str) or not _ID.match(text):
+            raise FieldError(
+                f"item #{i}: expected an id of letters, digits, '-', '_', '.' or ':'; got {item!r}"
+            )
+        if text in found:
+            raise FieldError(f"item #{i}: {text!r} is listed twice")
+        found.append(text)
+    return tuple(found)
 
 
 def _date(value: Any) -> dt.date:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
-from ledger.model.values import Money
+from ledger.model.values import Money, Undisclosed
 
 Confidence = Literal["stated", "reported", "estimate"]
 CONFIDENCES: tuple[str, ...] = ("stated", "reported", "estimate")
@@ -38,13 +38,14 @@ def party(*, required: bool = True) -> Any:
     return _field("party", required=required)
 
 
-def money(*, required: bool = True, zero: bool = False) -> Any:
-    """An exact amount in the book's currency (or ``"10B EUR"``): positive, or ≥ 0 with ``zero``.
+def money(*, required: bool = True, zero: bool = False, undisclosed: bool = False) -> Any:
+    """An exact amount in the book's currency (or ``"10B EUR"``): positive, or ≥ 0 with ``zero``;
+    with ``undisclosed``, the file may also write ``undisclosed`` (an :class:`Undisclosed`).
 
     The loader reads the sign rule from here; the book applies the same rule to events built
     in Python (e.g. a negative strike is refused there too).
     """
-    return _field("money", required=required, zero=zero)
+    return _field("money", required=required, zero=zero, undisclosed=undisclosed)
 
 
 def decimal(*, required: bool = True, positive: bool = True) -> Any:
@@ -82,6 +83,11 @@ def tranche_ref(*, required: bool = True) -> Any:
     return _field("tranche_ref", required=required)
 
 
+def ids(*, required: bool = False) -> Any:
+    """A list of identifiers (fact-table row ids); absent, not empty, when there are none."""
+    return _field("ids", required=required)
+
+
 def nested(cls: type, *, required: bool = False) -> Any:
     """A list of nested values (tranches, conditions)."""
     return _field("list", required=required, default=(), item=cls)
@@ -100,11 +106,15 @@ class Condition:
 
 @attrs.frozen(kw_only=True)
 class Tranche:
-    """A slice of a commitment, optionally released by a milestone."""
+    """A slice of a commitment, optionally released by a milestone (``condition``) or by an
+    outside event the ledger does not measure (``trigger``, in words), and optionally drawable
+    only until ``expires``."""
 
     id: str = text()
     amount: Money = money()
     condition: Condition | None = _field("condition", required=False)
+    trigger: str | None = text(required=False)
+    expires: dt.date | None = date(required=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -129,6 +139,7 @@ class Event:
     source: str | None = text(required=False)
     confidence: Confidence = choice(CONFIDENCES, default="stated")
     note: str | None = text(required=False)
+    facts: tuple[str, ...] | None = ids()
 
 
 COMMON_FIELDS = frozenset(a.name for a in attrs.fields(Event))
@@ -143,6 +154,9 @@ class OpeningBalance(Event):
     amount: Money = money()
 
 
+SETTLEMENTS: tuple[str, ...] = ("prior",)
+
+
 @attrs.frozen(kw_only=True)
 class Investment(Event):
     """Cash investor → investee for equity, a convertible or debt; may draw down a commitment."""
@@ -155,6 +169,10 @@ class Investment(Event):
     instrument: str = choice(("equity", "convertible", "debt"), default="equity")
     commitment: str | None = ref("commitment", required=False)
     tranche: str | None = tranche_ref(required=False)
+    settlement: str | None = _field("choice", required=False, options=SETTLEMENTS)
+    """``prior``: paid before the history's cash figures begin (a cumulative "funded to date"
+    figure): the stake and the draw are booked, the cash is not (it is already inside, or was
+    spent before, the parties' opening balances)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -180,12 +198,16 @@ class Repayment(Event):
 
 @attrs.frozen(kw_only=True)
 class Commitment(Event):
-    """An obligation payer → payee that is not cash (yet): purchase, investment, compute, lease."""
+    """An obligation payer → payee that is not cash (yet): purchase, investment, compute, lease.
+
+    ``amount`` may be :class:`~ledger.values.Undisclosed`: the deal is a fact (its GW, its
+    dates, whether it binds) but its value was not disclosed, so it posts nothing.
+    """
 
     TYPE: ClassVar[str] = "commitment"
     payer: str = party()
     payee: str = party()
-    amount: Money = money()
+    amount: Money | Undisclosed = money(undisclosed=True)
     kind: str = choice(("purchase", "investment", "compute", "lease"))
     capacity_gw: Decimal | None = decimal(required=False)
     start: dt.date | None = date(required=False)
@@ -219,6 +241,23 @@ class Delivery(Event):
     capacity_gw: Decimal | None = decimal(required=False)
     quantity: Decimal | None = decimal(required=False)
     unit: str | None = text(required=False)
+    commitment: str | None = ref("commitment", required=False)
+
+
+@attrs.frozen(kw_only=True)
+class ShareIssue(Event):
+    """The issuer pays the holder in its own stock — consideration, not a sale: no cash moves.
+
+    Why not an investment: an investment is the investor's cash for the investee's stock; here
+    the holder pays nothing (e.g. CoreWeave's stock to OpenAI under a compute contract, which
+    ``commitment`` names). The stake is worth ``value`` as stated; ``shares`` when known.
+    """
+
+    TYPE: ClassVar[str] = "share_issue"
+    issuer: str = party()
+    holder: str = party()
+    value: Money = money()
+    shares: Decimal | None = decimal(required=False)
     commitment: str | None = ref("commitment", required=False)
 
 
@@ -281,6 +320,20 @@ class Price(Event):
     valuation: Money | None = money(required=False)
 
 
+LISTING_STAGES: tuple[str, ...] = ("confidential_filing", "public_filing", "priced", "trading")
+
+
+@attrs.frozen(kw_only=True)
+class Listing(Event):
+    """A step towards a stock-market listing (informational; the IPO price is a ``price``)."""
+
+    TYPE: ClassVar[str] = "listing"
+    party: str = party()
+    stage: str = choice(LISTING_STAGES)
+    ticker: str | None = text(required=False)
+    exchange: str | None = text(required=False)
+
+
 STATUSES: tuple[str, ...] = ("definitive", "cancelled", "lapsed", "revised")
 
 
@@ -315,11 +368,13 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Commitment,
         Purchase,
         Delivery,
+        ShareIssue,
         WarrantGrant,
         WarrantVest,
         WarrantExercise,
         RevenueReport,
         Price,
+        Listing,
         Amendment,
         Reversal,
     )
@@ -366,12 +421,12 @@ def commitment_of(event: Event) -> str | None:
 
 
 def amounts_of(event: Event) -> list[Money]:
-    """Every money field set on the event (top level)."""
+    """Every money field set on the event (top level); an undisclosed amount is no amount."""
     found: list[Money] = []
     for a in type_fields(type(event)):
         if a.metadata.get("kind") == "money":
             value = getattr(event, a.name)
-            if value is not None:
+            if isinstance(value, Money):
                 found.append(value)
     return found
 

@@ -50,6 +50,25 @@ class Money:
         return f"{format_decimal(self.amount)} {self.currency}"
 
 
+UNDISCLOSED: Final = "undisclosed"
+"""How a deal-history file writes an amount that was not disclosed (``amount: undisclosed``)."""
+
+
+@attrs.frozen(order=False)
+class Undisclosed:
+    """An amount that exists but was not disclosed: its currency, and no number.
+
+    Why a value and not ``None``: a commitment of undisclosed value is a fact ("6 GW, value not
+    disclosed"), not a missing field; the file says so explicitly, the codec writes it back the
+    same way, and the type makes every reader decide what an unknown amount means.
+    """
+
+    currency: str = attrs.field(default="USD", validator=_currency)
+
+    def __str__(self) -> str:
+        return f"{UNDISCLOSED} {self.currency}"
+
+
 @attrs.frozen(kw_only=True)
 class Party:
     """A modelled company (or fund, or venture) that holds accounts in the book."""

@@ -128,7 +128,7 @@ class AuditReport:
 
     def layers_of(self, cycle: Cycle) -> list[list[str]]:
         """Per leg of ``cycle``, the single layers it runs in: ``[["equity"], ["committed"]]``
-        for AMD → OpenAI → AMD, a loop that exists only in ``all``."""
+        for CoreWeave → OpenAI → CoreWeave, a loop that exists only in ``all``."""
         if cycle.layer != "all":
             return [[cycle.layer] for _ in cycle.edges]
         return [list(self.leg_layers.get((e.source, e.target), ())) for e in cycle.edges]

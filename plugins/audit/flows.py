@@ -13,7 +13,9 @@ tracer can be reconciled against the book (see the ``audit.trace-conservation`` 
   *outstanding*: built from the postings in ``committed:<currency>`` (the commitment, its
   amendments, cancellation and draw-downs), with the ids and dates of those events;
 * the **equity** layer is the stakes: equity and convertible investments at the amount paid,
-  investor → investee, and warrant grants issuer → holder at their grant-date intrinsic value
+  investor → investee (also those settled before the history, which move no cash), stock issued
+  as consideration issuer → holder at its stated value, and warrant grants issuer → holder at
+  their grant-date intrinsic value
   (shares after amendments × (last per-share price of the issuer on or before the grant date −
   strike), floored at 0; no price → 0, reported as "no price");
 * the **all** layer is the union of the three (an investment, both cash and a stake, once).
@@ -40,6 +42,7 @@ from ledger.model.events import (
     Amendment,
     Investment,
     Price,
+    ShareIssue,
     WarrantGrant,
     commitment_of,
 )
@@ -70,7 +73,14 @@ ZERO: Final = Decimal(0)
 _CASH_ACCOUNT = "assets:cash"
 _OWED = "liabilities:commitments:"
 _STAKES = ("equity", "convertible")
-_HANDLES = (*sorted(KINDS), "commitment", "amendment", "warrant_grant", "price")
+_HANDLES = (
+    *sorted(KINDS),
+    "commitment",
+    "amendment",
+    "warrant_grant",
+    "share_issue",
+    "price",
+)
 
 
 @attrs.define
@@ -155,6 +165,11 @@ def _apply(state: FlowState, entry: Entry) -> None:
                 event.amount.amount,
                 event.instrument,
             )
+        )
+    if isinstance(event, ShareIssue):
+        # Stock handed over as consideration: a stake issuer → holder at its stated value.
+        _rows(state.investments, event.value.currency).append(
+            (event.id, event.date, event.issuer, event.holder, event.value.amount, "share_issue")
         )
     if isinstance(event, WarrantGrant):
         state.warrants[event.id] = WarrantStake(
@@ -438,7 +453,7 @@ def describe(state: FlowState) -> dict[str, Any]:
 
 
 PROJECTION: Final = Projection(
-    NAME, initial, apply, handles=_HANDLES, version="3", describe=describe
+    NAME, initial, apply, handles=_HANDLES, version="4", describe=describe
 )
 
 

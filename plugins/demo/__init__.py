@@ -1,1 +1,1 @@
-"""Built-in plugin ``demo``: the main job, ``loopledger demo``, on the bundled 2025 history."""
+"""Built-in plugin ``demo``: the main job, ``loopledger demo``, on the bundled 2025–2026 history."""

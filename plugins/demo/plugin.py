@@ -1,6 +1,7 @@
 """Built-in plugin ``demo``: ``loopledger demo`` (the main job) and ``loopledger report``.
 
-``demo`` replays the bundled, sourced 2025 history (``ledger/examples/ai-compute-2025.yaml``)
+``demo`` replays the bundled, sourced 2025–2026 history
+(``ledger/examples/ai-compute-2025-2026.yaml``)
 into a SQLite store — a fresh one unless ``--store`` is given — and reports on it; ``report``
 writes the same report for whatever a store holds. Both run every ``verify`` check and show
 what the other plugins compute — loops per layer, round trips of cash, commitment coverage,
@@ -40,8 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = ["EXAMPLE", "bundled_example", "ledger_register_commands", "run_demo", "run_report"]
 
-EXAMPLE = "ai-compute-2025.yaml"
-DEMO_TITLE = "The 2025 AI-compute loop, replayed"
+EXAMPLE = "ai-compute-2025-2026.yaml"
+DEMO_TITLE = "The AI-compute loop, 2025–2026, replayed"
 REPORT_TITLE = "Circular financing, audited"
 SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 MARKER = ".loopledger-demo-store"
@@ -50,7 +51,7 @@ MARKER = ".loopledger-demo-store"
 
 @contextlib.contextmanager
 def bundled_example() -> Iterator[Path]:
-    """The packaged 2025 deal history as a file path (works from a wheel too)."""
+    """The packaged 2025–2026 deal history as a file path (works from a wheel too)."""
     resource = importlib.resources.files("ledger.examples").joinpath(EXAMPLE)
     with importlib.resources.as_file(resource) as path:
         yield path
@@ -106,10 +107,13 @@ def run_demo(
             *findings.next_steps[:1],
             (
                 f"loopledger {flag} audit --as-of 2025-12-31",
-                "the loop before the 2026 revision ($100B letter)",
+                "the loops before the 2026 round (NVIDIA's $100B letter still open)",
             ),
             *findings.next_steps[1:],
-            ("docs/the-2025-loop.md", "how to read each figure; docs/plugins.md to write your own"),
+            (
+                "docs/the-2025-2026-loop.md",
+                "how to read each figure; docs/plugins.md to write your own",
+            ),
         ),
     )
     findings, report, _ = write_report(session, out, findings, "markdown")
@@ -185,7 +189,7 @@ def ledger_register_commands(cli: click.Group) -> None:
     def demo_command(
         ctx: click.Context, store_url: str | None, out: Path, as_of: dt.date | None
     ) -> None:
-        """Replay the bundled, sourced 2025 AI-compute deal history, verify it, report on the loop.
+        """Replay the bundled, sourced 2025–2026 AI-compute deal history, verify it, report on the loop.
 
         Prints the loops found per layer, round trips of cash, OpenAI's commitment coverage,
         vendor-financing ratios and the AMD warrant's value now and if every hurdle is met; writes

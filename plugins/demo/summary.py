@@ -302,7 +302,8 @@ def _coverage(f: Findings, full: bool) -> Section:
             "Outstanding commitments a party owes, after amendments and draw-downs, and how many "
             "years of its latest annualised reported revenue they take (a run-rate as reported; a "
             "period's revenue × 365 ÷ its days). Binding commitments are split into what is due "
-            "now and tranches that fall due only as GW are delivered; non-binding promises apart."
+            "now and tranches that fall due only as GW are delivered or if a trigger happens (an IPO "
+            "filing, a milestone); non-binding promises apart."
         ),
     ]
     openai = binding.get("openai")
@@ -312,7 +313,7 @@ def _coverage(f: Findings, full: bool) -> Section:
         if "openai" in waiting:
             extra.append(
                 f"{billions(waiting['openai']['detail']['owed'])} of tranches that bind only as "
-                f"GW are delivered ({times(waiting['openai']['value'])})"
+                f"GW are delivered or on a trigger ({times(waiting['openai']['value'])})"
             )
         if "openai" in non_binding and Decimal(non_binding["openai"]["detail"]["owed"]):
             extra.append(
@@ -326,7 +327,13 @@ def _coverage(f: Findings, full: bool) -> Section:
         )
     tables: list[Table] = []
     if rows:
-        columns = ["party", "binding, due", "binding, waiting on GW", "non-binding", "revenue used"]
+        columns = [
+            "party",
+            "binding, due",
+            "binding, waiting on GW or a trigger",
+            "non-binding",
+            "revenue used",
+        ]
         tables.append(table(columns, rows, right=columns[1:4]))
     if openai is not None and full:
         listed: dict[str, dict[str, Any]] = {}
@@ -338,7 +345,7 @@ def _coverage(f: Findings, full: bool) -> Section:
         commitments = sorted(listed.values(), key=lambda c: -Decimal(c["outstanding"]))
         tables.append(
             table(
-                ["OpenAI owes", "payee", "kind", "binding", "outstanding", "waiting on GW"],
+                ["OpenAI owes", "payee", "kind", "binding", "outstanding", "waiting"],
                 [
                     (
                         c["id"],

@@ -11,7 +11,7 @@ import attrs
 from ledger.book import Entry
 from ledger.engine.lazy import LazyLog
 from ledger.engine.projection import Projection
-from ledger.model.events import Investment, Loan, Purchase, RevenueReport
+from ledger.model.events import Investment, Loan, Purchase, RevenueReport, ShareIssue
 from ledger.model.values import WORLD
 
 NAME = "metrics.flows"
@@ -22,8 +22,8 @@ ZERO = Decimal(0)
 DAYS_PER_YEAR = Decimal(365)
 BUYING_KINDS = ("purchase", "compute", "lease")
 CASH_NOTE = (
-    "ledger cash (assets:cash); several parties' cash starts from a placeholder opening "
-    "balance in the bundled data (docs/dataset.md)"
+    "ledger cash (assets:cash): only the cash the history records; where it gives no cash "
+    "balance for a party that pays, this is below zero and verify notes the overdraft"
 )
 
 
@@ -93,6 +93,12 @@ def _apply(state: Flows, entry: Entry) -> Flows:
         state.financing.append(
             Flow(e.id, e.date, e.investor, e.investee, m.amount, m.currency, kind)
         )
+    elif isinstance(e, ShareIssue):
+        # Stock handed to a customer as consideration finances it like an investment would.
+        m = e.value
+        state.financing.append(
+            Flow(e.id, e.date, e.issuer, e.holder, m.amount, m.currency, "investment:share_issue")
+        )
     elif isinstance(e, Loan):
         m = e.amount
         state.financing.append(
@@ -137,4 +143,4 @@ def _describe(state: Flows) -> dict[str, Any]:
     }
 
 
-FLOWS: Projection[Flows] = Projection(NAME, _initial, _apply, version="2", describe=_describe)
+FLOWS: Projection[Flows] = Projection(NAME, _initial, _apply, version="3", describe=_describe)

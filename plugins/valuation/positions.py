@@ -34,12 +34,14 @@ from ledger.model.events import (
     Price,
     Purchase,
     Repayment,
+    ShareIssue,
+    Tranche,
     WarrantExercise,
     WarrantGrant,
     WarrantVest,
     commitment_of,
 )
-from ledger.model.values import WORLD, is_cash
+from ledger.model.values import WORLD, Money, is_cash
 from plugins.valuation.holdings import ZERO, Holding, Mark, TrancheTerms, insert_mark
 
 NAME = "valuation.positions"
@@ -115,8 +117,9 @@ class CommitmentPosition:
     delivered_gw: Decimal = ZERO
     delivery_inputs: list[str] = attrs.Factory(list)
     inputs: list[str] = attrs.Factory(list)
-    gated: tuple[tuple[str, Decimal, Decimal], ...] = ()
-    """(tranche id, amount, GW that must be delivered first) of every tranche with a condition."""
+    gated: tuple[tuple[str, Decimal, Decimal | None], ...] = ()
+    """(tranche id, amount, GW that must be delivered first) of every tranche with a delivery
+    condition; GW ``None`` for a tranche that waits on a ``trigger`` (an outside event)."""
     drawn_by_tranche: dict[str, Decimal] = attrs.Factory(dict)
     """What draws naming a tranche (``tranche:`` on a purchase or investment) took from it."""
 
@@ -237,14 +240,19 @@ def _on_commitment(state: Positions, e: Commitment) -> None:
         e.payee,
         e.kind,
         e.amount.currency,
-        e.amount.amount,
+        e.amount.amount if isinstance(e.amount, Money) else ZERO,  # undisclosed: no figure
         binding=e.binding,
-        gated=tuple(
-            (t.id, t.amount.amount, t.condition.at_least)
-            for t in e.tranches
-            if t.condition is not None and t.condition.metric == "delivered_gw"
-        ),
+        gated=tuple(g for g in map(_gate, e.tranches) if g is not None),
     )
+
+
+def _gate(t: Tranche) -> tuple[str, Decimal, Decimal | None] | None:
+    """A tranche that is not due at once: (id, amount, GW needed; None = waits on a trigger)."""
+    if t.trigger is not None:
+        return t.id, t.amount.amount, None
+    if t.condition is not None and t.condition.metric == "delivered_gw":
+        return t.id, t.amount.amount, t.condition.at_least
+    return None
 
 
 def _on_claim(state: Positions, e: Loan | Investment) -> None:
@@ -337,7 +345,7 @@ def apply(state: Positions, entry: Entry) -> Positions:
         _on_delivery(state, e)
     elif isinstance(e, Price):
         _on_price(state, e)
-    if isinstance(e, (Investment, WarrantExercise)):
+    if isinstance(e, (Investment, WarrantExercise, ShareIssue)):
         _stakes(state, entry)  # the only events that post shares or investments at cost
     if isinstance(e, (Commitment, Amendment, Investment, Purchase, Loan, Repayment)):
         _amounts(state, entry)
@@ -361,11 +369,13 @@ def delivered_for(state: Positions, grant: GrantPosition) -> tuple[Decimal, tupl
 
 
 def contingent(state: Positions, c: CommitmentPosition) -> tuple[Decimal, tuple[str, ...]]:
-    """The part of a commitment's outstanding amount still waiting on deliveries, and the
-    tranches it comes from.
+    """The part of a commitment's outstanding amount still waiting on deliveries or on a
+    trigger, and the tranches it comes from.
 
     Why: a contract like AMD–OpenAI binds only its first GW; later tranches fall due as GW are
-    delivered. Until then they are not owed, so coverage reports them apart from what is.
+    delivered. A tranche with a ``trigger`` (Amazon's $35B if OpenAI files for an IPO) falls due
+    only if that happens, which the ledger learns from a draw naming it. Until then they are not
+    owed, so coverage reports them apart from what is.
     GW delivered count deliveries under the commitment when any names it, else every delivery
     between its two parties (either direction: the supplier may be payer or payee). The amount
     is what is left of the tranches whose ``delivered_gw`` condition is unmet (less draws that
@@ -384,7 +394,11 @@ def contingent(state: Positions, c: CommitmentPosition) -> tuple[Decimal, tuple[
     left = {
         tid: max(amount - c.drawn_by_tranche.get(tid, ZERO), ZERO) for tid, amount, _ in c.gated
     }
-    waiting = [(tid, left[tid]) for tid, _, needed in c.gated if gw < needed and left[tid]]
+    waiting = [
+        (tid, left[tid])
+        for tid, _, needed in c.gated
+        if (needed is None or gw < needed) and left[tid]
+    ]
     total = sum((amount for _, amount in waiting), ZERO)
     return min(total, c.outstanding), tuple(tid for tid, _ in waiting)
 
@@ -558,6 +572,6 @@ PROJECTION: Projection[Positions] = Projection(
     initial,
     apply,
     handles=None,
-    version="4",
+    version="5",
     describe=describe,
 )
