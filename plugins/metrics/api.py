@@ -34,15 +34,16 @@ def _json_item(name: str, item: Any) -> dict[str, Any]:
     return {"metric": name, "value": item}
 
 
-def figures_as_of(
+def computed(
     states: Mapping[str, Any],
     as_of: dt.date | None,
     specs: Iterable[Any],
     settings: Settings,
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Every registered metric computed from ``states``, as JSON-ready rows, and the metrics
-    skipped because a projection they need is missing (its plugin disabled or quarantined)."""
-    rows: list[dict[str, Any]] = []
+) -> tuple[list[tuple[str, Any]], list[str]]:
+    """Every chosen metric computed from ``states`` as ``(metric name, item)`` — items as the
+    metric returned them (:class:`Figure` values, exact) — and the metrics skipped because a
+    projection they need is missing (its plugin disabled or quarantined)."""
+    items: list[tuple[str, Any]] = []
     skipped: list[str] = []
     for spec in specs:
         missing = [r for r in spec.requires if r not in states]
@@ -50,8 +51,19 @@ def figures_as_of(
             skipped.append(f"{spec.name} (needs {', '.join(missing)})")
             continue
         extra = {"settings": settings} if _accepts_settings(spec.compute) else {}
-        rows += [_json_item(spec.name, item) for item in spec.compute(states, as_of, **extra)]
-    return rows, skipped
+        items += [(spec.name, item) for item in spec.compute(states, as_of, **extra)]
+    return items, skipped
+
+
+def figures_as_of(
+    states: Mapping[str, Any],
+    as_of: dt.date | None,
+    specs: Iterable[Any],
+    settings: Settings,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """:func:`computed` as JSON-ready rows (ratios shown rounded, as ``metrics --json`` prints)."""
+    items, skipped = computed(states, as_of, specs, settings)
+    return [_json_item(name, item) for name, item in items], skipped
 
 
 @attrs.frozen
