@@ -75,7 +75,7 @@ def hermetic(monkeypatch, tmp_path):
 
 
 def test_the_hook_list_is_what_hookspecs_exports():
-    assert len(HOOKS) == 9
+    assert len(HOOKS) == 10
     exported = {n for n in ledger.plugin.hookspecs.__all__ if n.startswith("ledger_")}
     assert set(HOOKS) == exported
 
@@ -531,6 +531,48 @@ def test_hook_ledger_register_queries(tmp_path):
     bare = plugin_manager(BiggestBalance(), builtins=False)
     with api.open(store, plugins=bare) as book, pytest.raises(FoldFailed, match="'balances'"):
         book.query("biggest.cash")
+
+
+# --- ledger_register_scenario_generators ---------------------------------------------------------
+
+
+def buyback(params, context):
+    """Write one hypothetical price mark."""
+    return [{"type": "price", "date": params.date("on"), "party": "nvidia", "per_share": "1"}]
+
+
+class Generators:
+    @hookimpl
+    def ledger_register_scenario_generators(self, register):
+        register("probe.buyback", buyback, parameters={"on": "the day"})
+
+
+class Twin:
+    @hookimpl
+    def ledger_register_scenario_generators(self, register):
+        register("probe.buyback", buyback)
+
+
+def test_hook_ledger_register_scenario_generators():
+    plugins = plugin_manager(Generators())
+    spec = plugins.scenario_generator("probe.buyback")
+    assert spec is not None
+    assert (spec.plugin, spec.description, dict(spec.parameters)) == (
+        "Generators",
+        "Write one hypothetical price mark.",
+        {"on": "the day"},
+    )
+    assert plugins.scenario_generator("nope") is None
+    names = [g.name for g in plugins.scenario_generators()]
+    assert names == sorted(names) and "probe.buyback" in names
+    # Two plugins may not register one name: the second is reported and skipped.
+    with pytest.warns(RuntimeWarning, match="scenario generator name 'probe.buyback'"):
+        clash = plugin_manager(Generators(), Twin())
+        assert clash.scenario_generator("probe.buyback").plugin == "Generators"
+    # Listed by 'loopledger plugins' with what the plugin provides.
+    ran = run_cli(plugins, "plugins", "--json")
+    provides = {p["name"]: p["provides"] for p in json.loads(ran.out)["plugins"]}
+    assert "generator:probe.buyback" in provides["Generators"]
 
 
 # --- ledger_register_commands -----------------------------------------------------------------------

@@ -261,7 +261,7 @@ def plugins_command(session: Ledger, as_json: bool) -> None:
     provided: dict[str, list[str]] = {}
     for r in regs.projections:
         provided.setdefault(r.plugin, []).append(f"projection:{r.projection.name}")
-    for kind in ("metrics", "invariants", "renderers"):
+    for kind in ("metrics", "invariants", "renderers", "generators"):
         for item in getattr(regs, kind):
             provided.setdefault(item.plugin, []).append(f"{kind[:-1]}:{item.name}")
     data: dict[str, list[dict[str, Any]]] = {

@@ -109,6 +109,24 @@ def ledger_register_queries(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def ledger_register_scenario_generators(register: Callable[..., None]) -> None:
+    """Register scenario generators: named rules that write hypothetical events for a scenario.
+
+    :param register: ``register(name, generate, parameters={name: description}, description="")``;
+        a scenario file's change ``{generate: NAME, ...}`` calls ``generate(params, context)``,
+        where ``params`` gives the change's other keys typed and located
+        (``params.date("from")``, ``params.decimal("growth")`` …; a key not declared in
+        ``parameters`` is refused) and ``context`` the history so far (the base and earlier
+        changes), the scenario's name and currency (see
+        :class:`plugins.scenarios.api.GeneratorContext`). ``generate`` returns event mappings
+        written as in a deal-history file; each is marked hypothetical (source
+        ``scenario:<name>``, confidence ``estimate``), given an id when it has none, and then
+        checked by the loader and the book exactly like a replayed event.
+    :returns: nothing; call ``register`` once per generator. Names are global: prefix yours.
+    """
+
+
+@hookspec
 def ledger_register_commands(cli: click.Group) -> None:
     """Add subcommands to the ``loopledger`` command line.
 
@@ -166,5 +184,6 @@ __all__ = [
     "ledger_register_projections",
     "ledger_register_queries",
     "ledger_register_renderers",
+    "ledger_register_scenario_generators",
     "ledger_value_instrument",
 ]

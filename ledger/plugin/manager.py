@@ -30,6 +30,7 @@ from ledger.engine.projection import ProjectionProtocol
 from ledger.model.problems import InputError, Problem
 from ledger.plugin import hookspecs
 from ledger.plugin.registry import (
+    GeneratorSpec,
     InvariantSpec,
     MetricSpec,
     PluginFailure,
@@ -61,6 +62,7 @@ REGISTRY_HOOKS = {
     "ledger_register_invariants": "invariants",
     "ledger_register_renderers": "renderers",
     "ledger_register_queries": "queries",
+    "ledger_register_scenario_generators": "generators",
 }
 SINGULAR = {
     "projections": "projection",
@@ -68,6 +70,7 @@ SINGULAR = {
     "invariants": "invariant",
     "renderers": "renderer",
     "queries": "query",
+    "generators": "scenario generator",
 }
 
 
@@ -299,6 +302,16 @@ class Plugins:
             Problem(field="query", message=f"no query named '{name}' (known: {known})")
         )
 
+    def scenario_generators(self) -> list[GeneratorSpec]:
+        return list(self.registries.generators)
+
+    def scenario_generator(self, name: str) -> GeneratorSpec | None:
+        """The scenario generator registered as ``name``, or None."""
+        for g in self.registries.generators:
+            if g.name == name:
+                return g
+        return None
+
     # --- other hooks ------------------------------------------------------------------------------
 
     def add_commands(self, cli: click.Group) -> None:
@@ -436,6 +449,27 @@ def _registrar(kind: str, plugin: str, items: list[Any]) -> Callable[..., None]:
             )
 
         return register_computed
+    if kind == "generators":
+
+        def register_generator(
+            name: str,
+            generate: Callable[..., Any],
+            parameters: Mapping[str, str] | None = None,
+            description: str = "",
+        ) -> None:
+            if not callable(generate):
+                raise TypeError(f"scenario generator '{name}': generate must be callable")
+            items.append(
+                GeneratorSpec(
+                    name,
+                    generate,
+                    MappingProxyType(dict(parameters or {})),
+                    description or (generate.__doc__ or "").strip().split("\n")[0],
+                    plugin,
+                )
+            )
+
+        return register_generator
     if kind == "invariants":
 
         def register_invariant(name: str, check: Callable[..., Any], description: str = "") -> None:

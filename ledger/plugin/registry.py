@@ -6,7 +6,7 @@ plugins in a different order cannot change any result.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -65,6 +65,18 @@ class RendererSpec:
 
 
 @attrs.frozen
+class GeneratorSpec:
+    """A scenario generator: ``generate(params, context) -> event mappings``, with the
+    parameters it takes (name → description) so that a misspelt key is refused."""
+
+    name: str
+    generate: Callable[..., Any]
+    parameters: Mapping[str, str]
+    description: str
+    plugin: str
+
+
+@attrs.frozen
 class PluginFailure:
     """A plugin that could not be loaded or whose registration raised; it was skipped."""
 
@@ -95,3 +107,4 @@ class Registries:
     invariants: list[InvariantSpec] = attrs.Factory(list)
     renderers: list[RendererSpec] = attrs.Factory(list)
     queries: list[QuerySpec] = attrs.Factory(list)
+    generators: list[GeneratorSpec] = attrs.Factory(list)
