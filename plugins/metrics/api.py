@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -18,11 +19,25 @@ from plugins.valuation.api import Settings
 PRECISION = {"ratios": RATIO_PRECISION, "amounts": AMOUNT_PRECISION}
 
 
+_TAKES_SETTINGS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+"""Metric function → whether it takes settings; weak, so a plugin's functions are not kept."""
+
+
 def _accepts_settings(compute: Callable[..., Any]) -> bool:
+    """Whether a metric takes the valuation settings (inspected once per metric function)."""
     try:
-        return "settings" in inspect.signature(compute).parameters
+        return _TAKES_SETTINGS[compute]
+    except (KeyError, TypeError):
+        pass
+    try:
+        found = "settings" in inspect.signature(compute).parameters
     except (TypeError, ValueError):
-        return False
+        found = False
+    try:
+        _TAKES_SETTINGS[compute] = found
+    except TypeError:  # not weakly referenceable: inspected again next time
+        pass
+    return found
 
 
 def _json_item(name: str, item: Any) -> dict[str, Any]:
