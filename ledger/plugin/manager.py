@@ -53,6 +53,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("audit", "plugins.audit.plugin"),
     ("reports", "plugins.reports.plugin"),
     ("demo", "plugins.demo.plugin"),
+    ("scenarios", "plugins.scenarios.plugin"),
 )
 """(plugin name, module) of every built-in, registered in this order."""
 
