@@ -36,6 +36,7 @@ bench-micro: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_replay.py
 	$(BIN)/python benchmarks/bench_checkpoints.py
 	$(BIN)/python benchmarks/bench_audit.py
+	$(BIN)/python benchmarks/bench_scenarios.py
 
 clean:
 	rm -rf $(VENV) loopledger.db* loopledger-demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
