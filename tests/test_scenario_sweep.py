@@ -203,3 +203,39 @@ def test_a_sweep_picture_marks_the_hurdle(tmp_path, store):
     svg = chart.read_text("utf-8")
     assert "grant:t1 — price ≥ $50 and ≥ 2 GW delivered" in svg
     assert "labco: warrant grant" in svg
+
+
+def test_sweeping_where_a_price_path_ends_marks_the_hurdle_too(tmp_path, store):
+    # The path from $20 (2025-01-04) ends at the swept price on the report date: by hand with no
+    # volatility, below $50 it never touches the hurdle (0), from $50 on it is 10 × the price.
+    scenario = write(
+        tmp_path,
+        "path.yaml",
+        scenario_text(
+            DELIVER,
+            'generate: price_path\nparty: chipco\nto: "30"\nby: 2025-02-28\nevery: week',
+            name="path",
+            head="as_of: 2025-02-28\n",
+        ),
+    )
+    ran = run_cli(
+        plugins(),
+        "scenario",
+        "sweep",
+        str(scenario),
+        "--vary",
+        "to=30:70:20",
+        "-f",
+        WARRANT,
+        "--json",
+        store=str(store),
+    )
+    assert ran.code == 0, ran.err
+    data = json.loads(ran.out)
+    assert [(p["value"], p["figures"][WARRANT]) for p in data["points"]] == [
+        ("30", "0"),
+        ("50", "500.0000000000"),
+        ("70", "700.0000000000"),
+    ]
+    assert data["axis"] == "chipco share price the path reaches (to)"
+    assert [m["price"] for m in data["marks"]] == ["50"]

@@ -85,7 +85,7 @@ def draw_sweep(result: SweepResult, out: pathlib.Path) -> None:
         FigureCanvasAgg(fig)
         title = result.scenario.title or result.scenario.name
         fig.suptitle(
-            f"{title}: figures against {result.vary.what} (as of {result.as_of.isoformat()})",
+            f"{title}\nfigures against the {result.axis or result.vary.what}, as of {result.as_of.isoformat()}",
             fontsize=13,
             fontweight="bold",
         )
@@ -137,7 +137,7 @@ def draw_sweep(result: SweepResult, out: pathlib.Path) -> None:
             ax.set_ylabel(label)
             ax.grid(True, color="#DDDDDD", linewidth=0.6)
             ax.legend(loc="upper left", fontsize=8, frameon=False)
-        axes[-1].set_xlabel(result.vary.what)
+        axes[-1].set_xlabel(result.axis or result.vary.what)
         unmarked = [h.label for h in result.hurdles if h.price is None]
         if unmarked:
             fig.text(

@@ -187,12 +187,15 @@ class SweepResult:
     as_written: Mapping[str, Decimal | None]
     points: tuple[tuple[Decimal, Mapping[str, Decimal | None]], ...]
     hurdles: tuple[Hurdle, ...] = ()
+    axis: str = ""
+    """What the varied values are, in words (the chart's x axis)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario.name,
             "file": self.scenario.file,
             "vary": self.vary.what,
+            "axis": self.axis,
             "as_of": self.as_of,
             "figures": [
                 {"figure": f, "label": self.labels[f], "unit": self.units[f]} for f in self.figures
@@ -336,7 +339,20 @@ def sweep(
         as_written={k: _value(at_written, k) for k in wanted},
         points=tuple(points),
         hurdles=_hurdles(written, vary, wanted),
+        axis=axis_of(scenario, vary),
     )
+
+
+def axis_of(scenario: Scenario, vary: Vary) -> str:
+    """The varied values in words: whose price, on which date; which setting or parameter."""
+    if vary.party is not None:
+        return f"{vary.party} share price on the report date ({vary.what})"
+    party = priced_party(scenario, vary)
+    if party is not None:
+        return f"{party} share price the path reaches ({vary.what})"
+    if vary.kind == "settings":
+        return f"valuation setting {vary.what}"
+    return f"generator parameter {vary.what}"
 
 
 def _value(found: Mapping[str, Reading], key: str) -> Decimal | None:
@@ -360,9 +376,24 @@ def _differing(low: Mapping[str, Reading], high: Mapping[str, Reading]) -> list[
     return keys[:DEFAULT_FIGURES]
 
 
+def priced_party(scenario: Scenario, vary: Vary) -> str | None:
+    """Whose share price the sweep's axis is: ``price:<party>``, or a price path's end (``to``)."""
+    if vary.party is not None:
+        return vary.party
+    if vary.kind != "parameter":
+        return None
+    number, _, name = vary.what.rpartition(".")
+    for c in scenario.changes:
+        if c.generator == "price_path" and name == "to" and (not number or str(c.index) == number):
+            party = c.body.get("party")
+            return party if isinstance(party, str) else None
+    return None
+
+
 def _hurdles(written: Branched, vary: Vary, figures: Sequence[str]) -> tuple[Hurdle, ...]:
-    """Each tranche of every warrant the party issued, when the sweep varies its price."""
-    if vary.party is None:
+    """Each tranche of every warrant the party issued, when the sweep's axis is its price."""
+    party = priced_party(written.scenario, vary)
+    if party is None:
         return ()
     named = {
         f.split("/")[3].split(":")[0]
@@ -371,7 +402,7 @@ def _hurdles(written: Branched, vary: Vary, figures: Sequence[str]) -> tuple[Hur
     }
     marks = []
     for e in written.events:
-        if not isinstance(e, WarrantGrant) or e.issuer != vary.party:
+        if not isinstance(e, WarrantGrant) or e.issuer != party:
             continue
         if named and e.id not in named:
             continue

@@ -21,12 +21,11 @@ def print_sweep(result: Any) -> None:
         [str(v), *(shown(fs[f], result.units[f]) for f in result.figures)]
         for v, fs in result.points
     ]
-    out = console()
-    title = (
-        f"Scenario '{result.scenario.name}': {result.vary.what} swept, figures as of "
+    click.echo(
+        f"Scenario '{result.scenario.name}': {result.axis}, figures as of "
         f"{result.as_of.isoformat()}"
     )
-    out.print(table(title, columns, rows, right=columns))
+    console().print(table(None, columns, rows, right=columns))
     for h in result.hurdles:
         click.echo(f"marked: {h.label}")
     click.echo("figures: " + ", ".join(result.figures))
