@@ -25,16 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 import ledger
 from ledger.plugin.manager import make_plugin_manager
+from plugins.demo.plugin import bundled_example
 from plugins.scenarios.api import load_scenario, parse_vary, run_scenarios, sweep
 
 EXAMPLES = ROOT / "ledger" / "examples"
 BUDGET_S = 2.0
-
-
-def bundled_history() -> Path:
-    """The bundled deal history (the one file directly under ledger/examples)."""
-    (history,) = sorted(EXAMPLES.glob("*.yaml"))
-    return history
 
 
 def main(repeat: int = 3) -> None:
@@ -42,9 +37,9 @@ def main(repeat: int = 3) -> None:
     plugins = make_plugin_manager(load_entrypoints=False, config={})
     with tempfile.TemporaryDirectory() as tmp:
         store = str(Path(tmp) / "bundled.db")
-        with ledger.open(store, plugins=plugins, create=True) as book:
-            report = book.replay(bundled_history())
-        print(f"bundled history: {bundled_history().name}, {report.new} events in {store}")
+        with ledger.open(store, plugins=plugins, create=True) as book, bundled_example() as history:
+            report = book.replay(history)
+            print(f"bundled history: {history.name}, {report.new} events in {store}")
         print(
             f"{'scenario':<18} {'differ':>6} {'in process: wall':>17} {'cpu':>6} "
             f"{'CLI: wall':>10} {'cpu':>6}  budget < {BUDGET_S:.0f} s"
