@@ -233,3 +233,13 @@ def test_drop_and_replace_change_history_in_place(tmp_path, store):
         "value/labco/warrant_tranche/grant:t1": (D(0), None),
         "value_if_met/labco/warrant/grant": (D(0), None),
     }
+
+
+def test_store_after_the_subcommand(tmp_path, store):
+    from ledger.testing import run_cli
+
+    scenario = write(tmp_path, "deliver.yaml", SCENARIO)
+    for command in ("run", "sweep"):
+        extra = ["--vary", "price:chipco=40,60"] if command == "sweep" else []
+        ran = run_cli(plugins(), "scenario", command, str(scenario), *extra, "--store", str(store))
+        assert ran.code == 0, ran.err

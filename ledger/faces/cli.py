@@ -379,6 +379,9 @@ def _accept_store_after_command(command: click.Command) -> None:
     has no ``--store`` of its own gets one that sets the session's store (the group's
     callback has already made the session when a subcommand's options are parsed).
     """
+    if isinstance(command, click.Group):  # and its subcommands: 'scenario run X --store Y'
+        for sub in command.commands.values():
+            _accept_store_after_command(sub)
     if any("--store" in p.opts for p in command.params):
         return
     command.params.append(
