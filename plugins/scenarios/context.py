@@ -29,7 +29,7 @@ from ledger.model.events import (
     Reversal,
 )
 from ledger.model.problems import InputError, Problem
-from ledger.model.values import PARTY_ID, Party
+from ledger.model.values import PARTY_ID, Money, Party
 from plugins.scenarios.files import parse_date
 
 ZERO: Final = Decimal(0)
@@ -162,7 +162,8 @@ class CommitmentTerms:
     """A commitment as amended: its event, current total, and last status (with the amendment)."""
 
     event: Commitment
-    total: Decimal
+    total: Decimal | None
+    """The amount after amendments; ``None`` while it is undisclosed."""
     status: str | None
     status_event: str | None
 
@@ -221,10 +222,12 @@ class GeneratorContext:
         found = self.event(commitment_id)
         if not isinstance(found, Commitment):
             return None
-        total, status, by = found.amount.amount, None, None
+        amount = found.amount
+        total = amount.amount if isinstance(amount, Money) else None
+        status, by = None, None
         for e in self.effective():
             if isinstance(e, Amendment) and e.of == commitment_id:
-                if e.amount is not None and e.tranche is None:
+                if isinstance(e.amount, Money) and e.tranche is None:
                     total = e.amount.amount
                 if e.status is not None:
                     status, by = e.status, e.id

@@ -117,6 +117,8 @@ DELIVERY_PARAMETERS: Final = {
     "commitment's capacity_gw)",
     "pay": "also record a purchase drawing the commitment with each delivery, its share of "
     "the commitment's total (default false)",
+    "amount": "the total the purchases pay, pro rata to GW (default: the commitment's amount "
+    "after amendments; needed when it is undisclosed)",
     "item": "what the purchases buy (default: capacity)",
 }
 
@@ -140,6 +142,14 @@ def deliveries(params: Params, context: GeneratorContext) -> list[dict[str, Any]
             f"'{c.id}' is a {c.kind} commitment; only purchase, compute and lease commitments "
             "are paid by purchases",
         )
+    value = params.decimal("amount", terms.total, positive=True)
+    if pay and value is None:
+        params.fail(
+            "amount",
+            f"the amount of '{c.id}' is undisclosed: give the total the purchases pay "
+            "('amount', a hypothesis)",
+        )
+    currency = getattr(c.amount, "currency", context.currency)
     done = context.delivered_gw(c)
     events: list[dict[str, Any]] = []
     paid = ZERO
@@ -161,20 +171,20 @@ def deliveries(params: Params, context: GeneratorContext) -> list[dict[str, Any]
         )
         if pay:
             # Pay the cumulative share, so the payments sum to exactly total × delivered share.
-            due = cents(_WORKING.divide(terms.total * min(done, total), total))
+            due = cents(_WORKING.divide(value * min(done, total), total))
             events.append(
                 {
                     "type": "purchase",
                     "date": day,
                     "buyer": c.payer,
                     "seller": c.payee,
-                    "amount": _money(due - paid, c.amount.currency),
+                    "amount": _money(due - paid, currency),
                     "item": item,
                     "quantity": now,
                     "unit": "GW",
                     "commitment": c.id,
                     "note": f"{format_decimal(now)} GW of {format_decimal(total)} × "
-                    f"{format_decimal(terms.total)}, {ROUNDING}",
+                    f"{format_decimal(value)}, {ROUNDING}",
                 }
             )
             paid = due
@@ -205,6 +215,8 @@ TRANCHE_PARAMETERS: Final = {
     "from": "no draw before this date (default: the commitment's date)",
     "instrument": "for an investment commitment: equity (default), convertible or debt",
     "item": "for a purchase, compute or lease commitment: what the purchases buy",
+    "triggered": "also draw tranches released by an outside event (a 'trigger'), on 'from' "
+    "(default false: the ledger cannot tell whether it happened)",
 }
 
 
@@ -215,6 +227,7 @@ def tranche_draws(params: Params, context: GeneratorContext) -> list[dict[str, A
     earliest = params.date("from", c.date)
     instrument = params.choice("instrument", ("equity", "convertible", "debt"), "equity")
     item = params.text("item", "capacity")
+    triggered = params.flag("triggered", False)
     if not c.tranches:
         params.fail("commitment", f"'{c.id}' has no tranches; write its draws with 'add'")
     delivered = sorted(context.deliveries(c), key=lambda e: e.date)
@@ -223,8 +236,12 @@ def tranche_draws(params: Params, context: GeneratorContext) -> list[dict[str, A
         left = t.amount.amount - context.drawn(c.id, t.id)
         if left <= 0:
             continue
+        if t.trigger is not None and not triggered:
+            continue
         day, why = _when_met(t.condition, delivered, context, c.payee, max(earliest, c.date))
-        if day is None:
+        if t.trigger is not None:
+            why = f"its trigger taken as met ({t.trigger})"
+        if day is None or (t.expires is not None and max(day, earliest) > t.expires):
             continue
         draw: dict[str, Any] = {
             "date": max(day, earliest),

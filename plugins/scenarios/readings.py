@@ -109,7 +109,12 @@ def read_all(
         _audit(book, result, out, loops="loops" in chosen, trips="round_trips" in chosen)
     if "metrics" in chosen:
         folds.setdefault(as_of, result)
+        # A fold as of any date on or after the last recorded event holds every event: it is
+        # the same fold (the metrics still get their own date).
+        latest = result.book.max_date
         for day in metric_days or [as_of]:
+            if day not in folds and latest is not None and latest <= day <= as_of:
+                folds[day] = result
             if day not in folds:
                 folds[day] = book.run(day, require=())
             _metrics(book, folds[day], day, settings, out)
