@@ -11,6 +11,7 @@ import pytest
 import ledger
 from ledger import hookimpl
 from ledger.model.events import Delivery, Investment, Price, Purchase, RevenueReport
+from ledger.model.problems import InputError
 from plugins.scenarios.api import branch, load_scenario, read_base, run_scenarios
 from tests.support.scenarios import BASE, plugins, scenario_text, write
 
@@ -131,6 +132,115 @@ def test_tranche_draws_follow_the_deliveries(tmp_path, store):
         ("c", "2025-02-08", D(10)),
     ]
     assert all((e.investor, e.investee, e.commitment) == ("chipco", "labco", "fund") for e in draws)
+
+
+SECRET = (
+    "add:\n  - {id: secret, date: 2025-01-08, type: commitment, payer: labco, payee: chipco, "
+    'amount: undisclosed, kind: purchase, capacity_gw: "2"}'
+)
+
+
+def test_deliveries_of_an_undisclosed_commitment_pay_the_amount_given(tmp_path, store):
+    # The commitment's value is undisclosed: the scenario says what the 2 GW cost (40), and
+    # each GW is paid its share of that; the note says where the number came from.
+    events, _ = generated(
+        tmp_path,
+        store,
+        SECRET,
+        'generate: deliveries\ncommitment: secret\ngw: "1"\nevery: week\nfrom: 2025-02-01\n'
+        'pay: true\namount: "40"',
+    )
+    purchases = [e for e in events if isinstance(e, Purchase)]
+    assert [(e.date.isoformat(), e.amount.amount) for e in purchases] == [
+        ("2025-02-01", D(20)),
+        ("2025-02-08", D(20)),
+    ]
+    assert all(e.commitment == "secret" and e.amount.currency == "USD" for e in purchases)
+    assert purchases[0].note.startswith(
+        "hypothetical: generator 'deliveries' (change #2): 1 GW of 2 × 40"
+    )
+    # Without pay the amount is not needed: deliveries only.
+    events, _ = generated(
+        tmp_path,
+        store,
+        SECRET,
+        'generate: deliveries\ncommitment: secret\ngw: "1"\nevery: week\nfrom: 2025-02-01',
+    )
+    assert [type(e) for e in events[1:]] == [Delivery, Delivery]
+    # 'amount' also overrides a disclosed total: 2 GW of 'com' (60) paid as if it were 100.
+    events, _ = generated(
+        tmp_path,
+        store,
+        'generate: deliveries\ncommitment: com\ngw: "2"\nfrom: 2025-02-01\npay: true\namount: "100"',
+    )
+    assert [e.amount.amount for e in events if isinstance(e, Purchase)] == [D(100)]
+
+
+def test_deliveries_of_an_undisclosed_commitment_paid_without_an_amount_are_refused(
+    tmp_path, store
+):
+    with pytest.raises(InputError) as refused:
+        generated(
+            tmp_path,
+            store,
+            SECRET,
+            'generate: deliveries\ncommitment: secret\ngw: "1"\nfrom: 2025-02-01\npay: true',
+        )
+    (problem,) = refused.value.problems
+    # 'amount' is absent: the line is the change's own ('- generate: deliveries').
+    assert problem.field == "changes[2].amount" and problem.line == 6
+    assert "the amount of 'secret' is undisclosed" in problem.message
+
+
+DEAL = (
+    "add:\n  - id: deal\n    date: 2025-01-10\n    type: commitment\n    payer: chipco\n"
+    '    payee: labco\n    amount: "30"\n    kind: investment\n    tranches:\n'
+    '      - {id: ipo, amount: "10", trigger: "an IPO of LabCo"}\n'
+    '      - {id: early, amount: "10", condition: {delivered_gw: {at_least: 1}}, expires: 2025-01-31}\n'
+    '      - {id: late, amount: "10", condition: {delivered_gw: {at_least: 1}}, expires: 2025-12-31}'
+)
+DELIVER_WEEKLY = 'generate: deliveries\ncommitment: com\ngw: "1"\nevery: week\nfrom: 2025-02-01'
+
+
+def draws(events):
+    return [
+        (e.tranche, e.date.isoformat(), e.amount.amount)
+        for e in events
+        if isinstance(e, Investment)
+    ]
+
+
+def test_tranche_draws_leave_triggered_and_expired_tranches_undrawn(tmp_path, store):
+    # The first GW arrives 2025-02-01: after 'early' expired (2025-01-31), before 'late' did.
+    # 'ipo' waits on an outside event the ledger cannot see: not drawn.
+    events, _ = generated(
+        tmp_path, store, DEAL, DELIVER_WEEKLY, "generate: tranche_draws\ncommitment: deal"
+    )
+    assert draws(events) == [("late", "2025-02-01", D(10))]
+
+
+def test_tranche_draws_take_a_trigger_as_met_when_told(tmp_path, store):
+    # triggered: the 'ipo' tranche is drawn on 'from'; 'late' is drawn then too (its GW came
+    # earlier, no draw before 'from'); 'early' stays undrawn, 'from' being past its expiry.
+    events, _ = generated(
+        tmp_path,
+        store,
+        DEAL,
+        DELIVER_WEEKLY,
+        "generate: tranche_draws\ncommitment: deal\nfrom: 2025-03-01\ntriggered: true",
+    )
+    assert draws(events) == [("ipo", "2025-03-01", D(10)), ("late", "2025-03-01", D(10))]
+    (ipo,) = [e for e in events if isinstance(e, Investment) and e.tranche == "ipo"]
+    assert "its trigger taken as met (an IPO of LabCo)" in ipo.note
+    # Before its expiry, the early tranche is drawn on the delivery that meets its condition.
+    events, _ = generated(
+        tmp_path,
+        store,
+        DEAL,
+        'generate: deliveries\ncommitment: com\ngw: "1"\nevery: week\nfrom: 2025-01-20',
+        "generate: tranche_draws\ncommitment: deal",
+    )
+    assert draws(events) == [("early", "2025-01-20", D(10)), ("late", "2025-01-20", D(10))]
 
 
 def test_price_path_linear_replaces_the_marks_it_covers(tmp_path, store):

@@ -85,6 +85,16 @@ CASES = [
         ],
     ),
     (
+        "deliveries paid under an undisclosed commitment, without an amount",
+        (
+            '  - add:\n      - {id: secret, date: 2025-01-08, type: commitment, payer: labco, payee: chipco, amount: undisclosed, kind: purchase, capacity_gw: "2"}\n'
+            '  - generate: deliveries\n    commitment: secret\n    gw: "1"\n    from: 2025-02-01\n    pay: true\n'
+        ),
+        [
+            ":6: field 'changes[2].amount': generator 'deliveries': the amount of 'secret' is undisclosed: give the total the purchases pay"
+        ],
+    ),
+    (
         "valuation settings out of range, and unknown",
         '  - settings:\n      volatility: {chipco: "-1"}\n      drift: "0.1"\n',
         [
