@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 
 import ledger
+from plugins.scenarios import readings
 from plugins.scenarios.api import run_scenarios
 from tests.support.scenarios import BASE, SCENARIO, plugins, scenario_text, write
 
@@ -243,3 +244,42 @@ def test_store_after_the_subcommand(tmp_path, store):
         extra = ["--vary", "price:chipco=40,60"] if command == "sweep" else []
         ran = run_cli(plugins(), "scenario", command, str(scenario), *extra, "--store", str(store))
         assert ran.code == 0, ran.err
+
+
+QUARTERLY = """\
+loopledger-scenario: 1
+name: quarterly
+as_of: 2025-12-31
+changes:
+  - generate: deliveries
+    commitment: com
+    gw: "1"
+    every: quarter
+    from: 2025-02-01
+    pay: true
+"""
+
+
+def test_periods_after_the_last_event_are_read_from_the_report_dates_fold(
+    tmp_path, store, monkeypatch
+):
+    """The two deliveries, each paid 30, fall on 2025-02-01 and 2025-05-01; after the last one
+    every quarter end reads the report date's fold, before it its own. LabCo's funding gap on
+    2025-03-31: 30 still owed − 70 cash (50 own + 50 invested − 30 paid) = −40; from the second
+    payment on nothing is owed, so there is no gap to report."""
+    scenario = write(tmp_path, "quarterly.yaml", QUARTERLY)
+    by_hand = {"2025-03-31": D(-40), "2025-06-30": None, "2025-09-30": None, "2025-12-31": None}
+
+    def funding_gap() -> dict[str, Decimal | None]:
+        with ledger.open(str(store), plugins=plugins()) as book:
+            (outcome,) = run_scenarios(book, [scenario]).outcomes
+        found = outcome.scenario
+        return {
+            day: getattr(found.get(f"metric/{day}/funding_gap/labco"), "value", None)
+            for day in by_hand
+        }
+
+    assert funding_gap() == by_hand
+    # Broken variant: every period read from the report date's fold — 2025-03-31 goes wrong.
+    monkeypatch.setattr(readings, "same_fold", lambda latest, day, as_of: day <= as_of)
+    assert funding_gap()["2025-03-31"] is None

@@ -86,6 +86,13 @@ class Readings:
         self.found[unique] = Reading(unique, label, value, unit)
 
 
+def same_fold(latest: dt.date | None, day: dt.date, as_of: dt.date) -> bool:
+    """Whether the fold as of ``day`` is the fold as of ``as_of``: it is when no event is dated
+    after ``day`` up to ``as_of`` — ``day`` on or after the last recorded event (``latest``).
+    Then its metrics are read from that fold, with their own date, instead of folding again."""
+    return latest is not None and latest <= day <= as_of
+
+
 def read_all(
     book: Any,
     as_of: dt.date,
@@ -109,11 +116,9 @@ def read_all(
         _audit(book, result, out, loops="loops" in chosen, trips="round_trips" in chosen)
     if "metrics" in chosen:
         folds.setdefault(as_of, result)
-        # A fold as of any date on or after the last recorded event holds every event: it is
-        # the same fold (the metrics still get their own date).
         latest = result.book.max_date
         for day in metric_days or [as_of]:
-            if day not in folds and latest is not None and latest <= day <= as_of:
+            if day not in folds and same_fold(latest, day, as_of):
                 folds[day] = result
             if day not in folds:
                 folds[day] = book.run(day, require=())
