@@ -573,7 +573,7 @@ def context_of(result_or_events, parties=()) -> Context:
             events=[e.event for e in result.entries],
             book=result.book,
             states=result.states,
-            parties=list(result.book.parties.values()),
+            parties=list(result.parties.values()),
         )
     events = list(result_or_events)
     book, entries, problems = book_module.fold(events, parties)

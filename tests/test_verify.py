@@ -121,7 +121,7 @@ def test_verify_reports_a_failing_plugin_invariant_and_exits_1(cli, example, mon
                 "no-oracle",
                 lambda ctx: (
                     [Violation("no-oracle", "oracle appears", ("x",))]
-                    if "oracle" in ctx.book.parties
+                    if "oracle" in ctx.parties
                     else []
                 ),
                 description="test invariant",

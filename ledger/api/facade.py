@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any, Self
 import attrs
 
 from ledger.engine import Engine, Result
-from ledger.histories.loader import History, load_file
+from ledger.histories.loader import History
 from ledger.histories.recording import ReplayReport, replay
 from ledger.model.events import Event, Reversal, parties_of
 from ledger.model.postings import Posting
-from ledger.model.problems import InputError, LedgerError, Problem
+from ledger.model.problems import LedgerError
 from ledger.store import DEFAULT_STORE, Record, Store, describe
 
 if TYPE_CHECKING:
@@ -120,30 +120,20 @@ class Ledger:
         self,
         *sources: str | Path | History,
         on_recorded: Callable[[Sequence[Record]], object] | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> ReplayReport:
         """Validate deal histories (files or loaded :class:`History` values) and append what is new.
 
-        Every file is checked before anything is written; all problems of all files are raised
-        together as one :class:`InputError`. Observers (``ledger_events_recorded``) are told
-        after the append unless ``on_recorded`` replaces them.
+        Files are read as streams and land in one transaction: all or nothing; the problems
+        found are raised together as one :class:`InputError`. Observers
+        (``ledger_events_recorded``) are told after the commit unless ``on_recorded`` replaces
+        them.
         """
         self.may_create = True
-        problems: list[Problem] = []
-        histories: list[History] = []
-        for source in sources:
-            if isinstance(source, History):
-                histories.append(source)
-                continue
-            try:
-                histories.append(load_file(source))
-            except InputError as exc:
-                problems.extend(exc.problems)
-        if problems:
-            raise InputError(problems)
         notify = on_recorded or (
             lambda records: self.plugins.events_recorded(records, self.location)
         )
-        return replay(self.engine(), histories, on_recorded=notify)
+        return replay(self.engine(), list(sources), on_recorded=notify, progress=progress)
 
     # --- folding ------------------------------------------------------------------------------
 
@@ -188,8 +178,8 @@ class Ledger:
             if party and party not in parties_of(event):
                 continue
             status = "recorded"
-            if event.id in result.book.reversed:
-                status = f"reversed by {result.book.reversed[event.id]}"
+            if event.id in result.reversed:
+                status = f"reversed by {result.reversed[event.id]}"
             elif isinstance(event, Reversal):
                 status = f"reverses {event.of}"
             listed.append(Listed(record.position, event, status, postings.get(record.position, ())))

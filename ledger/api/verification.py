@@ -8,7 +8,6 @@ replay is deterministic, and every registered invariant (built-in and plugin) ru
 from __future__ import annotations
 
 import hashlib
-import pickle
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from invariants.chain import chain_violations
 from invariants.history import deterministic
 from invariants.instruments import commitment_overruns
 from invariants.violation import Context, Violation
+from ledger.model import plain
 from ledger.model.events import Event
 from ledger.model.problems import CorruptRecord
 from ledger.store import Store, describe
@@ -117,12 +117,23 @@ def index_violations(store: Store, raw: Sequence[tuple[int, bytes]]) -> list[Vio
     return found
 
 
-def states_digest(states: dict[str, Any]) -> dict[str, str]:
-    """A digest per projection state, for comparing folds across processes."""
-    return {
-        name: hashlib.sha256(pickle.dumps(state, protocol=5)).hexdigest()
-        for name, state in sorted(states.items())
-    }
+def states_digest(states: dict[str, Any], projections: Sequence[Any] = ()) -> dict[str, str]:
+    """A digest per projection state, for comparing folds across processes.
+
+    The state's plain encoding (its projection's ``encode`` first, when it has one) with sets
+    sorted; a state that has no plain encoding is digested by its ``repr``.
+    """
+    encoders = {r.projection.name: getattr(r.projection, "encode", None) for r in projections}
+    out = {}
+    for name, state in sorted(states.items()):
+        encode = encoders.get(name)
+        try:
+            data = plain.encode(encode(state) if encode else state, canonical=True)
+            blob = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        except (plain.PlainError, TypeError):
+            blob = repr(state).encode()
+        out[name] = hashlib.sha256(blob).hexdigest()
+    return out
 
 
 def fresh_process_digest(store_url: str) -> dict[str, str]:
@@ -153,7 +164,7 @@ def _digest_main(store_url: str) -> None:
         result = Engine(store, plugins.projections()).run(
             use_checkpoint=False, save_checkpoint=False
         )
-    print(orjson.dumps(states_digest(result.states)).decode())
+    print(orjson.dumps(states_digest(result.states, plugins.projections())).decode())
 
 
 def _stored_link(data: bytes) -> str | None:
@@ -283,7 +294,7 @@ def verify(
     if in_fresh_process:
         try:
             theirs = fresh_process_digest(opened.store_url)
-            ours = states_digest(scratch.states)
+            ours = states_digest(scratch.states, opened.plugins.projections())
             differ = sorted(n for n in set(theirs) & set(ours) if theirs[n] != ours[n])
             if differ:
                 same.append(
@@ -310,7 +321,7 @@ def verify(
         events=events,
         book=scratch.book,
         states=scratch.states,
-        parties=list(scratch.book.parties.values()),
+        parties=list(scratch.parties.values()),
         records=raw,
     )
     for spec in opened.plugins.invariants():

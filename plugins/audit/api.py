@@ -264,8 +264,8 @@ def _state(source: Result | FlowState) -> tuple[FlowState, dt.date | None, dict[
             f"the run has no '{NAME}' state{why} (is the audit plugin loaded and did it fold?)"
         )
     # Without --as-of the figures are as of the last recorded event, as value and metrics say.
-    as_of = source.as_of if source.as_of is not None else source.book.max_date
-    return source.states[NAME], as_of, names_of(source.book.parties)
+    as_of = source.as_of if source.as_of is not None else source.max_date
+    return source.states[NAME], as_of, names_of(source.parties)
 
 
 def audit(
