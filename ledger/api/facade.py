@@ -142,15 +142,29 @@ class Ledger:
         return Engine(self.store, self.plugins.projections())
 
     def run(
-        self, as_of: dt.date | None = None, *, require: Iterable[str] | None = None, **options: Any
+        self,
+        as_of: dt.date | None = None,
+        *,
+        names: Iterable[str] | None = None,
+        require: Iterable[str] | None = None,
+        **options: Any,
     ) -> Result:
-        """Fold the store (from its checkpoint when it can) as of a date.
+        """Fold the store (each projection from its checkpoint when it can) as of a date.
 
+        :param names: the projections to fold (default: every registered one) — a command asks
+            only for what it shows, so ``balances`` never pays for the audit's tracers.
         :param require: projection names the caller needs; when given, a history that does not
             fold or a needed projection that was quarantined raises :class:`FoldFailed`.
         :param options: passed to :meth:`ledger.engine.Engine.run` (``keep_entries`` …).
         """
-        result = self.engine().run(as_of=as_of, **options)
+        if names is not None:
+            names = list(names)
+            if require is not None:
+                require = list(require)
+                names = list(dict.fromkeys([*names, *require]))
+        elif require is not None and list(require):
+            names = list(require)
+        result = self.engine().run(as_of=as_of, names=names, **options)
         if require is not None:
             check_fold(result, *require)
         return result
@@ -164,7 +178,12 @@ class Ledger:
     ) -> list[Listed]:
         """Recorded events in recorded order with their status and the postings each made."""
         result = self.run(
-            as_of, require=(), keep_entries=True, use_checkpoint=False, save_checkpoint=False
+            as_of,
+            names=(),
+            require=(),
+            keep_entries=True,
+            use_checkpoint=False,
+            save_checkpoint=False,
         )
         postings = {e.position: e.postings for e in result.entries or []}
         wanted = set(types)
@@ -211,7 +230,7 @@ class Ledger:
         """
         spec = self.plugins.query(name)
         if result is None:
-            result = self.run(as_of, require=spec.requires)
+            result = self.run(as_of, names=spec.requires, require=spec.requires)
         else:
             check_fold(result, *spec.requires)
         return spec.answer(self, result, **options)
