@@ -529,7 +529,7 @@ def test_api_accepts_the_state_and_validates_arguments():
     by_state = audit(state, rule="lifo", trace=traced)
     assert by_state.as_of is None and by_state.names == {}
     assert by_state.trace == traced == audit(result, rule="lifo", trace=traced).trace
-    with pytest.raises(ValueError, match="audit.trace.pro-rata"):
+    with pytest.raises(ValueError, match=r"audit\.trace\.pro-rata"):
         audit(state)  # the flows alone do not hold the round trips
     assert audit(result).names == {"nvidia": "NVIDIA", "openai": "OpenAI"}
     with pytest.raises(ValueError, match="layer"):

@@ -19,10 +19,10 @@ from ledger.model.postings import Posting
 class EagerFolds:
     """The eager projections of an engine, brought along with one append."""
 
-    def __init__(self, engine: Any, head: int, chain: str) -> None:
+    def __init__(self, engine: Any, head: int, chain: str, *, enabled: bool = True) -> None:
         self.engine = engine
         self.folds: list[tuple[Any, Any]] = []
-        for registered in engine.projections:
+        for registered in engine.projections if enabled else ():
             if not getattr(registered.projection, "eager", False):
                 continue
             if head == 0:

@@ -32,12 +32,10 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Final
 
-import attrs
-
 from ledger.book import Book, Entry
 from ledger.engine.facts import Facts, load_facts
 from ledger.engine.gc_pause import no_cyclic_gc
-from ledger.engine.projection import ProjectionProtocol
+from ledger.engine.result import Failure, Registered, Result
 from ledger.model import plain
 from ledger.model.codec import GENESIS
 from ledger.model.events import Event, Reversal
@@ -51,59 +49,6 @@ ENGINE_FORMAT: Final = "2"
 BOOK_STATE: Final = "book"
 CHECKPOINT_EVERY: Final = 5_000
 REWRITE_BATCH: Final = 5_000
-
-
-@attrs.frozen
-class Failure:
-    """A projection that raised: who, on which event, and why."""
-
-    plugin: str
-    projection: str
-    event_id: str | None
-    position: int | None
-    error: str
-    traceback: str
-
-
-@attrs.frozen
-class Registered:
-    """A projection with the plugin that registered it."""
-
-    projection: ProjectionProtocol
-    plugin: str
-
-
-@attrs.define
-class Result:
-    """States after a run, with what went wrong and what the store holds."""
-
-    as_of: dt.date | None
-    position: int
-    states: dict[str, Any]
-    failures: list[Failure]
-    problems: list[Problem]
-    processed: int
-    from_checkpoint: bool
-    parties: dict[str, Party] = attrs.Factory(dict)
-    max_date: dt.date | None = None
-    """The date of the latest recorded event (whatever ``as_of`` is)."""
-    reversed: dict[str, str] = attrs.Factory(dict)
-    """``{target id: reversal id}`` in effect for this run."""
-    entries: list[Entry] | None = None
-    _book: Book | None = attrs.field(default=None, alias="book")
-    _book_loader: Callable[[], Book] | None = attrs.field(default=None, alias="book_loader")
-
-    def state(self, name: str) -> Any:
-        """The state of projection ``name`` (KeyError if unknown or quarantined)."""
-        return self.states[name]
-
-    @property
-    def book(self) -> Book:
-        """The core book as of this run (folded on first use when the run did not need it)."""
-        if self._book is None:
-            assert self._book_loader is not None
-            self._book = self._book_loader()
-        return self._book
 
 
 class _MissingPostings(Exception):
@@ -204,6 +149,60 @@ class Engine:
                     )
                     return
                 yield self._result(day, position, states, failures, [], processed, False, facts)
+
+    def refold(self, progress: Callable[[int], None] | None = None) -> tuple[Result, list[int]]:
+        """Every projection folded from the first record through the book, as ``verify`` needs
+        it, with the positions whose stored postings differ from what the book derives (absent
+        or unsigned postings count as different). Nothing is written."""
+        head, head_chain = self.store.head()
+        facts = load_facts(self.store, head, head_chain)
+        mismatches: list[int] = []
+        with no_cyclic_gc():
+            result = self._through_book(
+                list(self.projections),
+                facts,
+                None,
+                keep_entries=False,
+                progress=progress,
+                save=False,
+                head_chain=head_chain,
+                mismatches=mismatches,
+            )
+        return result, mismatches
+
+    def entries(self, *, trust_postings: bool = True) -> Iterator[Entry]:
+        """The effective history as entries, streamed from the store: from the stored postings
+        (``trust_postings``: every one must be there and signed — ``verify`` knows, after
+        :meth:`refold`), else through the book."""
+        head, head_chain = self.store.head()
+        facts = load_facts(self.store, head, head_chain)
+        if trust_postings:
+            reversed_ids = facts.reversed
+            for stored in self.store.read_stored():
+                kind = record_type(stored.raw)
+                if kind is None or kind == "reversal":
+                    continue
+                if stored.postings is None:
+                    raise RuntimeError(
+                        f"record #{stored.position} has no signed stored postings: "
+                        "read the entries through the book (trust_postings=False)"
+                    )
+                event = decode_record(stored.raw, stored.position).value
+                assert isinstance(event, Event)
+                if event.id not in reversed_ids:
+                    yield Entry(stored.position, event, stored.postings)
+            return
+        book = Book(facts.reversed, validate=False)
+        for position, raw in self.store.read_raw():
+            record = decode_record(raw, position)
+            value = record.value
+            if isinstance(value, Party):
+                book.declare(value)
+                continue
+            postings, found = book.apply(value, position, record.content_hash)
+            if found or value.id in book.reversed or isinstance(value, Reversal):
+                continue
+            yield Entry(position, value, postings)
 
     def rebuild(self, names: Iterable[str] | None = None) -> Result:
         """Discard checkpoints and recompute from the first record, through the book."""
@@ -384,6 +383,7 @@ class Engine:
         progress: Callable[[int], None] | None,
         save: bool,
         head_chain: str,
+        mismatches: list[int] | None = None,
     ) -> Result:
         reversed_ids = {
             t: r for t, r, day in facts.reversals_with_dates() if as_of is None or day <= as_of
@@ -396,7 +396,14 @@ class Engine:
         entries: list[Entry] | None = [] if keep_entries else None
         rewrite: list[tuple[int, tuple[Any, ...]]] = []
         position = processed = 0
-        for position, raw in self.store.read_raw():
+        rows: Iterable[Any] = (
+            self.store.read_stored() if mismatches is not None else self.store.read_raw()
+        )
+        for row in rows:
+            if mismatches is not None:
+                position, raw, stored_postings = row
+            else:
+                position, raw = row
             processed += 1
             if progress is not None and processed % 10_000 == 0:
                 progress(processed)
@@ -413,6 +420,8 @@ class Engine:
             if found:
                 problems += [p.at(position=position) for p in found]
                 continue
+            if mismatches is not None and stored_postings != postings:
+                mismatches.append(position)
             if save:
                 rewrite.append((position, postings))
                 if len(rewrite) >= REWRITE_BATCH:

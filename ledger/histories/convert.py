@@ -84,10 +84,10 @@ def _generate(cls: type[Event]) -> Fast:
         elif kind in ("ref", "tranche_ref"):
             check, value = "type(v) is str and v.strip()", "v"
         elif kind == "money":
-            check, value = (
-                "True",
-                f"fields._fast_money(v, currency, zero={meta.get('zero', False)})",
-            )
+            money = f"fields._fast_money(v, currency, zero={meta.get('zero', False)})"
+            if meta.get("undisclosed"):
+                money = f"(fields._undisclosed(v, currency) or {money})"
+            check, value = "True", money
         elif kind == "decimal":
             check = "True"
             value = f"fields._fast_decimal(v, {meta.get('positive', True)})"
@@ -98,6 +98,9 @@ def _generate(cls: type[Event]) -> Fast:
         elif kind == "choice":
             env[f"options{index}"] = frozenset(meta["options"])
             check, value = f"type(v) is str and v in options{index}", "v"
+        elif kind == "ids":
+            env[f"meta{index}"] = meta
+            check, value = "True", f"fields._ids(v, meta{index}, {name!r})"
         elif kind == "condition":
             check, value = "True", "fields._condition(v)"
         elif kind == "list":

@@ -41,7 +41,7 @@ from ledger.model.events import Event, Reversal, references
 from ledger.model.problems import ConflictError, InputError, Problem
 from ledger.model.values import Party
 from ledger.store import ConcurrentAppend, Record
-from ledger.store.store import StoredRecords
+from ledger.store.rows import StoredRecords
 
 RETRIES: Final = 5
 CHUNK: Final = 5_000
@@ -170,7 +170,8 @@ def _replay_once(
         book.reversed.setdefault(target, reversal)
     problems = _Problems()
     reports: list[FileReport] = []
-    eager = EagerFolds(engine, head, chain)
+    # A reversal of a stored event changes what came after it: eager folds start again later.
+    eager = EagerFolds(engine, head, chain, enabled=not stored_targets)
     with store.appending(head) as appender:
         if stored_targets:
             _rewrite_stored_postings(engine, book, appender)
@@ -391,10 +392,8 @@ def _seen(
 
 
 def _locate(problem: Problem, converted: Converted, stream: HistoryStream) -> Problem:
-    """A problem the book found, with the file and the line of the field (or of the event)."""
-    item = converted.item
-    line = item.field_line(problem.field) if item.data is not None else item.line
-    return problem.at(file=stream.file, line=line)
+    """A problem the book found, with the file and the line of the event."""
+    return problem.at(file=stream.file, line=converted.item.line)
 
 
 def _rewrite_stored_postings(engine: Engine, book: Book, appender: Any) -> None:

@@ -104,6 +104,7 @@ def _generate(cls: type) -> ClassCodec:
         "iso_date": dt.date.fromisoformat,
         "money_of": decode_money,
         "money_text": encode_money,
+        "Money": Money,
         "money_canonical": _canonical_money,
         "codec_of": codec_of,
     }
@@ -119,10 +120,11 @@ def _generate(cls: type) -> ClassCodec:
             env[f"item{index}"] = item
         to_plain, to_canon, from_plain = {
             "money": (
-                "f'{fmt(v.amount)} {v.currency}'",
-                "f'{normal(v.amount)} {v.currency}'",
+                "f'{fmt(v.amount)} {v.currency}' if type(v) is Money else money_text(v)",
+                "f'{normal(v.amount)} {v.currency}' if type(v) is Money else money_canonical(v)",
                 "money_of(v)",
             ),
+            "ids": ("list(v)", "list(v)", "tuple(v)"),
             "decimal": ("fmt(v)", "normal(v)", "Decimal(v)"),
             "date": ("v.isoformat()", "v.isoformat()", "iso_date(v)"),
             "condition": (

@@ -23,8 +23,7 @@ import datetime as dt
 import os
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from decimal import Decimal
-from typing import Any, Final, NamedTuple, Self
+from typing import Any, Final, Self
 
 import orjson
 from eventsourcing.persistence import StoredEvent
@@ -36,6 +35,15 @@ from ledger.model.problems import StoreError
 from ledger.store import derived, tables
 from ledger.store.recorders import LedgerApplication, MemoryRecorder
 from ledger.store.records import BOOK_ID, TOPIC, Record, RecordMapper, decode_record
+from ledger.store.rows import (
+    SavedState,
+    Stored,
+    decode_postings,
+    encode_postings,
+    postings_mac,
+    state_mac,
+    state_parts,
+)
 from ledger.store.urls import describe, environment, sqlite_path
 
 DEFAULT_STORE: Final = "loopledger.db"
@@ -46,68 +54,6 @@ STATE_COMPRESS_OVER: Final = 64 << 10
 
 class ConcurrentAppend(StoreError):
     """Another writer appended first, or holds the store; re-read the head and try again."""
-
-
-class Stored(NamedTuple):
-    """One stored row as a fold reads it: the record's bytes and, for events, its postings."""
-
-    position: int
-    raw: bytes
-    postings: tuple[Posting, ...] | None
-    """The postings recorded with the event and signed with this user's key; None when absent
-    or not signed by this user (then the book must derive them)."""
-
-
-class StoredRecords(Sequence[Record]):
-    """Records ``after < position <= upto`` as a sequence read from the store on demand.
-
-    Why: observers of an append receive "the records just appended" — a million of them after a
-    bulk import, which must not all be decoded into memory at once.
-    """
-
-    def __init__(self, store: Store, after: int, upto: int) -> None:
-        self.store, self.after, self.upto = store, after, upto
-
-    def __len__(self) -> int:
-        return self.upto - self.after
-
-    def __iter__(self) -> Iterator[Record]:
-        return self.store.read(after=self.after, upto=self.upto)
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return list(self)[index]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        position = self.after + index + 1
-        return next(iter(self.store.read(after=position - 1, upto=position)))
-
-
-class SavedState(NamedTuple):
-    """A checkpoint as loaded: where it stands, which version made it, and its plain data."""
-
-    position: int
-    chain: str
-    version: str
-    data: Any
-
-
-def encode_postings(postings: Sequence[Posting]) -> bytes:
-    return orjson.dumps([(p.party, p.account, p.commodity, f"{p.quantity:f}") for p in postings])
-
-
-def decode_postings(body: bytes) -> tuple[Posting, ...]:
-    return tuple(Posting(p, a, c, Decimal(q)) for p, a, c, q in orjson.loads(body))
-
-
-def postings_mac(position: int, body: bytes) -> bytes:
-    return derived.mac(b"postings", position.to_bytes(8, "big"), body)
-
-
-def _state_mac(name: str, position: int, chain: str, version: str, body: bytes) -> bytes:
-    return derived.mac(*_state_parts(name, position, chain, version, body))
 
 
 class Store:
@@ -381,6 +327,29 @@ class Store:
             else {r["event_id"]: r["position"] for r in rows}
         )
 
+    def index_by_position(self, batch: int = READ_BATCH) -> Iterator[tuple[int, str]]:
+        """``(position, event id)`` of every indexed event in recorded order, read in pages."""
+        if self.kind == "popo":
+            index = self._app.recorder.index  # type: ignore[attr-defined]
+            yield from sorted((row[0], event_id) for event_id, row in index.items())
+            return
+        after, p = 0, self.param
+        while True:
+            rows = self._fetch(
+                f"SELECT position, event_id FROM {tables.INDEX} WHERE position > {p} "
+                f"ORDER BY position LIMIT {p}",
+                (after, batch),
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield (
+                    (row[0], row[1])
+                    if self.kind == "sqlite"
+                    else (row["position"], row["event_id"])
+                )
+            after = rows[-1][0] if self.kind == "sqlite" else rows[-1]["position"]
+
     def index_days(self) -> Iterator[tuple[int, str, str]]:
         """``(position, type, day)`` of every indexed event in recorded order (a cheap scan)."""
         if self.kind == "popo":
@@ -495,7 +464,7 @@ class Store:
             body = self.decrypt(stored)
         except Exception:  # noqa: BLE001 - undecryptable: not ours
             return None
-        if not derived.verified(mac, *_state_parts(name, position, chain, version, body)):
+        if not derived.verified(mac, *state_parts(name, position, chain, version, body)):
             return None
         try:
             data = orjson.loads(zlib.decompress(body[1:]) if body[:1] == b"Z" else body[1:])
@@ -513,7 +482,7 @@ class Store:
             if len(encoded) > STATE_COMPRESS_OVER
             else b"J" + encoded
         )
-        mac = _state_mac(name, position, chain, version, body)
+        mac = state_mac(name, position, chain, version, body)
         key = derived.key_id()
         if self.kind == "popo":
             self.memory_states[(name, key)] = (position, chain, version, self.encrypt(body), mac)
@@ -575,7 +544,7 @@ class Store:
             except Exception:  # noqa: BLE001
                 out.append((name, "ours", "cannot be decrypted"))
                 continue
-            ok = derived.verified(mac, *_state_parts(name, position, chain, version, body))
+            ok = derived.verified(mac, *state_parts(name, position, chain, version, body))
             out.append((name, "ours", "ok" if ok else "altered (its MAC does not match)"))
         out += [(n, "loopledger 0.1 pickle", "never opened") for n in legacy]
         return out
@@ -600,19 +569,6 @@ class Store:
         recorder = self._app.recorder
         assert isinstance(recorder, MemoryRecorder)
         return recorder
-
-
-def _state_parts(
-    name: str, position: int, chain: str, version: str, body: bytes
-) -> tuple[bytes, ...]:
-    return (
-        b"state",
-        name.encode(),
-        position.to_bytes(8, "big"),
-        chain.encode(),
-        version.encode(),
-        bytes(body),
-    )
 
 
 def _known(row: Any, kind: str) -> Known:

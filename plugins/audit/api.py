@@ -27,7 +27,7 @@ import datetime as dt
 import os
 import pathlib
 from collections.abc import Iterable, Mapping
-from decimal import Context, Decimal, localcontext
+from decimal import Decimal, localcontext
 from typing import Any, Final
 
 import attrs
@@ -51,6 +51,7 @@ from plugins.audit.flows import (
     warrant_values,
 )
 from plugins.audit.model import (
+    _WIDE,
     DEFAULT_MAX_CYCLES,
     WORLD,
     CashMove,
@@ -59,6 +60,8 @@ from plugins.audit.model import (
     Edge,
     Rule,
     Trace,
+    _opt,
+    exact,
 )
 from plugins.audit.tracing import RULES
 
@@ -86,19 +89,6 @@ FULL_CHECK_MOVES: Final = 256
 
 FULL_CHECK_BUDGET: Final = 65_536
 """Moves × full checks allowed per rule on long histories: a full check reads every move."""
-
-_WIDE = Context(prec=200)
-
-
-def exact(value: Decimal) -> str:
-    """Exact positional text without trailing fractional zeros (``5000000000.00000000`` → ``5000000000``)."""
-    if value == value.to_integral_value(context=_WIDE):
-        return format(value.quantize(Decimal(1), context=_WIDE), "f")
-    return format(value.normalize(context=_WIDE), "f")
-
-
-def _opt(value: Decimal | None) -> str | None:
-    return None if value is None else exact(value)
 
 
 @attrs.frozen
@@ -185,35 +175,7 @@ class AuditReport:
                 }
                 for c in self.cycles
             ],
-            "round_trips": [
-                {
-                    "party": f.party,
-                    "departed": exact(f.departed),
-                    "returned": exact(f.returned),
-                    "share": _opt(f.share),
-                }
-                for f in self.trace.parties
-            ],
-            "sellers": [
-                {
-                    "seller": s.seller,
-                    "purchase_revenue": exact(s.purchase_revenue),
-                    "own_money_returned": exact(s.own_money_returned),
-                    "share": _opt(s.share),
-                }
-                for s in self.trace.sellers
-            ],
-            "pairs": [
-                {
-                    "origin": p.origin,
-                    "via": p.via,
-                    "amount": exact(p.amount),
-                    "paths": None
-                    if p.paths is None
-                    else [{"path": list(f.path), "amount": exact(f.amount)} for f in p.paths],
-                }
-                for p in self.trace.pairs
-            ],
+            **self.trace.to_json(),
             "warrants": [
                 {
                     "grant": w.grant,

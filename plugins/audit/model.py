@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any, Final, Literal
 
 import attrs
@@ -366,3 +366,51 @@ class Trace:
     def as_mapping(self) -> Mapping[str, PartyFlow]:
         """Party flows keyed by party id."""
         return {flow.party: flow for flow in self.parties}
+
+    def to_json(self) -> dict[str, Any]:
+        """Round trips, sellers and pairs as ``audit --json`` prints them (decimals exact)."""
+        return {
+            "round_trips": [
+                {
+                    "party": f.party,
+                    "departed": exact(f.departed),
+                    "returned": exact(f.returned),
+                    "share": _opt(f.share),
+                }
+                for f in self.parties
+            ],
+            "sellers": [
+                {
+                    "seller": s.seller,
+                    "purchase_revenue": exact(s.purchase_revenue),
+                    "own_money_returned": exact(s.own_money_returned),
+                    "share": _opt(s.share),
+                }
+                for s in self.sellers
+            ],
+            "pairs": [
+                {
+                    "origin": p.origin,
+                    "via": p.via,
+                    "amount": exact(p.amount),
+                    "paths": None
+                    if p.paths is None
+                    else [{"path": list(f.path), "amount": exact(f.amount)} for f in p.paths],
+                }
+                for p in self.pairs
+            ],
+        }
+
+
+_WIDE = Context(prec=200)
+
+
+def exact(value: Decimal) -> str:
+    """Exact positional text without trailing fractional zeros (``5000000000.00000000`` → ``5000000000``)."""
+    if value == value.to_integral_value(context=_WIDE):
+        return format(value.quantize(Decimal(1), context=_WIDE), "f")
+    return format(value.normalize(context=_WIDE), "f")
+
+
+def _opt(value: Decimal | None) -> str | None:
+    return None if value is None else exact(value)

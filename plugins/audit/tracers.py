@@ -46,7 +46,7 @@ def _projection(rule: Rule) -> Projection[Tracers]:
         return {currency: Tracer.from_plain(plain) for currency, plain in data.items()}
 
     def describe(state: Tracers) -> dict[str, Any]:
-        return {currency: tracer.result() for currency, tracer in state.items()}
+        return {currency: tracer.result().to_json() for currency, tracer in state.items()}
 
     return Projection(
         name_of(rule),

@@ -1,5 +1,8 @@
 """Provenance tracing: how much of a party's outgoing cash comes back to it.
 
+(one concept: the tracer, its three rules and their conservation laws, which change together
+and are checked together; split, each part would only be read beside the others.)
+
 Circular financing hides in the question "whose money is this?".  When NVIDIA
 invests in OpenAI and OpenAI then buys NVIDIA systems, part of NVIDIA's revenue
 may be NVIDIA's own money coming home.  Cash is fungible, so *which* dollars

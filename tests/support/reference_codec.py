@@ -14,19 +14,33 @@ from typing import Any
 import orjson
 
 from ledger.model.amounts import format_decimal
-from ledger.model.events import EVENT_TYPES, Condition, Event, type_fields
-from ledger.model.values import Money, Party
+from ledger.model.events import EVENT_TYPES, Condition, Event, Tranche, WarrantTranche, type_fields
+from ledger.model.values import UNDISCLOSED, Money, Party, Undisclosed
 
 Encoder = Callable[[Any], Any]
 
+NESTED_TYPES: dict[str, type] = {
+    "Condition": Condition,
+    "Tranche": Tranche,
+    "WarrantTranche": WarrantTranche,
+}
 
-def encode_money(m: Money) -> str:
+
+def encode_money(m: Money | Undisclosed) -> str:
+    if isinstance(m, Undisclosed):
+        return str(m)  # "undisclosed USD": the file format's own spelling
     return f"{format_decimal(m.amount)} {m.currency}"
 
 
-def decode_money(text: str) -> Money:
+def decode_money(text: str) -> Money | Undisclosed:
+    """Trusted decode of ``"<amount> <CUR>"`` (the store's own text; validated when recorded)."""
     amount, _, currency = text.partition(" ")
-    return Money(Decimal(amount), currency or "USD")
+    if amount == UNDISCLOSED:
+        return Undisclosed(currency or "USD")
+    money = object.__new__(Money)
+    object.__setattr__(money, "amount", Decimal(amount))
+    object.__setattr__(money, "currency", currency or "USD")
+    return money
 
 
 def _encoder(kind: str, item: type | None) -> Encoder:
@@ -40,6 +54,8 @@ def _encoder(kind: str, item: type | None) -> Encoder:
         return lambda c: _plain(c)
     if kind == "list":
         return lambda values: [_plain(v) for v in values]
+    if kind == "ids":
+        return list
     return lambda v: v
 
 
@@ -55,6 +71,8 @@ def _decoder(kind: str, item: type | None) -> Encoder:
     if kind == "list":
         assert item is not None
         return lambda values: tuple(_build(item, v) for v in values)
+    if kind == "ids":
+        return tuple
     return lambda v: v
 
 
@@ -125,6 +143,8 @@ def _normal(d: Decimal) -> str:
 
 def _canonical_value(kind: str, value: Any) -> Any:
     if kind == "money":
+        if isinstance(value, Undisclosed):
+            return str(value)
         return f"{_normal(value.amount)} {value.currency}"
     if kind == "decimal":
         return _normal(value)
@@ -134,6 +154,8 @@ def _canonical_value(kind: str, value: Any) -> Any:
         return _canonical(value)
     if kind == "list":
         return [_canonical(v) for v in value]
+    if kind == "ids":
+        return list(value)
     return value
 
 
