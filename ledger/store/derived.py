@@ -28,6 +28,7 @@ from typing import Final
 from ledger.model.problems import StoreError
 
 ENV: Final = "LOOPLEDGER_DERIVED_KEY"
+_blake = hashlib.blake2b
 MAC_BYTES: Final = 16
 
 
@@ -66,9 +67,21 @@ def _key(env_value: str | None, path: str) -> bytes:
     return key
 
 
+_WHERE: dict[tuple[str | None, ...], str] = {}
+
+
 def key() -> bytes:
-    """This user's derived-data key (created on first use)."""
-    return _key(os.environ.get(ENV), str(key_path()))
+    """This user's derived-data key (created on first use).
+
+    Called for every stored posting, so where the key lives is worked out once per setting of
+    the environment variables that decide it.
+    """
+    env = os.environ
+    settings = (env.get(ENV), env.get("XDG_STATE_HOME"), env.get("HOME"))
+    where = _WHERE.get(settings)
+    if where is None:
+        where = _WHERE[settings] = str(key_path())
+    return _key(settings[0], where)
 
 
 def key_id() -> str:
@@ -78,7 +91,7 @@ def key_id() -> str:
 
 def mac(*parts: bytes) -> bytes:
     """The MAC of ``parts`` under this user's key (BLAKE2b keyed, 16 bytes)."""
-    h = hashlib.blake2b(key=key(), digest_size=MAC_BYTES)
+    h = _blake(key=key(), digest_size=MAC_BYTES)
     for part in parts:
         h.update(len(part).to_bytes(8, "big"))
         h.update(part)
