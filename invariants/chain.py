@@ -62,7 +62,7 @@ def chain_violations(raw_records: Iterable[tuple[int, bytes]]) -> list[Violation
                     (record.id,),
                 )
             )
-        link = chain_hash(previous, data["h"])
+        link = chain_hash(previous, data["h"], data.get("t") if data.get("v") == 2 else None)
         if link != data["c"]:
             found.append(
                 Violation(

@@ -26,7 +26,7 @@ from ledger.histories.recording import replay
 from ledger.store import Store
 from ledger.testing import check_projection, load_text, plugin_manager
 from plugins.audit.api import audit, exact, trace_conservation
-from plugins.audit.flows import NAME, PROJECTION, layer_edges, moves
+from plugins.audit.flows import NAME, PROJECTION, cash_moves, layer_edges
 from plugins.audit.plugin import check_trace_conservation, check_trace_reconciles
 from plugins.audit.render import short_name
 
@@ -318,8 +318,9 @@ def test_repayment_with_interest_is_one_move_and_reconciles():
         parties="l: Lender, b: Borrower",
     )
     result = run(text)
-    state = result.states[NAME]
-    assert [(m.event_id, m.payer, m.payee, m.amount, m.kind) for m in moves(state)] == [
+    assert [
+        (m.event_id, m.payer, m.payee, m.amount, m.kind) for m in cash_moves(result.entries)
+    ] == [
         ("ob-l", "world", "l", 1000, "opening_balance"),
         ("ln", "l", "b", 100, "loan"),
         ("ob-b", "world", "b", 50, "opening_balance"),
@@ -524,16 +525,19 @@ def test_empty_store_audits_to_nothing(cli, store_path):
 def test_api_accepts_the_state_and_validates_arguments():
     result = run(ISSUE)
     state = result.states[NAME]
-    by_state = audit(state, rule="lifo")
+    traced = audit(result, rule="lifo").trace
+    by_state = audit(state, rule="lifo", trace=traced)
     assert by_state.as_of is None and by_state.names == {}
-    assert by_state.trace == audit(result, rule="lifo").trace
+    assert by_state.trace == traced == audit(result, rule="lifo", trace=traced).trace
+    with pytest.raises(ValueError, match=r"audit\.trace\.pro-rata"):
+        audit(state)  # the flows alone do not hold the round trips
     assert audit(result).names == {"nvidia": "NVIDIA", "openai": "OpenAI"}
     with pytest.raises(ValueError, match="layer"):
-        audit(state, layers=("cash", "stakes"))  # type: ignore[arg-type]
+        audit(state, layers=("cash", "stakes"), trace=traced)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="rule"):
         audit(state, rule="random")  # type: ignore[arg-type]
-    assert audit(state, max_length=1).cycles == ()  # a loop needs two parties
-    assert audit(state, min_amount=10 * B + 1).cycles == ()
+    assert audit(state, max_length=1, trace=traced).cycles == ()  # a loop needs two parties
+    assert audit(state, min_amount=10 * B + 1, trace=traced).cycles == ()
 
 
 @pytest.mark.parametrize(
@@ -573,7 +577,7 @@ def context_of(result_or_events, parties=()) -> Context:
             events=[e.event for e in result.entries],
             book=result.book,
             states=result.states,
-            parties=list(result.book.parties.values()),
+            parties=list(result.parties.values()),
         )
     events = list(result_or_events)
     book, entries, problems = book_module.fold(events, parties)
@@ -647,13 +651,13 @@ def test_a_broken_tracer_is_caught_by_the_registered_invariant(monkeypatch):
 
 def test_a_fold_that_loses_a_move_is_caught_by_reconciliation(monkeypatch):
     history = load_text(THERE_AND_BACK)
-    original = flows_module._cash
+    original = flows_module._cash_legs
 
-    def forgets_purchases(state, entry):
+    def forgets_purchases(entry):
         if entry.event.TYPE != "purchase":
-            original(state, entry)
+            yield from original(entry)
 
-    monkeypatch.setattr(flows_module, "_cash", forgets_purchases)
+    monkeypatch.setattr(flows_module, "_cash_legs", forgets_purchases)
     found = registered_checks()["audit.trace-reconciles"](
         context_of(history.events, history.parties)
     )
@@ -665,8 +669,8 @@ def test_a_fold_that_loses_a_move_is_caught_by_reconciliation(monkeypatch):
 
 
 def test_long_histories_are_checked_within_a_budget(monkeypatch):
-    # 600 moves > FULL_CHECK_MOVES: full checks at evenly spaced moves and the last, the
-    # touched pools after every pro-rata move. A broken tracer is still caught.
+    # 600 moves > FULL_CHECK_MOVES: full checks at ever wider spaced moves and the last, the
+    # touched pools after every move. A broken tracer is still caught.
     text = history_yaml(
         '{id: ob, date: 2025-01-01, type: opening_balance, party: nvidia, amount: "1000"}',
         *(
@@ -676,7 +680,7 @@ def test_long_histories_are_checked_within_a_budget(monkeypatch):
         ),
     )
     result = run(text)
-    cash = moves(result.states[NAME])
+    cash = list(cash_moves(result.entries))
     assert len(cash) == 601 and trace_conservation(cash) == []
     monkeypatch.setattr(tracing_module, "Tracer", ForgetfulTracer)
     found = trace_conservation(cash)
@@ -696,7 +700,10 @@ def test_project_command_describes_the_flows(cli, write):
     ran = cli("project", "audit.flows", "--json")
     assert ran.code == 0, ran.err
     usd = json.loads(ran.out)["state"]["USD"]
-    assert [m["event"] for m in usd["moves"]] == ["ob-openai", "ob-nvidia", "inv", "po"]
+    assert [(e["source"], e["target"], e["events"]) for e in usd["edges"]["cash"]] == [
+        ("nvidia", "openai", ["inv"]),
+        ("openai", "nvidia", ["po"]),
+    ]
     assert usd["edges"]["equity"] == [
         {
             "source": "nvidia",
@@ -705,6 +712,7 @@ def test_project_command_describes_the_flows(cli, write):
             "first_date": "2025-01-03",
             "last_date": "2025-01-03",
             "events": ["inv"],
+            "event_count": 1,
         }
     ]
 

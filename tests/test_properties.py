@@ -290,11 +290,11 @@ def test_round_trip_catches_a_codec_that_drops_the_scale(monkeypatch):
     from ledger.model import codec
 
     monkeypatch.setattr(codec, "format_decimal", lambda d: format(d.normalize(), "f"))
-    codec._PLAN.clear()
+    codec._CODECS.clear()
     try:
         find(histories(), lambda h: bool(round_trip(_raw_with_original(h))), settings=FIND)
     finally:
-        codec._PLAN.clear()
+        codec._CODECS.clear()
 
 
 def _raw_with_original(h):

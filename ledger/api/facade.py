@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any, Self
 import attrs
 
 from ledger.engine import Engine, Result
-from ledger.histories.loader import History, load_file
+from ledger.histories.loader import History
 from ledger.histories.recording import ReplayReport, replay
 from ledger.model.events import Event, Reversal, parties_of
 from ledger.model.postings import Posting
-from ledger.model.problems import InputError, LedgerError, Problem
+from ledger.model.problems import LedgerError
 from ledger.store import DEFAULT_STORE, Record, Store, describe
 
 if TYPE_CHECKING:
@@ -120,30 +120,20 @@ class Ledger:
         self,
         *sources: str | Path | History,
         on_recorded: Callable[[Sequence[Record]], object] | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> ReplayReport:
         """Validate deal histories (files or loaded :class:`History` values) and append what is new.
 
-        Every file is checked before anything is written; all problems of all files are raised
-        together as one :class:`InputError`. Observers (``ledger_events_recorded``) are told
-        after the append unless ``on_recorded`` replaces them.
+        Files are read as streams and land in one transaction: all or nothing; the problems
+        found are raised together as one :class:`InputError`. Observers
+        (``ledger_events_recorded``) are told after the commit unless ``on_recorded`` replaces
+        them.
         """
         self.may_create = True
-        problems: list[Problem] = []
-        histories: list[History] = []
-        for source in sources:
-            if isinstance(source, History):
-                histories.append(source)
-                continue
-            try:
-                histories.append(load_file(source))
-            except InputError as exc:
-                problems.extend(exc.problems)
-        if problems:
-            raise InputError(problems)
         notify = on_recorded or (
             lambda records: self.plugins.events_recorded(records, self.location)
         )
-        return replay(self.engine(), histories, on_recorded=notify)
+        return replay(self.engine(), list(sources), on_recorded=notify, progress=progress)
 
     # --- folding ------------------------------------------------------------------------------
 
@@ -152,15 +142,29 @@ class Ledger:
         return Engine(self.store, self.plugins.projections())
 
     def run(
-        self, as_of: dt.date | None = None, *, require: Iterable[str] | None = None, **options: Any
+        self,
+        as_of: dt.date | None = None,
+        *,
+        names: Iterable[str] | None = None,
+        require: Iterable[str] | None = None,
+        **options: Any,
     ) -> Result:
-        """Fold the store (from its checkpoint when it can) as of a date.
+        """Fold the store (each projection from its checkpoint when it can) as of a date.
 
+        :param names: the projections to fold (default: every registered one) — a command asks
+            only for what it shows, so ``balances`` never pays for the audit's tracers.
         :param require: projection names the caller needs; when given, a history that does not
             fold or a needed projection that was quarantined raises :class:`FoldFailed`.
         :param options: passed to :meth:`ledger.engine.Engine.run` (``keep_entries`` …).
         """
-        result = self.engine().run(as_of=as_of, **options)
+        if names is not None:
+            names = list(names)
+            if require is not None:
+                require = list(require)
+                names = list(dict.fromkeys([*names, *require]))
+        elif require is not None and list(require):
+            names = list(require)
+        result = self.engine().run(as_of=as_of, names=names, **options)
         if require is not None:
             check_fold(result, *require)
         return result
@@ -174,7 +178,12 @@ class Ledger:
     ) -> list[Listed]:
         """Recorded events in recorded order with their status and the postings each made."""
         result = self.run(
-            as_of, require=(), keep_entries=True, use_checkpoint=False, save_checkpoint=False
+            as_of,
+            names=(),
+            require=(),
+            keep_entries=True,
+            use_checkpoint=False,
+            save_checkpoint=False,
         )
         postings = {e.position: e.postings for e in result.entries or []}
         wanted = set(types)
@@ -188,8 +197,8 @@ class Ledger:
             if party and party not in parties_of(event):
                 continue
             status = "recorded"
-            if event.id in result.book.reversed:
-                status = f"reversed by {result.book.reversed[event.id]}"
+            if event.id in result.reversed:
+                status = f"reversed by {result.reversed[event.id]}"
             elif isinstance(event, Reversal):
                 status = f"reverses {event.of}"
             listed.append(Listed(record.position, event, status, postings.get(record.position, ())))
@@ -221,7 +230,7 @@ class Ledger:
         """
         spec = self.plugins.query(name)
         if result is None:
-            result = self.run(as_of, require=spec.requires)
+            result = self.run(as_of, names=spec.requires, require=spec.requires)
         else:
             check_fold(result, *spec.requires)
         return spec.answer(self, result, **options)

@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-import orjson
 
+from ledger.model import plain
 from ledger.model.events import (
     Commitment,
     Loan,
@@ -18,48 +18,43 @@ ZERO = Decimal(0)
 
 
 class _EventBacked:
-    """State that refers to its defining event, which checkpoints keep as compact bytes.
+    """State that refers to its defining event, kept in checkpoints as the event's plain dict.
 
-    Why: a checkpoint of a 100k-event book holds thousands of commitments; pickling each one's
-    attrs event graph costs ~90 µs, while bytes cost next to nothing. The event is decoded again
-    only if something reads ``.event`` (most catch-ups touch a handful).
+    Why: a checkpoint of a million-event book holds thousands of commitments; rebuilding every
+    one's attrs event when a checkpoint is loaded costs more than the catch-up it serves. The
+    event is rebuilt only if something reads ``.event`` (most catch-ups touch a handful).
     """
 
     __slots__ = ()
     _event: Any
-    _raw: bytes | None
+    _raw: dict[str, Any] | None
 
     @property
     def event(self) -> Any:
         if self._event is None:
             from ledger.model.codec import from_dict
 
-            self._event = from_dict(orjson.loads(self._raw))  # type: ignore[arg-type]
+            self._event = from_dict(self._raw)  # type: ignore[arg-type]
         return self._event
 
-    def to_raw(self) -> tuple[Any, ...]:
-        """Plain values (the event as bytes) in field order: cheap to pickle."""
+    def to_plain(self) -> list[Any]:
+        """The state as plain data: the event's dict first, then every other field."""
         from ledger.model.codec import to_dict
 
-        values = [getattr(self, name) for name in _field_names(type(self))]
-        if self._raw is None:
-            object.__setattr__(self, "_raw", orjson.dumps(to_dict(self._event)))
-        values[0], values[-1] = None, self._raw
-        return tuple(values)
+        raw = self._raw if self._raw is not None else to_dict(self._event)
+        return [raw, *(plain.encode(getattr(self, n)) for n in _field_names(type(self))[1:-1])]
 
     @classmethod
-    def from_raw(cls, raw: tuple[Any, ...]) -> Any:
+    def from_plain(cls, data: list[Any]) -> Any:
+        names = _field_names(cls)
+        if type(data) is not list or len(data) != len(names) - 1 or type(data[0]) is not dict:
+            raise plain.PlainError(f"not a {cls.__name__}")
         obj = object.__new__(cls)
-        for name, value in zip(_field_names(cls), raw, strict=True):
-            object.__setattr__(obj, name, value)
+        object.__setattr__(obj, names[0], None)
+        object.__setattr__(obj, names[-1], data[0])
+        for name, value in zip(names[1:-1], data[1:], strict=True):
+            object.__setattr__(obj, name, plain.decode(value))
         return obj
-
-    def __getstate__(self) -> tuple[Any, ...]:
-        return self.to_raw()
-
-    def __setstate__(self, raw: tuple[Any, ...]) -> None:
-        for name, value in zip(_field_names(type(self)), raw, strict=True):
-            object.__setattr__(self, name, value)
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -72,11 +67,11 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return names
 
 
-class _LazyStates(dict[str, Any]):
-    """Instrument states by id, of which some may still be raw tuples from a checkpoint.
+class LazyStates(dict[str, Any]):
+    """Instrument states by id, of which some may still be plain data from a checkpoint.
 
     A catch-up after a checkpoint touches a few commitments out of thousands: only those are
-    rebuilt into objects; the rest go back into the next checkpoint as the tuples they came as.
+    rebuilt into objects; the rest go back into the next checkpoint as the data they came as.
     """
 
     def __init__(self, cls: type[_EventBacked], raw: dict[str, Any]) -> None:
@@ -85,8 +80,8 @@ class _LazyStates(dict[str, Any]):
 
     def __getitem__(self, key: str) -> Any:
         value = dict.__getitem__(self, key)
-        if type(value) is tuple:
-            value = self.cls.from_raw(value)
+        if type(value) is list:
+            value = self.cls.from_plain(value)
             dict.__setitem__(self, key, value)
         return value
 
@@ -100,8 +95,9 @@ class _LazyStates(dict[str, Any]):
         return [(k, self[k]) for k in self]
 
 
-def _raw_states(states: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if type(v) is tuple else v.to_raw() for k, v in dict.items(states)}
+def plain_states(states: dict[str, Any]) -> dict[str, Any]:
+    """Instrument states as plain data (those never rebuilt are passed through as they are)."""
+    return {k: v if type(v) is list else v.to_plain() for k, v in dict.items(states)}
 
 
 @attrs.define(getstate_setstate=False)
@@ -118,7 +114,7 @@ class CommitmentState(_EventBacked):
     status: str | None = None
     status_event: str | None = None
     draws: list[str] = attrs.Factory(list)
-    _raw: bytes | None = attrs.field(default=None, alias="raw")
+    _raw: dict[str, Any] | None = attrs.field(default=None, alias="raw")
 
     @property
     def outstanding(self) -> Decimal:
@@ -139,7 +135,7 @@ class LoanState(_EventBacked):
     _event: Loan | None = attrs.field(alias="event")
     outstanding: Decimal
     interest_paid: Decimal = ZERO
-    _raw: bytes | None = attrs.field(default=None, alias="raw")
+    _raw: dict[str, Any] | None = attrs.field(default=None, alias="raw")
 
 
 @attrs.define(getstate_setstate=False)
@@ -151,7 +147,7 @@ class GrantState(_EventBacked):
     vested: dict[str, str] = attrs.Factory(dict)  # tranche id -> vest event id
     exercised: Decimal = ZERO
     status: str | None = None
-    _raw: bytes | None = attrs.field(default=None, alias="raw")
+    _raw: dict[str, Any] | None = attrs.field(default=None, alias="raw")
 
     @property
     def granted(self) -> Decimal:

@@ -13,7 +13,9 @@ import decimal
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from ledger.book.instruments import CommitmentState, GrantState, LoanState, _LazyStates, _raw_states
+from ledger.book.instruments import CommitmentState, GrantState, LazyStates, LoanState, plain_states
+from ledger.model import plain
+from ledger.model.codec import party_from_dict, party_to_dict
 from ledger.model.events import (
     Event,
 )
@@ -67,25 +69,42 @@ class BookState:
         self.position = 0
         self.max_date: dt.date | None = None
 
-    STATE_FORMAT = 2
-    """Bumped when the pickled state changes meaning (2: same-date prices in recorded order)."""
+    STATE_FORMAT = 3
+    """Bumped when the checkpointed state changes meaning (3: plain data, no pickle)."""
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        for name in ("commitments", "loans", "grants"):
-            state[name] = _raw_states(state[name])
-        state["_format"] = self.STATE_FORMAT
-        return state
+    def to_plain(self) -> dict[str, Any]:
+        """The book as plain data for its checkpoint (ids known to the validator left out)."""
+        return {
+            "format": self.STATE_FORMAT,
+            "parties": [party_to_dict(p) for p in self.parties.values()],
+            "commitments": plain_states(self.commitments),
+            "loans": plain_states(self.loans),
+            "grants": plain_states(self.grants),
+            "prices": plain.encode(self.prices),
+            "delivered_gw": plain.encode(self.delivered_gw),
+            "reversed": self.reversed,
+            "position": self.position,
+            "max_date": plain.encode(self.max_date),
+        }
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        if state.pop("_format", 1) != self.STATE_FORMAT:
-            # An older checkpoint: the store treats an unreadable one as absent and refolds.
-            raise ValueError("book state of an older format; rebuild it from the events")
-        self.__dict__.update(state)
-        self.commitments = _LazyStates(CommitmentState, state["commitments"])
-        self.loans = _LazyStates(LoanState, state["loans"])
-        self.grants = _LazyStates(GrantState, state["grants"])
+    @classmethod
+    def from_plain(cls, data: Any, *, validate: bool = False) -> Any:
+        """A book rebuilt from :meth:`to_plain` data; :class:`~ledger.model.plain.PlainError`
+        when the data is not such a book (the caller folds again)."""
+        if type(data) is not dict or data.get("format") != cls.STATE_FORMAT:
+            raise plain.PlainError("not a book checkpoint of this format")
+        book = cls(dict(data["reversed"]), validate=validate)
+        for p in data["parties"]:
+            party = party_from_dict(p)
+            book.parties[party.id] = party
+        book.commitments = LazyStates(CommitmentState, data["commitments"])
+        book.loans = LazyStates(LoanState, data["loans"])
+        book.grants = LazyStates(GrantState, data["grants"])
+        book.prices = plain.decode(data["prices"])
+        book.delivered_gw = plain.decode(data["delivered_gw"])
+        book.position = int(data["position"])
+        book.max_date = plain.decode(data["max_date"])
+        return book
 
     def last_price(self, party: str, on: dt.date) -> Decimal | None:
         """The last per-share price of ``party`` dated on or before ``on``.

@@ -6,7 +6,8 @@ May import ``ledger.model``, ``ledger.book`` and ``ledger.store``; must not impo
 
 from __future__ import annotations
 
-from ledger.engine.engine import Engine, Failure, Registered, Result
+from ledger.engine.engine import Engine
 from ledger.engine.projection import Projection, ProjectionProtocol
+from ledger.engine.result import Failure, Registered, Result
 
 __all__ = ["Engine", "Failure", "Projection", "ProjectionProtocol", "Registered", "Result"]

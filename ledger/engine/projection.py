@@ -4,8 +4,13 @@ A projection never sees a reversed event nor the reversal that cancels it: the e
 the *effective history* (see :mod:`ledger.book`), so plugin authors never write undo logic.
 
 ``apply`` may update the state it is given in place and return it, provided ``initial()``
-returns a fresh state on every call: the engine never reuses an old state (checkpoints are
-pickled copies), and that keeps folds over millions of entries fast.
+returns a fresh state on every call: the engine never reuses an old state, and that keeps folds
+over millions of entries fast.
+
+Checkpoints keep states as plain data (:mod:`ledger.model.plain`: dicts, lists, tuples, sets,
+text, integers, ``Decimal``, dates — never pickles). A state made of those needs nothing more;
+another state gives ``encode`` (state → plain data) and ``decode`` (the reverse). A state that
+cannot be encoded is folded again each time instead of being checkpointed.
 """
 
 from __future__ import annotations
@@ -47,6 +52,11 @@ class Projection(Generic[S]):
     :param handles: event types to receive (``None`` = all); others are skipped cheaply.
     :param version: bump when the fold changes, so stored checkpoints are discarded.
     :param describe: turns a state into JSON-able data for ``loopledger project NAME --json``.
+    :param eager: fold it while a replay records (its checkpoint then stands at the new head,
+        so the first query after an import answers at once) — for projections that cost little
+        per entry, such as balances.
+    :param encode: state → plain data for its checkpoint (default: the state itself).
+    :param decode: plain data → state (default: the data itself).
     """
 
     name: str
@@ -55,3 +65,6 @@ class Projection(Generic[S]):
     handles: frozenset[str] | None = attrs.field(default=None, converter=_handles)
     version: str = "1"
     describe: Callable[[S], Any] | None = None
+    eager: bool = False
+    encode: Callable[[S], Any] | None = None
+    decode: Callable[[Any], S] | None = None

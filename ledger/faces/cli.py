@@ -201,7 +201,7 @@ def project_command(session: Ledger, name: str, as_of: dt.date | None, as_json: 
     Exits 1 if the projection failed on some event (it is then quarantined).
     """
     registered = session.plugins.projection(name)
-    result = session.engine().run(as_of=as_of)
+    result = session.run(as_of, names=[name])
     exit_on_failures(result, name)
     state = result.state(name)
     describe_state = getattr(registered.projection, "describe", None)

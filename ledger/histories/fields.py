@@ -9,7 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ledger.model.amounts import AmountError, parse_decimal
+from ledger.model.amounts import AmountError, parse_common, parse_decimal
 from ledger.model.events import COMMON_FIELDS, Condition, type_fields
 from ledger.model.values import CURRENCY, PARTY_ID, UNDISCLOSED, Money, Undisclosed
 
@@ -118,6 +118,41 @@ def _decimal(value: Any) -> Decimal:
         return parse_decimal(value)
     except AmountError as exc:
         raise FieldError(str(exc)) from None
+
+
+def _fast_money(value: Any, currency: str, *, zero: bool = False) -> Money:
+    """:func:`_money` for the common forms in the file's currency (already checked); the careful
+    path for everything else."""
+    amount = parse_common(value)
+    if amount is None or amount < 0 or (not zero and not amount):
+        return _money(value, currency, zero=zero)
+    money = object.__new__(Money)
+    object.__setattr__(money, "amount", amount)
+    object.__setattr__(money, "currency", currency)
+    return money
+
+
+def _fast_decimal(value: Any, positive: bool) -> Decimal:
+    number = parse_common(value)
+    if number is None or (positive and number <= 0):
+        return _positive_decimal(value) if positive else _decimal(value)
+    return number
+
+
+def _fast_date(value: Any) -> dt.date:
+    if type(value) is str and len(value) == 10 and value.isascii() and value[4] == value[7] == "-":
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    return _date(value)
+
+
+def _positive_decimal(value: Any) -> Decimal:
+    number = _decimal(value)
+    if number <= 0:
+        raise FieldError(f"expected a positive number; got {value!r}")
+    return number
 
 
 def _money(value: Any, currency: str, *, zero: bool = False) -> Money:

@@ -1,34 +1,45 @@
-"""Deal-history files (YAML or JSON) → parties and events, with every problem located.
+"""Deal-history files → parties and events, with every problem located.
 
-YAML is read with a loader that keeps numbers as their text (so ``4.3`` becomes
-``Decimal("4.3")``, never the float 4.29999…) and remembers the line of every event and field.
-JSON is read with ``parse_float`` kept as text for the same reason. All problems of a file are
-collected before anything is raised, so a user fixes a file in one pass.
+A file is read as a stream (:mod:`ledger.histories.sources`): its header — format version, title,
+currency, parties — at once, its events one by one, each converted by the generated fast
+converter (:mod:`ledger.histories.convert`) or, when that declines, by the careful converter
+here, which names every wrong field with its line and what was expected. Nothing is held per
+event beyond what the caller keeps: :func:`open_history` streams (replay), :func:`load_file`
+collects a whole file into a :class:`History` (tests, notebooks, small files).
+
+Numbers never become binary floats: YAML scalars and JSON floats arrive as text and go straight
+to :class:`~decimal.Decimal`.
 """
 
 from __future__ import annotations
 
-import re
+import contextlib
+import io
+import os
+import stat
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Final
 
 import attrs
 
+from ledger.histories.convert import EVENT_ID, convert_fast
 from ledger.histories.fields import convert_fields
-from ledger.histories.parsing import json_lines, line_of, parse_json, parse_yaml
+from ledger.histories.sources import RawItem, Source, format_of, open_source
+from ledger.histories.yaml_text import line_of
 from ledger.model.amounts import AmountError, parse_decimal
 from ledger.model.events import EVENT_TYPES, Event
 from ledger.model.problems import InputError, Problem
 from ledger.model.values import CURRENCY, PARTY_ID, WORLD, Party
 
-FORMAT_VERSION = 1
-EVENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+FORMAT_VERSION: Final = 1
+HEADER_KEYS: Final = ("loopledger", "title", "currency", "parties", "events")
 
 
 @attrs.frozen
 class History:
-    """One parsed deal-history file."""
+    """One deal-history file, read whole."""
 
     file: str
     title: str | None
@@ -43,45 +54,77 @@ class History:
         line = self.lines.get(problem.event_id or "") if problem.event_id else None
         return problem.at(file=self.file, line=line)
 
+    def stream(self) -> HistoryStream:
+        """The same history as a stream (what replay reads)."""
+        items = (
+            Converted(RawItem(i, self.lines.get(e.id), None), e, [])
+            for i, e in enumerate(self.events, start=1)
+        )
+        return HistoryStream(
+            self.file, self.title, self.currency, self.parties, self.party_lines, items
+        )
 
-def load_file(path: str | Path) -> History:
-    """Read and check one file; raise :class:`InputError` listing every problem found."""
-    path = Path(path)
-    name = str(path)
+
+@attrs.frozen
+class Converted:
+    """One event as read: where it was, the event (None if it does not convert) and why not."""
+
+    item: RawItem
+    event: Event | None
+    problems: list[Problem]
+
+
+@attrs.define
+class HistoryStream:
+    """A file's header, checked, and its events to come (each converted or with its problems)."""
+
+    file: str
+    title: str | None
+    currency: str
+    parties: tuple[Party, ...]
+    party_lines: dict[str, int]
+    events: Iterator[Converted]
+
+
+def _readable(path: Path) -> None:
+    """Refuse what is not a regular file before reading it (a FIFO would hang, a device never ends)."""
     try:
-        raw = path.read_bytes()
+        mode = os.stat(path).st_mode
     except OSError as exc:
         raise InputError(
-            Problem(file=name, message=f"cannot read the file: {exc.strerror or exc}")
+            Problem(file=str(path), message=f"cannot read the file: {exc.strerror or exc}")
         ) from None
-    return load_bytes(raw, name, json_format=path.suffix.lower() == ".json")
-
-
-def load_bytes(raw: bytes, name: str, *, json_format: bool = False) -> History:
-    """Parse file content (UTF-8 YAML, or JSON)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+    if not stat.S_ISREG(mode):
         raise InputError(
             Problem(
-                file=name,
-                line=line,
-                message=f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save it as UTF-8",
-            )
-        ) from None
-    if not text.strip():
-        raise InputError(
-            Problem(
-                file=name,
-                message="the file is empty; expected 'loopledger: 1', 'parties' and 'events'",
+                file=str(path), message="not a regular file (a pipe, device or folder); give a file"
             )
         )
-    data = parse_json(text, name) if json_format else parse_yaml(text, name)
-    return _history(data, name, text if json_format else None)
 
 
-def _history(data: Any, name: str, json_text: str | None) -> History:
+@contextlib.contextmanager
+def open_history(
+    path: str | Path, *, format: str | None = None, stream: IO[bytes] | None = None
+) -> Iterator[HistoryStream]:
+    """Open a deal-history file (or ``stream``, read as ``path`` names it) for streaming."""
+    name = str(path)
+    chosen = format_of(path, format)
+    with contextlib.ExitStack() as stack:
+        if stream is None:
+            _readable(Path(path))
+            try:
+                stream = stack.enter_context(open(path, "rb"))
+            except OSError as exc:
+                raise InputError(
+                    Problem(file=name, message=f"cannot read the file: {exc.strerror or exc}")
+                ) from None
+        yield read_stream(open_source(stream, name, chosen))
+
+
+def read_stream(source: Source) -> HistoryStream:
+    """Check a source's header and convert its events as they are read."""
+    name = source.file
+    data = source.header
     if not isinstance(data, dict):
         raise InputError(
             Problem(
@@ -92,7 +135,7 @@ def _history(data: Any, name: str, json_text: str | None) -> History:
         )
     problems: list[Problem] = []
     version = data.get("loopledger")
-    if version != FORMAT_VERSION:
+    if str(version) != str(FORMAT_VERSION):
         problems.append(
             Problem(
                 file=name,
@@ -102,7 +145,7 @@ def _history(data: Any, name: str, json_text: str | None) -> History:
             )
         )
     for key in data:
-        if key not in ("loopledger", "title", "currency", "parties", "events"):
+        if key not in HEADER_KEYS:
             problems.append(
                 Problem(
                     file=name,
@@ -126,8 +169,16 @@ def _history(data: Any, name: str, json_text: str | None) -> History:
     parties = _parties(
         data.get("parties", []), name, problems, line_of(data, "parties"), party_lines
     )
-    raw_events = data.get("events")
-    if not isinstance(raw_events, list):
+    if "events" not in data:
+        problems.append(
+            Problem(
+                file=name,
+                line=line_of(data),
+                field="events",
+                message="expected a list of events under 'events'",
+            )
+        )
+    elif not isinstance(data["events"], list):
         problems.append(
             Problem(
                 file=name,
@@ -136,46 +187,97 @@ def _history(data: Any, name: str, json_text: str | None) -> History:
                 message="expected a list of events under 'events'",
             )
         )
-        raw_events = []
+    if problems:
+        raise InputError(problems)
+    title = data.get("title")
+
+    def events() -> Iterator[Converted]:
+        for item in source.items:
+            event = convert_fast(item.data, currency)
+            if event is not None:
+                yield Converted(item, event, [])
+                continue
+            found: list[Problem] = []
+            event = _event(item.data, item.index, name, currency, found, item.line)
+            yield Converted(item, event, [_placed(p, item) for p in found])
+
+    return HistoryStream(
+        name,
+        str(title) if title is not None else None,
+        currency,
+        tuple(parties),
+        party_lines,
+        events(),
+    )
+
+
+def _placed(problem: Problem, item: RawItem) -> Problem:
+    """A problem of an event with the line of its field (found now, when a message needs it)."""
+    if item.data is not None and line_of(item.data) is None and problem.field is not None:
+        return attrs.evolve(problem, line=item.field_line(problem.field) or problem.line)
+    return problem
+
+
+def load_file(path: str | Path, *, format: str | None = None) -> History:
+    """Read and check one whole file; raise :class:`InputError` listing every problem found."""
+    with open_history(path, format=format) as stream:
+        return collect(stream)
+
+
+def load_bytes(
+    raw: bytes, name: str, *, json_format: bool = False, format: str | None = None
+) -> History:
+    """Parse file content (UTF-8 YAML, JSON or JSON Lines)."""
+    chosen = format or ("json" if json_format else format_of(name))
+    if not raw.strip():
+        raise InputError(
+            Problem(
+                file=name,
+                message="the file is empty; expected 'loopledger: 1', 'parties' and 'events'",
+            )
+        )
+    with open_history(name, format=chosen, stream=io.BytesIO(raw)) as stream:
+        return collect(stream)
+
+
+def collect(stream: HistoryStream) -> History:
+    """Every event of a stream, with duplicate ids caught; all problems raised together."""
+    problems: list[Problem] = []
     events: list[Event] = []
     lines: dict[str, int] = {}
     seen: dict[str, int] = {}
-    for index, raw in enumerate(raw_events, start=1):
-        event = _event(raw, index, name, currency, problems)
+    for converted in stream.events:
+        problems += converted.problems
+        event = converted.event
         if event is None:
             continue
-        line = line_of(raw)
+        item = converted.item
         if event.id in seen:
             problems.append(
                 Problem(
-                    file=name,
-                    line=line,
+                    file=stream.file,
+                    line=item.line,
                     event_id=event.id,
-                    position=index,
+                    position=item.index,
                     field="id",
                     message=f"duplicate id: event #{seen[event.id]} already uses it",
                 )
             )
             continue
-        seen[event.id] = index
-        if line:
-            lines[event.id] = line
+        seen[event.id] = item.index
+        if item.line:
+            lines[event.id] = item.line
         events.append(event)
-    if json_text is not None:
-        lines = json_lines(json_text, [e.id for e in events])
-        found = json_lines(json_text, [p.event_id for p in problems if p.event_id])
-        problems = [p.at(line=found.get(p.event_id)) if p.event_id else p for p in problems]
     if problems:
         raise InputError(problems)
-    title = data.get("title")
     return History(
-        name,
-        str(title) if title is not None else None,
-        currency,
-        tuple(parties),
+        stream.file,
+        stream.title,
+        stream.currency,
+        stream.parties,
         tuple(events),
         lines,
-        party_lines,
+        stream.party_lines,
     )
 
 
@@ -290,8 +392,11 @@ def _parties(
     return parties
 
 
-def _event(raw: Any, index: int, name: str, currency: str, problems: list[Problem]) -> Event | None:
-    line = line_of(raw)
+def _event(
+    raw: Any, index: int, name: str, currency: str, problems: list[Problem], line: int | None = None
+) -> Event | None:
+    """The careful converter: the event, or None with every problem of it appended."""
+    line = line_of(raw) or line
     if not isinstance(raw, dict):
         problems.append(
             Problem(

@@ -1,28 +1,54 @@
 """Replay: validate deal-history files against the stored book, then append what is new.
 
-Everything is checked before anything is written. An event whose id is already stored with the
-same content (by canonical hash) is skipped — replay is idempotent; the same id with different
-content is a conflict naming the id and the fields that differ, and nothing is written. New
-records are appended in one transaction, chained to the store's head; if another writer got
-there first, the whole check is redone against the new head.
+Everything is checked before anything is committed. Files are read as streams, a chunk of events
+at a time: each chunk is converted, its ids and references looked up in the store's index (which
+already holds the chunks written before it in the same transaction), each event checked by the
+book and given its postings, and the chunk written — records, index rows and postings — into one
+transaction that commits only when the last file is through (:mod:`ledger.store.appending`). So
+a file lands whole or not at all, and memory does not grow with its length.
+
+An event whose id is already stored with the same content (by canonical hash) is skipped —
+replay is idempotent; the same id with different content is a conflict naming the id and the
+fields that differ. If another writer got there first, the whole replay runs again against the
+new head.
+
+Reversals: the book reads the *effective* history, in which a reversal and its target are both
+left out, so it must know a target is reversed before it meets the target. A chunk is checked
+whole before it is applied, so a reversal in the same chunk as its target costs nothing. A
+reversal of an event stored earlier — or written by an earlier chunk of this replay — means the
+postings of the events after that target may change: the replay then starts again knowing it,
+folds the stored history again without the target, and rewrites the stored postings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any, Final
 
 import attrs
 
-from ledger.book import Book, reversed_targets
+from ledger.book import Book, Known
 from ledger.engine import Engine
-from ledger.histories.loader import History
+from ledger.engine.eager import EagerFolds
+from ledger.engine.facts import FACTS_STATE, FACTS_VERSION, load_facts
+from ledger.histories.loader import Converted, History, HistoryStream, open_history
 from ledger.model.codec import chain_hash, content_hash, differing_fields
 from ledger.model.events import Event, Reversal, references
 from ledger.model.problems import ConflictError, InputError, Problem
 from ledger.model.values import Party
 from ledger.store import ConcurrentAppend, Record
+from ledger.store.rows import StoredRecords
 
-RETRIES = 5
+RETRIES: Final = 5
+CHUNK: Final = 5_000
+MAX_PROBLEMS: Final = 200
+"""Problems reported in full; the rest of a badly broken file is counted, not listed."""
+
+Source = History | str | Path
 
 
 @attrs.frozen
@@ -37,10 +63,11 @@ class FileReport:
 
 @attrs.frozen
 class ReplayReport:
-    """What replay did, per file, and the records appended."""
+    """What replay did, per file."""
 
     files: tuple[FileReport, ...]
-    appended: tuple[Record, ...]
+    appended: int = 0
+    head: int = 0
 
     @property
     def new(self) -> int:
@@ -51,127 +78,339 @@ class ReplayReport:
         return sum(f.present for f in self.files)
 
 
+class _Retroactive(Exception):
+    """A reversal reaches back past what has been applied: start again knowing these targets."""
+
+    def __init__(self, targets: dict[str, str]) -> None:
+        self.targets = targets
+
+
+class _Problems:
+    """The problems of a replay, capped so that a broken million-event file stays readable."""
+
+    def __init__(self) -> None:
+        self.listed: list[Problem] = []
+        self.more = 0
+
+    def add(self, problems: Sequence[Problem]) -> None:
+        room = MAX_PROBLEMS - len(self.listed)
+        self.listed += problems[: max(room, 0)]
+        self.more += max(len(problems) - max(room, 0), 0)
+
+    def raise_if_any(self) -> None:
+        if not self.listed:
+            return
+        problems = list(self.listed)
+        if self.more:
+            problems.append(
+                Problem(
+                    message=f"… and {self.more:,} more problems (the first {MAX_PROBLEMS} are listed)"
+                )
+            )
+        conflict = all("conflict:" in p.message for p in self.listed)
+        raise (ConflictError if conflict else InputError)(problems)
+
+
 def replay(
     engine: Engine,
-    histories: Sequence[History],
+    sources: Sequence[Source],
     *,
     on_recorded: Callable[[Sequence[Record]], object] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ReplayReport:
-    """Append the new parties and events of ``histories`` (all or nothing)."""
-    from ledger.engine.gc_pause import no_cyclic_gc
+    """Append the new parties and events of ``sources`` (files, or loaded histories): all or nothing.
 
+    ``on_recorded`` is called after the commit with the records appended (for observers); for a
+    large append it receives them read back from the store, in order.
+    """
+    retroactive: dict[str, str] = {}
     for attempt in range(RETRIES):
-        with no_cyclic_gc():
-            report, records, head = _plan(engine, histories)
         try:
-            engine.store.append(records, head)
+            report = _replay_once(engine, sources, retroactive, progress)
         except ConcurrentAppend:
             if attempt == RETRIES - 1:
                 raise
             continue
-        if on_recorded is not None and records:
-            on_recorded(records)
+        except _Retroactive as found:
+            retroactive.update(found.targets)
+            continue
+        if on_recorded is not None and report.appended:
+            on_recorded(StoredRecords(engine.store, report.head - report.appended, report.head))
         return report
-    raise AssertionError("unreachable")
+    raise ConcurrentAppend(
+        f"{engine.store.url}: other writers kept appending; run the replay again"
+    )
 
 
-def _plan(engine: Engine, histories: Sequence[History]) -> tuple[ReplayReport, list[Record], int]:
+def _opened(source: Source) -> AbstractContextManager[HistoryStream]:
+    if isinstance(source, History):
+        return nullcontext(source.stream())
+    return open_history(source)
+
+
+def _replay_once(
+    engine: Engine,
+    sources: Sequence[Source],
+    retroactive: dict[str, str],
+    progress: Callable[[int], None] | None,
+) -> ReplayReport:
     store = engine.store
     head, chain = store.head()
-    incoming = [e for h in histories for e in h.events]
-    new_reversals = reversed_targets(incoming)
-    book, stored_problems = engine.book_at_head()
+    facts = load_facts(store, head, chain)
+    stored_targets = (
+        {t: r for t, r in retroactive.items() if store.lookup([t]) and not store.lookup([r])}
+        if retroactive
+        else {}
+    )
+    book, stored_problems = engine.book_at_head(stored_targets or None)
     if stored_problems:
         raise InputError([p.at(file=store.url) for p in stored_problems])
-    # The id index answers for stored events; the book checks the new ones against it.
-    wanted = {e.id for e in incoming} | {target for e in incoming for _, target in references(e)}
-    known = store.lookup(wanted)
-    stored_targets = {t: r for t, r in new_reversals.items() if t in known and r not in known}
-    if stored_targets:
-        book, _ = engine.book_at_head(stored_targets)
-    book.known = dict(known)
     book.validate = True
-    pending: dict[str, tuple[str, Event | Party]] = {}
-    records: list[Record] = []
-    problems: list[Problem] = []
+    for target, reversal in retroactive.items():
+        book.reversed.setdefault(target, reversal)
+    problems = _Problems()
     reports: list[FileReport] = []
-    position = head
-    for history in histories:
-        new = present = new_parties = 0
-        for party in history.parties:
-            digest = content_hash(party)
-            stored = book.parties.get(party.id)
-            if stored is not None:
-                # A shorter declaration (say only id and name) of a recorded party adds
-                # nothing and is accepted; a different value is a conflict.
-                changed = [
-                    f for f in differing_fields(stored, party) if getattr(party, f, f) is not None
-                ]
-                if changed:
-                    problems.append(
-                        Problem(
-                            file=history.file,
-                            line=history.party_lines.get(party.id),
-                            field="parties",
-                            message=f"party '{party.id}' is already recorded with different content (differs in: {', '.join(changed)}); parties cannot be edited",
-                        )
+    # A reversal of a stored event changes what came after it: eager folds start again later.
+    eager = EagerFolds(engine, head, chain, enabled=not stored_targets)
+    with store.appending(head) as appender:
+        if stored_targets:
+            _rewrite_stored_postings(engine, book, appender)
+        position = head
+        for source in sources:
+            with _opened(source) as stream:
+                state = _FileState(stream.file, file_start=position)
+                position, chain = _parties(
+                    stream, book, appender, position, chain, state, problems, facts
+                )
+                for chunk in _chunks(stream.events):
+                    position, chain = _chunk(
+                        chunk,
+                        stream,
+                        book,
+                        appender,
+                        position,
+                        chain,
+                        state,
+                        problems,
+                        facts,
+                        eager,
                     )
-                continue
-            book.declare(party)
-            position += 1
-            chain = chain_hash(chain, digest)
-            records.append(Record("party", party, digest, chain, position))
-            new_parties += 1
-        for event in history.events:
-            digest = content_hash(event)
-            seen = book.known.get(event.id)
-            if seen is not None:
-                if seen.content_hash == digest:
-                    present += 1
-                    continue
-                before = pending.get(event.id, (None, None))[1] or _stored_event(
-                    engine, seen.position
-                )
-                fields = (
-                    ", ".join(differing_fields(before, event)) if before is not None else "content"
-                )
-                problems.append(
-                    history.locate(
-                        Problem(
-                            event_id=event.id,
-                            field=fields.split(", ")[0] if before is not None else None,
-                            message=f"conflict: id '{event.id}' is already recorded with different content (differs in: {fields}); record a correction as a new event (amendment or reversal) instead of editing",
-                        )
+                    if progress is not None:
+                        progress(position - head)
+                reports.append(FileReport(stream.file, state.new, state.present, state.new_parties))
+        problems.raise_if_any()
+        if position > head:
+            engine.save_book(book, position, chain, appender)
+            appender.save_state(FACTS_STATE, position, chain, FACTS_VERSION, facts.to_plain())
+            eager.save(appender, position, chain)
+    return ReplayReport(tuple(reports), position - head, position)
+
+
+@attrs.define
+class _FileState:
+    file: str
+    file_start: int
+    """The head when this file's records began (ids met after it are this file's)."""
+    new: int = 0
+    present: int = 0
+    new_parties: int = 0
+    index_at: array[int] = attrs.Factory(lambda: array("I"))
+    """File index of each record this file wrote, by position − file start (0 for parties)."""
+
+
+def _chunks(events: Iterator[Converted]) -> Iterator[list[Converted]]:
+    while True:
+        chunk = list(itertools.islice(events, CHUNK))
+        if not chunk:
+            return
+        yield chunk
+
+
+def _parties(
+    stream: HistoryStream,
+    book: Book,
+    appender: Any,
+    position: int,
+    chain: str,
+    state: _FileState,
+    problems: _Problems,
+    facts: Any,
+) -> tuple[int, str]:
+    records: list[Record] = []
+    found: list[Problem] = []
+    for party in stream.parties:
+        digest = content_hash(party)
+        stored = book.parties.get(party.id)
+        if stored is not None:
+            # A shorter declaration (say only id and name) of a recorded party adds nothing
+            # and is accepted; a different value is a conflict.
+            changed = [
+                f for f in differing_fields(stored, party) if getattr(party, f, f) is not None
+            ]
+            if changed:
+                found.append(
+                    Problem(
+                        file=stream.file,
+                        line=stream.party_lines.get(party.id),
+                        field="parties",
+                        message=f"party '{party.id}' is already recorded with different content (differs in: {', '.join(changed)}); parties cannot be edited",
                     )
                 )
-                continue
-            if isinstance(event, Reversal) and event.of not in book.reversed:
+            continue
+        book.declare(party)
+        facts.add_party(party)
+        position += 1
+        chain = chain_hash(chain, digest, appender.recorded_at)
+        records.append(Record("party", party, digest, chain, position, appender.recorded_at))
+        state.new_parties += 1
+    problems.add(found)
+    appender.write(records)
+    state.index_at.extend([0] * len(records))
+    return position, chain
+
+
+def _chunk(
+    chunk: list[Converted],
+    stream: HistoryStream,
+    book: Book,
+    appender: Any,
+    position: int,
+    chain: str,
+    state: _FileState,
+    problems: _Problems,
+    facts: Any,
+    eager: EagerFolds,
+) -> tuple[int, str]:
+    found: list[Problem] = []
+    events = [c for c in chunk if c.event is not None]
+    for c in chunk:
+        found += c.problems
+    wanted = {c.event.id for c in events}  # type: ignore[union-attr]
+    for c in events:
+        wanted.update(target for _, target in references(c.event))  # type: ignore[arg-type]
+    known = appender.lookup(wanted)
+    book.known = dict(known)
+    # Reversals of this chunk are known before their targets are met; one that reaches back
+    # to something already applied starts the replay again (see the module docstring).
+    reaching_back: dict[str, str] = {}
+    for c in events:
+        event = c.event
+        if isinstance(event, Reversal) and event.of not in book.reversed:
+            target = known.get(event.of)
+            if event.id in known:
+                continue  # the reversal itself is already recorded
+            if target is not None:
+                reaching_back.setdefault(event.of, event.id)
+            else:
                 book.reversed[event.of] = event.id
-            position += 1
-            _, found = book.apply(event, position, digest)
-            if found:
-                problems += [history.locate(p.at(position=None)) for p in found]
-                position -= 1
-                continue
-            pending[event.id] = (history.file, event)
-            chain = chain_hash(chain, digest)
-            records.append(Record("event", event, digest, chain, position))
-            new += 1
-        reports.append(FileReport(history.file, new, present, new_parties))
-    if problems:
-        error = ConflictError if all("conflict:" in p.message for p in problems) else InputError
-        raise error(problems)
-    return ReplayReport(tuple(reports), tuple(records)), records, head
+    if reaching_back:
+        raise _Retroactive(reaching_back)
+    records: list[Record] = []
+    postings: list[tuple[int, Any]] = []
+    recorded_at = appender.recorded_at
+    for c in events:
+        event = c.event
+        assert event is not None
+        digest = content_hash(event)
+        seen = book.known.get(event.id)
+        if seen is not None:
+            found += _seen(event, digest, seen, c, stream, appender.store, state)
+            continue
+        new_position = position + 1
+        entry_postings, refused = book.apply(event, new_position, digest)
+        if refused:
+            found += [_locate(p.at(position=c.item.index), c, stream) for p in refused]
+            continue
+        position = new_position
+        chain = chain_hash(chain, digest, recorded_at)
+        records.append(Record("event", event, digest, chain, position, recorded_at))
+        postings.append((position, entry_postings))
+        state.index_at.append(c.item.index)
+        facts.add_event(position, event.date)
+        if book.max_date is None or event.date > book.max_date:
+            book.max_date = event.date
+        if isinstance(event, Reversal):
+            target = book.known.get(event.of)
+            facts.add_reversal(
+                position, event.id, event.of, target.position if target else 0, event.date
+            )
+        elif event.id not in book.reversed:
+            eager.feed(position, event, entry_postings)
+        state.new += 1
+    problems.add(found)
+    if not problems.listed:
+        appender.write(records, postings)
+    else:
+        state.new -= len(records)  # nothing more is written once anything is wrong
+        position -= len(records)
+    return position, chain
 
 
-def _stored_event(engine: Engine, position: int) -> Event | Party | None:
-    for record in engine.store.read(after=position - 1, upto=position):
-        return record.value
-    return None
+def _seen(
+    event: Event,
+    digest: str,
+    seen: Known,
+    converted: Converted,
+    stream: HistoryStream,
+    store: Any,
+    state: _FileState,
+) -> list[Problem]:
+    """An id met before: already recorded (fine if the same), or twice in this file."""
+    if seen.position > state.file_start:
+        offset = seen.position - state.file_start - 1
+        earlier = state.index_at[offset] if offset < len(state.index_at) else 0
+        return [
+            Problem(
+                file=stream.file,
+                line=converted.item.line,
+                event_id=event.id,
+                position=converted.item.index,
+                field="id",
+                message=f"duplicate id: event #{earlier} already uses it"
+                if earlier
+                else "duplicate id: another event of this replay already uses it",
+            )
+        ]
+    if seen.content_hash == digest:
+        state.present += 1
+        return []
+    before = None
+    for record in store.read(after=seen.position - 1, upto=seen.position):
+        before = record.value
+    fields = ", ".join(differing_fields(before, event)) if before is not None else "content"
+    return [
+        _locate(
+            Problem(
+                event_id=event.id,
+                field=fields.split(", ")[0] if before is not None else None,
+                message=f"conflict: id '{event.id}' is already recorded with different content (differs in: {fields}); record a correction as a new event (amendment or reversal) instead of editing",
+            ),
+            converted,
+            stream,
+        )
+    ]
 
 
-def book_copy(book: Book) -> Book:
-    """A deep copy of a book (for what-if validation without touching the original)."""
-    import copy
+def _locate(problem: Problem, converted: Converted, stream: HistoryStream) -> Problem:
+    """A problem the book found, with the file and the line of the event."""
+    return problem.at(file=stream.file, line=converted.item.line)
 
-    return copy.deepcopy(book)
+
+def _rewrite_stored_postings(engine: Engine, book: Book, appender: Any) -> None:
+    """The stored postings again, for the effective history the book now reads."""
+    from ledger.store.records import decode_record
+
+    rewritten = Book(dict(book.reversed), validate=False)
+    rows: list[tuple[int, Any]] = []
+    for position, raw in engine.store.read_raw():
+        record = decode_record(raw, position)
+        if isinstance(record.value, Party):
+            rewritten.declare(record.value)
+            continue
+        postings, _ = rewritten.apply(record.value, position, record.content_hash)
+        rows.append((position, postings))
+        if len(rows) >= CHUNK:
+            appender.replace_postings(rows)
+            rows = []
+    if rows:
+        appender.replace_postings(rows)

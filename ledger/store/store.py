@@ -1,61 +1,66 @@
 """The event store: an eventsourcing application over SQLite, memory or PostgreSQL.
 
-This is the only module that knows eventsourcing and SQL. The whole book is one event stream
+This layer is the only one that knows eventsourcing and SQL. The whole book is one event stream
 (one aggregate id); each recorded party or event is one stored event whose version is its
-position. That gives three guarantees for free from eventsourcing's recorders:
+position. That gives three guarantees from eventsourcing's recorders:
 
-* a file lands atomically — all its new records are inserted by one ``save()`` in one transaction;
+* a file lands atomically — all its new records are written in one transaction
+  (:meth:`Store.appending`, chunk after chunk, committed once);
 * concurrent writers cannot interleave — two appends at the same position conflict on the
   ``(originator_id, originator_version)`` key and the loser retries from the new head;
 * order is the recorded order — positions are dense 1, 2, 3 …
 
-
-Records are encoded by :mod:`ledger.store.records`; the recorders that keep the event-id index
-in the same transaction are in :mod:`ledger.store.recorders`; URLs in :mod:`ledger.store.urls`.
+Beside the records, in the same database (see :mod:`ledger.store.tables`): the event-id index,
+the postings the book derived for each event, and checkpoints — the last two *derived* data that
+is trusted only with this user's MAC (:mod:`ledger.store.derived`). Records are encoded by
+:mod:`ledger.store.records`; the recorders are in :mod:`ledger.store.recorders`; URLs in
+:mod:`ledger.store.urls`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import pickle
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final, Self
 
 import orjson
-from eventsourcing.persistence import (
-    IntegrityError,
-    StoredEvent,
-)
+from eventsourcing.persistence import StoredEvent
 
 from ledger.book import Known
-from ledger.model.events import Event, Reversal
+from ledger.model.codec import GENESIS
+from ledger.model.postings import Posting
 from ledger.model.problems import StoreError
-from ledger.store.recorders import INDEX_TABLE, LedgerApplication
-from ledger.store.records import (
-    BOOK_ID,
-    TOPIC,
-    Record,
-    Recorded,
-    RecordMapper,
-    decode_record,
-    encode_record,
+from ledger.store import derived, tables
+from ledger.store.recorders import LedgerApplication, MemoryRecorder
+from ledger.store.records import BOOK_ID, TOPIC, Record, RecordMapper, decode_record
+from ledger.store.rows import (
+    SavedState,
+    Stored,
+    decode_postings,
+    encode_postings,
+    postings_mac,
+    state_mac,
+    state_parts,
 )
 from ledger.store.urls import describe, environment, sqlite_path
 
 DEFAULT_STORE: Final = "loopledger.db"
 READ_BATCH: Final = 5_000
+STATE_COMPRESS_OVER: Final = 64 << 10
+"""State bodies larger than this are stored zlib-compressed."""
 
 
 class ConcurrentAppend(StoreError):
-    """Another writer appended first; re-read the head and try again."""
+    """Another writer appended first, or holds the store; re-read the head and try again."""
 
 
 class Store:
-    """Append-only record stream plus projection checkpoints, in one database."""
+    """Append-only record stream, its index, postings and checkpoints, in one database."""
 
     def __init__(self, url: str = DEFAULT_STORE, *, create: bool = True) -> None:
-        """Open the store at ``url``; with ``create=False`` a SQLite file must already exist.
+        """Open the store at ``url``; with ``create=False`` it must already exist.
 
         Why: a mistyped ``--store`` for ``verify`` must not create an empty store and report
         that all checks hold on it. Only commands that record (``replay``, ``demo``) create.
@@ -88,7 +93,8 @@ class Store:
             raise StoreError(f"cannot open the store {describe(url)}: {exc}") from None
         self.kind = env["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
         self._mapper: RecordMapper = self._app.mapper  # type: ignore[assignment]
-        self._memory_checkpoints: dict[str, tuple[int, str, bytes]] = {}
+        self.memory_postings: dict[int, tuple[bytes, bytes]] = {}
+        self.memory_states: dict[tuple[str, str], tuple[int, str, str, bytes, bytes]] = {}
         if not create and self.kind == "postgres" and not self._has_tables():
             self._app.close()
             raise StoreError(
@@ -100,8 +106,8 @@ class Store:
 
     def _has_tables(self) -> bool:
         """Whether the database already holds loopledger's record table (PostgreSQL)."""
-        table = self._app.recorder.events_table_name  # type: ignore[attr-defined]
-        with self._datastore().transaction(commit=False) as cursor:
+        table = self.events_table
+        with self.datastore.transaction(commit=False) as cursor:
             cursor.execute("SELECT to_regclass(%s) AS t", (table,))
             row = cursor.fetchone()
         return row is not None and row["t"] is not None
@@ -115,12 +121,45 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # --- what the appender and the readers share ------------------------------------------------
+
+    @property
+    def datastore(self) -> Any:
+        return self._app.recorder.datastore  # type: ignore[attr-defined]
+
+    @property
+    def recorder(self) -> Any:
+        return self._app.recorder
+
+    @property
+    def mapper(self) -> RecordMapper:
+        return self._mapper
+
+    @property
+    def events_table(self) -> str:
+        return str(self._app.recorder.events_table_name)  # type: ignore[attr-defined]
+
+    @property
+    def param(self) -> str:
+        return "%s" if self.kind == "postgres" else "?"
+
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+
+    def encrypt(self, body: bytes) -> bytes:
+        cipher = self._mapper.cipher
+        return cipher.encrypt(body) if cipher else body
+
+    def decrypt(self, body: bytes) -> bytes:
+        cipher = self._mapper.cipher
+        return cipher.decrypt(bytes(body)) if cipher else bytes(body)
+
     # --- the record stream ----------------------------------------------------------------------
 
     def head(self) -> tuple[int, str]:
         """``(position, chain link)`` of the last record; ``(0, GENESIS)`` when empty."""
-        from ledger.model.codec import GENESIS
-
         last = self._app.recorder.select_events(BOOK_ID, desc=True, limit=1)
         if not last:
             return 0, GENESIS
@@ -131,97 +170,120 @@ class Store:
         self, after: int = 0, upto: int | None = None, batch: int = READ_BATCH
     ) -> Iterator[Record]:
         """Records with ``after < position <= upto`` in recorded order, read in pages."""
-        position = after
-        raw_state = self._mapper.raw_state
-        while True:
-            limit = batch if upto is None else min(batch, upto - position)
-            if limit <= 0:
-                return
-            page = self._app.recorder.select_events(BOOK_ID, gt=position, limit=limit)
-            if not page:
-                return
-            for stored in page:
-                yield decode_record(raw_state(stored), stored.originator_version)
-            position = page[-1].originator_version
+        for position, raw in self.read_raw(after, upto, batch):
+            yield decode_record(raw, position)
 
     def read_raw(
         self, after: int = 0, upto: int | None = None, batch: int = READ_BATCH
     ) -> Iterator[tuple[int, bytes]]:
         """``(position, decrypted-but-unparsed bytes)``, for fast scans and for verification."""
+        for row in self._pages(after, upto, batch, postings=False):
+            yield row.position, row.raw
+
+    def read_stored(
+        self, after: int = 0, upto: int | None = None, batch: int = READ_BATCH
+    ) -> Iterator[Stored]:
+        """Records with the postings recorded for them (None where absent or not signed by us)."""
+        return self._pages(after, upto, batch, postings=True)
+
+    def _pages(
+        self, after: int, upto: int | None, batch: int, *, postings: bool
+    ) -> Iterator[Stored]:
         position = after
         raw_state = self._mapper.raw_state
         while True:
             limit = batch if upto is None else min(batch, upto - position)
             if limit <= 0:
                 return
-            if self.kind == "sqlite":
-                rows = self._select_sqlite(position, limit)
-                if not rows:
-                    return
-                for version, state in rows:
-                    yield version, raw_state(StoredEvent(BOOK_ID, version, TOPIC, state))
-                position = rows[-1][0]
-                continue
-            page = self._app.recorder.select_events(BOOK_ID, gt=position, limit=limit)
-            if not page:
+            if self.kind == "popo":
+                page = self._app.recorder.select_events(BOOK_ID, gt=position, limit=limit)
+                rows = [
+                    (
+                        s.originator_version,
+                        s.state,
+                        *self.memory_postings.get(s.originator_version, (None, None)),
+                    )
+                    for s in page
+                ]
+            else:
+                rows = self._select(position, limit, postings)
+            if not rows:
                 return
-            for stored in page:
-                yield stored.originator_version, raw_state(stored)
-            position = page[-1].originator_version
+            for version, state, body, mac in rows:
+                raw = raw_state(StoredEvent(BOOK_ID, version, TOPIC, state))
+                entries: tuple[Posting, ...] | None = None
+                if body is not None:
+                    plain = self.decrypt(body)
+                    if derived.verified(mac, b"postings", version.to_bytes(8, "big"), plain):
+                        entries = decode_postings(plain)
+                yield Stored(version, raw, entries)
+            position = rows[-1][0]
 
-    def _select_sqlite(self, after: int, limit: int) -> list[tuple[int, bytes]]:
-        # The library's select_events builds a UUID and a StoredEvent per row (~8 µs); on
-        # replay of millions that is most of the read time, so SQLite is read directly.
-        table = self._app.recorder.events_table_name  # type: ignore[attr-defined]
-        with self._datastore().transaction(commit=False) as cursor:
-            cursor.execute(
-                f"SELECT originator_version, state FROM {table} WHERE originator_id=? AND originator_version>? "
-                "ORDER BY originator_version LIMIT ?",
-                (BOOK_ID.hex, after, limit),
+    def _select(self, after: int, limit: int, postings: bool) -> list[tuple[Any, ...]]:
+        # The library's select_events builds a UUID and a StoredEvent per row (~8 µs); on a
+        # fold of millions that is most of the read time, so the tables are read directly.
+        p = self.param
+        if postings:
+            sql = (
+                f"SELECT e.originator_version, e.state, p.body, p.mac FROM {self.events_table} e "
+                f"LEFT JOIN {tables.POSTINGS} p ON p.position = e.originator_version "
+                f"WHERE e.originator_id={p} AND e.originator_version>{p} "
+                f"ORDER BY e.originator_version LIMIT {p}"
             )
-            return [(row[0], row[1]) for row in cursor.fetchall()]
+        else:
+            sql = (
+                f"SELECT originator_version, state, NULL AS body, NULL AS mac FROM {self.events_table} "
+                f"WHERE originator_id={p} AND originator_version>{p} "
+                f"ORDER BY originator_version LIMIT {p}"
+            )
+        book_id: Any = BOOK_ID.hex if self.kind == "sqlite" else BOOK_ID
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, (book_id, after, limit))
+            if self.kind == "sqlite":
+                return [tuple(row) for row in cursor.fetchall()]
+            return [tuple(row.values()) for row in cursor.fetchall()]
 
     def reversals(self) -> list[tuple[int, str, str, dt.date]]:
-        """``(position, reversal id, target id, date)`` of every stored reversal (one fast scan)."""
+        """``(position, reversal id, target id, date)`` of every stored reversal, via the index."""
+        from ledger.model.events import Reversal
+
+        if self.kind == "popo":
+            index = self._app.recorder.index  # type: ignore[attr-defined]
+            positions = sorted(row[0] for row in index.values() if row[1] == "reversal")
+        else:
+            rows = self._fetch(
+                f"SELECT position FROM {tables.INDEX} WHERE type={self.param} ORDER BY position",
+                ("reversal",),
+            )
+            positions = [row[0] if self.kind == "sqlite" else row["position"] for row in rows]
         found = []
-        for position, raw in self.read_raw():
-            if b'"type":"reversal"' in raw:
-                body = decode_record(raw, position).value
-                if isinstance(body, Reversal):
-                    found.append((position, body.id, body.of, body.date))
+        for position in positions:
+            for record in self.read(after=position - 1, upto=position):
+                if isinstance(record.value, Reversal):
+                    found.append((position, record.value.id, record.value.of, record.value.date))
         return found
 
-    def append(self, records: Sequence[Record], expected_head: int) -> None:
+    def appending(self, expected_head: int) -> Any:
+        """A transaction appending at ``expected_head + 1 …`` (see :class:`ledger.store.appending.Appender`)."""
+        from ledger.store.appending import Appender
+
+        return Appender(self, expected_head)
+
+    def append(
+        self,
+        records: Sequence[Record],
+        expected_head: int,
+        postings: Sequence[tuple[int, Sequence[Posting]]] = (),
+    ) -> None:
         """Insert ``records`` at positions ``expected_head+1 …`` in one transaction, or none."""
         if not records:
             return
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-        events = [
-            Recorded(
-                BOOK_ID,
-                expected_head + i,
-                encode_record(r.kind, r.value, r.content_hash, r.chain_hash, r.recorded_at or now),
-            )
-            for i, r in enumerate(records, start=1)
-        ]
-        # The event-id index rows are written in the same transaction (see _SQLiteRecorder).
-        index_rows = [
-            (r.value.id, expected_head + i, r.value.TYPE, r.value.date.isoformat(), r.content_hash)
-            for i, r in enumerate(records, start=1)
-            if isinstance(r.value, Event)
-        ]
-        try:
-            # events.put is what Application.save does after collecting events; calling it
-            # directly skips a runtime-Protocol isinstance check per event (~17 µs each).
-            self._app.events.put(events, index_rows=index_rows)
-        except IntegrityError as exc:
-            raise ConcurrentAppend(
-                f"another writer appended to {describe(self.url)} at position {expected_head + 1}"
-            ) from exc
+        with self.appending(expected_head) as appender:
+            appender.write(records, postings)
 
     # --- the event-id index -------------------------------------------------------------------
 
-    def lookup(self, ids: Iterable[str]) -> dict[str, Known]:
+    def lookup(self, ids: Iterable[str], cursor: Any = None) -> dict[str, Known]:
         """Index rows of the given event ids that are recorded (others are simply absent)."""
         wanted = sorted(set(ids))
         found: dict[str, Known] = {}
@@ -232,132 +294,286 @@ class Store:
                 if row is not None:
                     found[event_id] = Known(row[1], dt.date.fromisoformat(row[2]), row[0], row[3])
             return found
-        p = self._param()
-        with self._datastore().transaction(commit=False) as cursor:
+        p = self.param
+
+        def run(cur: Any) -> None:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
-                cursor.execute(
-                    f"SELECT event_id, position, type, day, content_hash FROM {INDEX_TABLE} WHERE event_id IN ({', '.join([p] * len(chunk))})",
+                cur.execute(
+                    f"SELECT event_id, position, type, day, content_hash FROM {tables.INDEX} "
+                    f"WHERE event_id IN ({', '.join([p] * len(chunk))})",
                     chunk,
                 )
-                for row in cursor.fetchall():
-                    found[row["event_id"]] = Known(
-                        row["type"],
-                        dt.date.fromisoformat(row["day"]),
-                        row["position"],
-                        row["content_hash"],
+                for row in cur.fetchall():
+                    found[row[0] if self.kind == "sqlite" else row["event_id"]] = _known(
+                        row, self.kind
                     )
+
+        if cursor is not None:
+            run(cursor)
+        else:
+            with self.datastore.transaction(commit=False) as cur:
+                run(cur)
         return found
 
     def index_rows(self) -> dict[str, int]:
         """Every indexed event id with its position (for verification)."""
         if self.kind == "popo":
             return {k: v[0] for k, v in self._app.recorder.index.items()}  # type: ignore[attr-defined]
-        with self._datastore().transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT event_id, position FROM {INDEX_TABLE}")
-            return {row["event_id"]: row["position"] for row in cursor.fetchall()}
+        rows = self._fetch(f"SELECT event_id, position FROM {tables.INDEX}")
+        return (
+            {r[0]: r[1] for r in rows}
+            if self.kind == "sqlite"
+            else {r["event_id"]: r["position"] for r in rows}
+        )
+
+    def index_by_position(self, batch: int = READ_BATCH) -> Iterator[tuple[int, str]]:
+        """``(position, event id)`` of every indexed event in recorded order, read in pages."""
+        if self.kind == "popo":
+            index = self._app.recorder.index  # type: ignore[attr-defined]
+            yield from sorted((row[0], event_id) for event_id, row in index.items())
+            return
+        after, p = 0, self.param
+        while True:
+            rows = self._fetch(
+                f"SELECT position, event_id FROM {tables.INDEX} WHERE position > {p} "
+                f"ORDER BY position LIMIT {p}",
+                (after, batch),
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield (
+                    (row[0], row[1])
+                    if self.kind == "sqlite"
+                    else (row["position"], row["event_id"])
+                )
+            after = rows[-1][0] if self.kind == "sqlite" else rows[-1]["position"]
+
+    def index_days(self) -> Iterator[tuple[int, str, str]]:
+        """``(position, type, day)`` of every indexed event in recorded order (a cheap scan)."""
+        if self.kind == "popo":
+            index = self._app.recorder.index  # type: ignore[attr-defined]
+            yield from sorted((row[0], row[1], row[2]) for row in index.values())
+            return
+        rows = self._fetch(f"SELECT position, type, day FROM {tables.INDEX} ORDER BY position")
+        for row in rows:
+            yield (
+                (row[0], row[1], row[2])
+                if self.kind == "sqlite"
+                else (
+                    row["position"],
+                    row["type"],
+                    row["day"],
+                )
+            )
 
     def _ensure_index(self) -> None:
         """Build the index from the stream if the store predates it (or it was dropped)."""
         if self.kind == "popo":
             return
-        with self._datastore().transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT COUNT(*) AS n FROM {INDEX_TABLE}")
-            indexed = cursor.fetchone()["n"]
+        rows = self._fetch(f"SELECT COUNT(*) AS n FROM {tables.INDEX}")
+        indexed = rows[0][0] if self.kind == "sqlite" else rows[0]["n"]
         if indexed or not self.head()[0]:
             return
-        rows = [
+        from ledger.model.events import Event
+
+        index_rows = [
             (r.value.id, r.position, r.value.TYPE, r.value.date.isoformat(), r.content_hash)
             for r in self.read()
             if isinstance(r.value, Event)
         ]
-        p = self._param()
-        with self._datastore().transaction(commit=True) as cursor:
+        p = self.param
+        with self.datastore.transaction(commit=True) as cursor:
             cursor.executemany(
-                f"INSERT INTO {INDEX_TABLE} (event_id, position, type, day, content_hash) VALUES ({p}, {p}, {p}, {p}, {p})",
-                rows,
+                f"INSERT INTO {tables.INDEX} (event_id, position, type, day, content_hash) "
+                f"VALUES ({p}, {p}, {p}, {p}, {p})",
+                index_rows,
             )
-
-    # --- checkpoints ----------------------------------------------------------------------------
 
     def _create_tables(self) -> None:
         if self.kind == "popo":
             return
-        blob = "BYTEA" if self.kind == "postgres" else "BLOB"
-        with self._datastore().transaction(commit=True) as cursor:
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS loopledger_checkpoints "
-                f"(name TEXT PRIMARY KEY, position BIGINT NOT NULL, chain TEXT NOT NULL, state {blob} NOT NULL)"
-            )
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {INDEX_TABLE} (event_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
-                "type TEXT NOT NULL, day TEXT NOT NULL, content_hash TEXT NOT NULL)"
-            )
+        statements = tables.create_statements(self.kind == "postgres")
+        try:
+            with self.datastore.transaction(commit=True) as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
+        except Exception as exc:  # noqa: BLE001 - a concurrent creator on a fresh database won
+            if self.kind != "postgres" or "already exists" not in str(exc):
+                raise StoreError(f"cannot prepare the store {describe(self.url)}: {exc}") from None
 
-    def _datastore(self) -> Any:
-        return self._app.recorder.datastore  # type: ignore[attr-defined]
+    # --- postings ---------------------------------------------------------------------------------
 
-    def _param(self) -> str:
-        return "%s" if self.kind == "postgres" else "?"
+    def postings_rows(
+        self, rows: Sequence[tuple[int, Sequence[Posting]]]
+    ) -> list[tuple[int, bytes, bytes]]:
+        """``(position, stored body, MAC)`` rows for the given postings (signed by this user)."""
+        out = []
+        for position, postings in rows:
+            body = encode_postings(postings)
+            out.append((position, self.encrypt(body), postings_mac(position, body)))
+        return out
 
-    def load_checkpoint(self, name: str) -> tuple[int, str, Any] | None:
-        """``(position, chain link, state)`` saved under ``name``, or None (also when unreadable)."""
+    def replace_postings(
+        self, rows: Sequence[tuple[int, Sequence[Posting]]], cursor: Any = None
+    ) -> None:
+        """Write (or overwrite) the postings of the given positions."""
+        encoded = self.postings_rows(rows)
         if self.kind == "popo":
-            row: Any = self._memory_checkpoints.get(name)
+            for position, body, mac in encoded:
+                self.memory_postings[position] = (body, mac)
+            return
+        p = self.param
+        sql = (
+            f"INSERT INTO {tables.POSTINGS} (position, body, mac) VALUES ({p}, {p}, {p}) "
+            "ON CONFLICT (position) DO UPDATE SET body = excluded.body, mac = excluded.mac"
+        )
+        if cursor is not None:
+            cursor.executemany(sql, encoded)
+            return
+        with self.datastore.transaction(commit=True) as cur:
+            cur.executemany(sql, encoded)
+
+    # --- checkpoints --------------------------------------------------------------------------
+
+    def load_state(self, name: str) -> SavedState | None:
+        """This user's checkpoint ``name``: None when absent, not made with this user's key,
+        altered, or not plain data (it is then simply computed again)."""
+        key = derived.key_id()
+        if self.kind == "popo":
+            row: Any = self.memory_states.get((name, key))
         else:
-            p = self._param()
-            with self._datastore().transaction(commit=False) as cursor:
-                cursor.execute(
-                    f"SELECT position, chain, state FROM loopledger_checkpoints WHERE name={p}",
-                    (name,),
-                )
-                found = cursor.fetchone()
+            p = self.param
+            found = self._fetch(
+                f"SELECT position, chain, version, body, mac FROM {tables.STATE} "
+                f"WHERE name={p} AND key_id={p}",
+                (name, key),
+            )
             row = (
                 None
-                if found is None
-                else (found["position"], found["chain"], bytes(found["state"]))
+                if not found
+                else tuple(found[0])
+                if self.kind == "sqlite"
+                else tuple(found[0].values())
             )
         if row is None:
             return None
+        position, chain, version, stored, mac = row
         try:
-            state = pickle.loads(row[2])
-        except Exception:  # noqa: BLE001 - an unreadable checkpoint is simply rebuilt
+            body = self.decrypt(stored)
+        except Exception:  # noqa: BLE001 - undecryptable: not ours
             return None
-        return row[0], row[1], state
+        if not derived.verified(mac, *state_parts(name, position, chain, version, body)):
+            return None
+        try:
+            data = orjson.loads(zlib.decompress(body[1:]) if body[:1] == b"Z" else body[1:])
+        except (orjson.JSONDecodeError, zlib.error, ValueError):
+            return None
+        return SavedState(position, chain, version, data)
 
-    def save_checkpoint(self, name: str, position: int, chain: str, state: Any) -> None:
-        """Replace the checkpoint ``name`` with ``state`` at ``position``."""
-        blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    def save_state(
+        self, name: str, position: int, chain: str, version: str, data: Any, cursor: Any = None
+    ) -> None:
+        """Replace this user's checkpoint ``name`` with ``data`` (plain JSON-able values)."""
+        encoded = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+        body = (
+            b"Z" + zlib.compress(encoded, 1)
+            if len(encoded) > STATE_COMPRESS_OVER
+            else b"J" + encoded
+        )
+        mac = state_mac(name, position, chain, version, body)
+        key = derived.key_id()
         if self.kind == "popo":
-            self._memory_checkpoints[name] = (position, chain, blob)
+            self.memory_states[(name, key)] = (position, chain, version, self.encrypt(body), mac)
             return
-        p = self._param()
-        with self._datastore().transaction(commit=True) as cursor:
-            cursor.execute(f"DELETE FROM loopledger_checkpoints WHERE name={p}", (name,))
-            cursor.execute(
-                f"INSERT INTO loopledger_checkpoints (name, position, chain, state) VALUES ({p}, {p}, {p}, {p})",
-                (name, position, chain, blob),
-            )
+        p = self.param
+        params = (name, key, position, chain, version, self.encrypt(body), mac)
+        sql = (
+            f"INSERT INTO {tables.STATE} (name, key_id, position, chain, version, body, mac) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT (name, key_id) DO UPDATE SET "
+            "position = excluded.position, chain = excluded.chain, version = excluded.version, "
+            "body = excluded.body, mac = excluded.mac"
+        )
+        if cursor is not None:
+            cursor.execute(sql, params)
+            return
+        with self.datastore.transaction(commit=True) as cur:
+            cur.execute(sql, params)
 
-    def delete_checkpoints(self, names: Sequence[str] | None = None) -> None:
-        """Discard the named checkpoints (all when ``names`` is None)."""
+    def delete_states(self, names: Sequence[str] | None = None) -> None:
+        """Discard this user's checkpoints ``names`` (all of them, and the 0.1 pickles, when None)."""
+        key = derived.key_id()
         if self.kind == "popo":
-            for n in list(self._memory_checkpoints) if names is None else names:
-                self._memory_checkpoints.pop(n, None)
+            for k in list(self.memory_states):
+                if k[1] == key and (names is None or k[0] in names):
+                    del self.memory_states[k]
             return
-        with self._datastore().transaction(commit=True) as cursor:
+        p = self.param
+        with self.datastore.transaction(commit=True) as cursor:
             if names is None:
-                cursor.execute("DELETE FROM loopledger_checkpoints")
+                cursor.execute(f"DELETE FROM {tables.STATE} WHERE key_id={p}", (key,))
+                cursor.execute(f"DROP TABLE IF EXISTS {tables.LEGACY_CHECKPOINTS}")
             else:
-                p = self._param()
                 for n in names:
-                    cursor.execute(f"DELETE FROM loopledger_checkpoints WHERE name={p}", (n,))
+                    cursor.execute(
+                        f"DELETE FROM {tables.STATE} WHERE name={p} AND key_id={p}", (n, key)
+                    )
+
+    def state_audit(self) -> list[tuple[str, str, str]]:
+        """``(name, whose, verdict)`` of every checkpoint row, for ``verify``: ``ours``/``other
+        key``; ``ok``/``altered``/``not plain data``; and the 0.1 pickles, never opened."""
+        rows: list[tuple[str, str, int, str, str, bytes, bytes]]
+        if self.kind == "popo":
+            rows = [(n, k, *v) for (n, k), v in self.memory_states.items()]
+            legacy: list[str] = []
+        else:
+            fetched = self._fetch(
+                f"SELECT name, key_id, position, chain, version, body, mac FROM {tables.STATE} ORDER BY name"
+            )
+            rows = [tuple(r) if self.kind == "sqlite" else tuple(r.values()) for r in fetched]
+            legacy = self._legacy_names()
+        key = derived.key_id()
+        out = []
+        for name, key_id, position, chain, version, stored, mac in rows:
+            if key_id != key:
+                out.append((name, "other key", "not used"))
+                continue
+            try:
+                body = self.decrypt(stored)
+            except Exception:  # noqa: BLE001
+                out.append((name, "ours", "cannot be decrypted"))
+                continue
+            ok = derived.verified(mac, *state_parts(name, position, chain, version, body))
+            out.append((name, "ours", "ok" if ok else "altered (its MAC does not match)"))
+        out += [(n, "loopledger 0.1 pickle", "never opened") for n in legacy]
+        return out
+
+    def _legacy_names(self) -> list[str]:
+        try:
+            rows = self._fetch(f"SELECT name FROM {tables.LEGACY_CHECKPOINTS}")
+        except Exception:  # noqa: BLE001 - no such table: nothing to name
+            return []
+        return [r[0] if self.kind == "sqlite" else r["name"] for r in rows]
 
     # --- for verify's tamper tests and tooling ----------------------------------------------------
 
     def chain_at(self, position: int) -> str | None:
         """The chain link stored at ``position`` (None if there is no such record)."""
-        page = self._app.recorder.select_events(BOOK_ID, gt=position - 1, lte=position, limit=1)
-        if not page:
-            return None
-        return str(orjson.loads(self._mapper.raw_state(page[0]))["c"])
+        for _, raw in self.read_raw(after=position - 1, upto=position):
+            return str(orjson.loads(raw)["c"])
+        return None
+
+    @property
+    def memory_recorder(self) -> MemoryRecorder:
+        recorder = self._app.recorder
+        assert isinstance(recorder, MemoryRecorder)
+        return recorder
+
+
+def _known(row: Any, kind: str) -> Known:
+    if kind == "sqlite":
+        return Known(row[2], dt.date.fromisoformat(row[3]), row[1], row[4])
+    return Known(
+        row["type"], dt.date.fromisoformat(row["day"]), row["position"], row["content_hash"]
+    )

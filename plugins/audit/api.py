@@ -26,9 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pathlib
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from decimal import Context, Decimal, localcontext
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, localcontext
 from typing import Any, Final
 
 import attrs
@@ -36,7 +35,7 @@ import attrs
 from invariants.violation import Violation
 from ledger.engine import Result
 from ledger.engine.gc_pause import no_cyclic_gc
-from plugins.audit import tracing
+from plugins.audit import tracers, tracing
 from plugins.audit.cycles import search_cycles
 from plugins.audit.flows import (
     DEFAULT_MAX_LENGTH,
@@ -48,11 +47,11 @@ from plugins.audit.flows import (
     aggregate,
     edges_json,
     layer_edges,
-    moves,
     names_of,
     warrant_values,
 )
 from plugins.audit.model import (
+    _WIDE,
     DEFAULT_MAX_CYCLES,
     WORLD,
     CashMove,
@@ -61,6 +60,8 @@ from plugins.audit.model import (
     Edge,
     Rule,
     Trace,
+    _opt,
+    exact,
 )
 from plugins.audit.tracing import RULES
 
@@ -88,19 +89,6 @@ FULL_CHECK_MOVES: Final = 256
 
 FULL_CHECK_BUDGET: Final = 65_536
 """Moves × full checks allowed per rule on long histories: a full check reads every move."""
-
-_WIDE = Context(prec=200)
-
-
-def exact(value: Decimal) -> str:
-    """Exact positional text without trailing fractional zeros (``5000000000.00000000`` → ``5000000000``)."""
-    if value == value.to_integral_value(context=_WIDE):
-        return format(value.quantize(Decimal(1), context=_WIDE), "f")
-    return format(value.normalize(context=_WIDE), "f")
-
-
-def _opt(value: Decimal | None) -> str | None:
-    return None if value is None else exact(value)
 
 
 @attrs.frozen
@@ -187,35 +175,7 @@ class AuditReport:
                 }
                 for c in self.cycles
             ],
-            "round_trips": [
-                {
-                    "party": f.party,
-                    "departed": exact(f.departed),
-                    "returned": exact(f.returned),
-                    "share": _opt(f.share),
-                }
-                for f in self.trace.parties
-            ],
-            "sellers": [
-                {
-                    "seller": s.seller,
-                    "purchase_revenue": exact(s.purchase_revenue),
-                    "own_money_returned": exact(s.own_money_returned),
-                    "share": _opt(s.share),
-                }
-                for s in self.trace.sellers
-            ],
-            "pairs": [
-                {
-                    "origin": p.origin,
-                    "via": p.via,
-                    "amount": exact(p.amount),
-                    "paths": None
-                    if p.paths is None
-                    else [{"path": list(f.path), "amount": exact(f.amount)} for f in p.paths],
-                }
-                for p in self.trace.pairs
-            ],
+            **self.trace.to_json(),
             "warrants": [
                 {
                     "grant": w.grant,
@@ -264,8 +224,8 @@ def _state(source: Result | FlowState) -> tuple[FlowState, dt.date | None, dict[
             f"the run has no '{NAME}' state{why} (is the audit plugin loaded and did it fold?)"
         )
     # Without --as-of the figures are as of the last recorded event, as value and metrics say.
-    as_of = source.as_of if source.as_of is not None else source.book.max_date
-    return source.states[NAME], as_of, names_of(source.book.parties)
+    as_of = source.as_of if source.as_of is not None else source.max_date
+    return source.states[NAME], as_of, names_of(source.parties)
 
 
 def audit(
@@ -278,11 +238,14 @@ def audit(
     max_cycles: int | None = DEFAULT_MAX_CYCLES,
     currency: str = "USD",
     names: Mapping[str, str] | None = None,
+    trace: Trace | None = None,
 ) -> AuditReport:
     """Loops per layer and round trips as of the run's date.
 
     :param source: an engine :class:`~ledger.engine.Result` (``engine.run(as_of=…)``) or the
         ``audit.flows`` state itself (then ``as_of`` reads None).
+    :param trace: the round trips under ``rule``; by default read from the run's
+        ``audit.trace.<rule>`` projection (the ``audit`` query folds it when the run lacks it).
     :param rule: which dollars a payer spends: ``pro-rata``, ``fifo`` or ``lifo``.
     :param layers: one layer or several of ``cash``, ``committed``, ``equity``, ``all``.
     :param min_amount: drop cycles whose bottleneck is below this (exact Decimal).
@@ -328,7 +291,7 @@ def audit(
         max_length=max_length,
         cycles=tuple(c for _, c in listed),
         edges=edges,
-        trace=tracing.trace(moves(state, currency), rule),
+        trace=trace if trace is not None else trace_of(source, rule, currency),
         warrants=tuple(warrant_values(state, currency)),
         names=dict(names) if names is not None else declared,
         max_cycles=max_cycles,
@@ -340,17 +303,18 @@ def audit(
 # --- conservation ------------------------------------------------------------------------------
 
 
-def _touched(tracer: tracing.Tracer, move: CashMove, expected: Mapping[str, Decimal]) -> list[str]:
+def _touched(tracer: tracing.Tracer, move: CashMove) -> list[str]:
     """The laws on the two pools a move changed: the cheap part of :func:`trace_violations`.
 
-    ``expected`` holds every party's inflows − outflows of the moves so far, summed by the
-    caller as the moves go by (independently of the tracer), so the balance law costs O(1).
+    The balance law compares each pool with the party's inflows − outflows, which the tracer
+    sums apart from its pools (:meth:`~plugins.audit.tracing.Tracer.expected_balance`).
     """
     problems: list[str] = []
     for party in sorted({move.payer, move.payee} - {WORLD}):
         balance = tracer.pool_balance(party)
-        if balance != expected[party]:
-            problems.append(f"{party}: pool {balance} != inflows-outflows {expected[party]}")
+        expected = tracer.expected_balance(party)
+        if balance != expected:
+            problems.append(f"{party}: pool {balance} != inflows-outflows {expected}")
         if tracer.rule == "pro-rata":
             for tag, held in tracer.tags_held(party).items():
                 if held < 0:
@@ -367,58 +331,64 @@ def _touched(tracer: tracing.Tracer, move: CashMove, expected: Mapping[str, Deci
 
 
 def trace_conservation(
-    cash_moves: Sequence[CashMove],
+    cash_moves: Iterable[CashMove],
     *,
     rules: Iterable[Rule] = tracing.RULES,
     invariant: str = "audit.trace-conservation",
 ) -> list[Violation]:
-    """The tracer's conservation laws, step by step, under each rule (empty when they hold).
+    """The tracer's conservation laws, step by step, under every rule at once (one pass).
 
-    Histories of up to :data:`FULL_CHECK_MOVES` moves get every law of
-    :func:`~plugins.audit.tracing.trace_violations` after every move. A full check reads every
-    move applied so far (it recomputes balances independently) and every pool, lot and route,
-    so on longer histories it runs at ``FULL_CHECK_BUDGET // moves`` evenly spaced moves (at
-    least two, always the last). After every move in between, under every rule, the two pools
-    the move touched must equal the running inflows − outflows of the moves so far (summed
-    here, not by the tracer) and their parties' returned ≤ departed; under pro-rata also their
-    tag laws (each tag ≥ 0, ≤ the pool's balance, never the pool's own). A fifo/lifo pool's tags
-    live in a queue of lots as long as the history, so those are read at the full checks only.
-    The first failing move per rule is reported (later failures usually follow from it).
+    Every law of :func:`~plugins.audit.tracing.trace_violations` is checked after each of the
+    first :data:`FULL_CHECK_MOVES` moves, then at moves spaced ever further apart (each a
+    quarter further than the last) and after the last move: a full check reads every pool, lot
+    and route, so it cannot run after each of a million moves. After every move in between,
+    under every rule, the two pools the move touched must equal the parties' inflows − outflows
+    and their returned ≤ departed; under pro-rata also their tag laws (each tag ≥ 0, ≤ the
+    pool's balance, never the pool's own). The moves are read once, as they stream by; the
+    first failing move per rule is reported (later failures usually follow from it).
     """
+    tracers = {rule: tracing.Tracer(rule, keep_moves=False) for rule in rules}
     found: list[Violation] = []
-    total = len(cash_moves)
-    if total <= FULL_CHECK_MOVES:
-        stride = 1
-    else:
-        stride = -(-total // max(2, FULL_CHECK_BUDGET // total))
+    failed: set[str] = set()
+    last: CashMove | None = None
+    index, next_full = 0, FULL_CHECK_MOVES + 1
+
+    def report(rule: str, move: CashMove, problems: list[str]) -> None:
+        failed.add(rule)
+        found.extend(
+            Violation(
+                invariant,
+                f"{rule}: after cash move #{index} ('{move.event_id}', {move.payer} → {move.payee} {exact(move.amount)}): {problem}",
+                (move.event_id,),
+                {"amount": move.amount},
+            )
+            for problem in problems
+        )
+
     # The tracer allocates millions of small acyclic objects: see ledger.engine.gc_pause.
     with no_cyclic_gc(), localcontext(_WIDE):
-        for rule in rules:
-            expected: defaultdict[str, Decimal] = defaultdict(Decimal)
-            for index, tracer in enumerate(tracing.steps(cash_moves, rule)):
-                move = cash_moves[index]
-                expected[move.payee] += move.amount
-                expected[move.payer] -= move.amount
-                if stride == 1 or (index + 1) % stride == 0 or index + 1 == total:
-                    problems = tracing.trace_violations(tracer)
-                else:
-                    problems = _touched(tracer, move, expected)
+        for move in cash_moves:
+            index += 1
+            full = index <= FULL_CHECK_MOVES or index == next_full
+            if index == next_full:
+                next_full += max(1, next_full // 4)
+            for rule, tracer in tracers.items():
+                if rule in failed:
+                    continue
+                tracer.apply(move)
+                problems = tracing.trace_violations(tracer) if full else _touched(tracer, move)
                 if problems:
-                    found += [
-                        Violation(
-                            invariant,
-                            f"{rule}: after cash move #{index + 1} ('{move.event_id}', {move.payer} → {move.payee} {exact(move.amount)}): {problem}",
-                            (move.event_id,),
-                            {"amount": move.amount},
-                        )
-                        for problem in problems
-                    ]
-                    break
+                    report(rule, move, problems)
+            last = move
+        if last is not None and index > FULL_CHECK_MOVES:
+            for rule, tracer in tracers.items():
+                if rule not in failed and (problems := tracing.trace_violations(tracer)):
+                    report(rule, last, problems)
     return found
 
 
 def reconciliation(
-    cash_moves: Sequence[CashMove],
+    cash_moves: Iterable[CashMove],
     cash: Mapping[str, Decimal],
     *,
     currency: str = "USD",
@@ -429,7 +399,7 @@ def reconciliation(
     ``cash`` is ``{party: balance}``; the pool balance does not depend on the rule, so one
     pro-rata run answers for all three.
     """
-    tracer = tracing.Tracer("pro-rata")
+    tracer = tracing.Tracer("pro-rata", keep_moves=False)
     for move in cash_moves:
         tracer.apply(move)
     found = []
@@ -468,19 +438,37 @@ class Picture:
     search: CycleSearch
 
 
+def trace_of(source: Result | FlowState, rule: Rule, currency: str = "USD") -> Trace:
+    """The round trips under ``rule`` from a run's ``audit.trace.<rule>`` state."""
+    if rule not in tracing.RULES:
+        raise ValueError(f"unknown tracing rule {rule!r}; expected one of {tracing.RULES}")
+    name = tracers.name_of(rule)
+    if isinstance(source, FlowState) or name not in source.states:
+        raise ValueError(f"the run has no '{name}' state: fold that projection too")
+    tracer = source.states[name].get(currency)
+    return tracer.result() if tracer is not None else Trace(rule, (), (), ())
+
+
+def _with_trace(ledger: Any, result: Result, rule: Rule) -> Result:
+    """The run, or a run as of the same date that has the tracer of ``rule`` too."""
+    if tracers.name_of(rule) in result.states:
+        return result
+    return ledger.run(result.as_of, names=[tracers.name_of(rule)], require=[tracers.name_of(rule)])  # type: ignore[no-any-return]
+
+
 def audit_answer(ledger: Any, result: Result, **options: Any) -> AuditReport:
     """The ``audit`` query: :func:`audit` on the fold (``rule``, ``layers``, ``min_amount`` …)."""
-    return audit(result, **options)
+    rule = options.get("rule", "pro-rata")
+    currency = options.get("currency", "USD")
+    traced = _with_trace(ledger, result, rule)
+    return audit(result, trace=trace_of(traced, rule, currency), **options)
 
 
 def round_trips(
     ledger: Any, result: Result, *, rule: Rule = "pro-rata", currency: str = "USD"
 ) -> Trace:
     """The ``audit.round_trips`` query: the tracer's result under one rule, without the loops."""
-    if rule not in tracing.RULES:
-        raise ValueError(f"unknown tracing rule {rule!r}; expected one of {tracing.RULES}")
-    state, _, _ = _state(result)
-    return tracing.trace(moves(state, currency), rule)
+    return trace_of(_with_trace(ledger, result, rule), rule, currency)
 
 
 def picture(

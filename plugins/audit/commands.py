@@ -12,6 +12,7 @@ import click
 # The CLI starts with every plugin imported: networkx (cycles) and matplotlib (picture) are
 # imported only by the code that needs them, so other commands do not pay ~0.5 s for them.
 from ledger.faces.options import AmountType
+from plugins.audit import tracers
 from plugins.audit.flows import DEFAULT_MAX_LENGTH, LAYERS, NAME
 from plugins.audit.model import DEFAULT_MAX_CYCLES, Rule
 from plugins.audit.render import print_report
@@ -82,8 +83,8 @@ def add_commands(cli: click.Group) -> None:
         the way round. Round trips trace tagged dollars through every party's cash pool under
         --rule, and report how much of each party's outgoing money came back to it.
         """
-        result = session.run(as_of)
-        exit_on_failures(result, NAME)
+        result = session.run(as_of, names=[NAME, tracers.name_of(rule)])
+        exit_on_failures(result, NAME, tracers.name_of(rule))
         report = session.query(
             "audit",
             result=result,
@@ -149,7 +150,7 @@ def add_commands(cli: click.Group) -> None:
                 f"unsupported picture format {out.suffix or '(none)'!r}: use .svg or .png",
                 param_hint="--out",
             )
-        result = session.run(as_of)
+        result = session.run(as_of, names=[NAME])
         exit_on_failures(result, NAME)
         drawn = session.query(
             "audit.picture",

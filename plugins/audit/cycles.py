@@ -77,6 +77,8 @@ def _aggregate(group: Sequence[Edge]) -> Edge:
     for edge in group:
         amount = _EXACT.add(amount, edge.amount)
     first = group[0]
+    sampled = any(e.days for e in group)
+    days = tuple(sorted({d for e in group for d in e.day_numbers})) if sampled else ()
     return Edge(
         layer=first.layer,
         source=first.source,
@@ -86,6 +88,8 @@ def _aggregate(group: Sequence[Edge]) -> Edge:
         last_date=max(e.last_date for e in group),
         event_ids=tuple(event_id for event_id, _ in events),
         event_dates=tuple(date for _, date in events),
+        days=days,
+        events=sum(e.event_count for e in group) if sampled else 0,
     )
 
 
@@ -97,9 +101,9 @@ def is_time_respecting(edges: Sequence[Edge]) -> bool:
     the edges after it.  Every rotation is tried, so a loop that "starts" at
     any party counts.  Equal dates are allowed (same-day round trips happen).
     """
-    dates = [sorted(edge.event_dates) for edge in edges]
+    dates = [edge.day_numbers for edge in edges]
     for start in range(len(dates)):
-        previous: datetime.date | None = None
+        previous: int | None = None
         for offset in range(len(dates)):
             candidates = dates[(start + offset) % len(dates)]
             index = 0 if previous is None else bisect.bisect_left(candidates, previous)

@@ -8,7 +8,8 @@ tracer can be reconciled against the book (see the ``audit.trace-conservation`` 
 * **cash moves** are read from the postings on ``assets:cash`` (who paid, who was paid), so
   every dollar the book moves — opening balances from the world, investments, loans,
   repayments (principal and interest), purchases, warrant exercises paid in cash — is a move;
-* the **cash** layer is one edge per move;
+* the **cash** layer is one flow per payer → payee pair (the moves themselves are not kept: the
+  tracers, :mod:`plugins.audit.tracers`, fold them as they go by);
 * the **committed** layer is one edge per commitment, payer → payee, for what is still
   *outstanding*: built from the postings in ``committed:<currency>`` (the commitment, its
   amendments, cancellation and draw-downs), with the ids and dates of those events;
@@ -24,19 +25,25 @@ Everything is kept per currency: a cash pool, and a cycle, only make sense in on
 The state compares by value and holds no store positions, so reversals and as-of cuts fold to
 exactly the state of the shorter history (the laws :func:`ledger.testing.check_projection`
 checks).
+
+Why aggregated: a million-event history has hundreds of thousands of moves, but only parties ×
+parties flows. Each flow keeps its amount, how many events made it, the first
+:data:`FLOW_EXAMPLES` event ids (with their dates), and every distinct date of its events — what
+the time-order test of a loop needs. So the state is bounded by parties, instruments and days,
+and is plain data for its checkpoint.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, localcontext
 from typing import Any, Final, Literal, get_args
 
 import attrs
 
 from ledger.book import EXACT, Entry
-from ledger.engine.lazy import LazyDict, LazyLog
 from ledger.engine.projection import Projection
 from ledger.model.events import (
     Amendment,
@@ -47,21 +54,24 @@ from ledger.model.events import (
     commitment_of,
 )
 from ledger.model.values import is_cash
+from plugins.audit.aggregates import FLOW_EXAMPLES, Flow, Marks
 from plugins.audit.model import KINDS, CashMove, Edge
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
+    "FLOW_EXAMPLES",
     "LAYERS",
     "NAME",
     "PROJECTION",
     "CommitmentFlow",
+    "Flow",
     "FlowState",
     "Layer",
     "WarrantStake",
     "aggregate",
+    "cash_moves",
     "currencies",
     "layer_edges",
-    "moves",
 ]
 
 NAME: Final = "audit.flows"
@@ -91,9 +101,11 @@ class CommitmentFlow:
     payer: str
     payee: str
     currency: str
-    outstanding: Decimal = ZERO
-    event_ids: list[str] = attrs.Factory(list)
-    event_dates: list[dt.date] = attrs.Factory(list)
+    flow: Flow = attrs.Factory(Flow)
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.flow.amount
 
 
 @attrs.define
@@ -111,33 +123,28 @@ class WarrantStake:
     currency: str
     strike: Decimal
     date: dt.date
-    shares: Decimal = ZERO
-    event_ids: list[str] = attrs.Factory(list)
-    event_dates: list[dt.date] = attrs.Factory(list)
+    flow: Flow = attrs.Factory(Flow)
 
-
-Row = tuple[str, dt.date, str, str, Decimal, str]
-"""A cash move or a stake as plain values: (event id, date, payer, payee, amount, kind).
-
-Why tuples and not :class:`CashMove`/:class:`Edge`: the state is pickled into every
-checkpoint, and 50,000 attrs objects cost ~3× the time and twice the bytes of tuples; the
-validated values are built when the audit reads the state.
-"""
+    @property
+    def shares(self) -> Decimal:
+        return self.flow.amount
 
 
 @attrs.define
 class FlowState:
-    """Cash moves, stakes, commitments and per-share prices, per currency where it matters.
+    """Flows per layer and currency between parties, commitments, stakes and share prices."""
 
-    The rows and the commitments grow with the history; they are :mod:`ledger.engine.lazy`
-    containers, so a catch-up from a checkpoint does not decode them to append a few.
-    """
-
-    moves: dict[str, LazyLog[Row]] = attrs.Factory(dict)
-    investments: dict[str, LazyLog[Row]] = attrs.Factory(dict)
-    commitments: LazyDict[str, CommitmentFlow] = attrs.Factory(LazyDict)
-    warrants: LazyDict[str, WarrantStake] = attrs.Factory(LazyDict)
-    prices: dict[str, list[tuple[dt.date, Decimal]]] = attrs.Factory(dict)
+    cash: dict[tuple[str, str, str], Flow] = attrs.Factory(dict)
+    """(currency, payer, payee) → the cash paid (the world included)."""
+    stakes: dict[tuple[str, str, str], Flow] = attrs.Factory(dict)
+    """(currency, investor, investee) → equity and convertible investments paid in cash (so in
+    the cash layer too)."""
+    other_stakes: dict[tuple[str, str, str], Flow] = attrs.Factory(dict)
+    """(currency, from, to) → stakes that moved no cash: investments settled before the history,
+    and stock issued as consideration (issuer → holder at its stated value)."""
+    commitments: dict[str, CommitmentFlow] = attrs.Factory(dict)
+    warrants: dict[str, WarrantStake] = attrs.Factory(dict)
+    prices: dict[str, Marks] = attrs.Factory(dict)
 
 
 def initial() -> FlowState:
@@ -154,22 +161,31 @@ def apply(state: FlowState, entry: Entry) -> FlowState:
 def _apply(state: FlowState, entry: Entry) -> None:
     event = entry.event
     if event.TYPE in KINDS:
-        _cash(state, entry)
+        for currency, payer, payee, amount in _cash_legs(entry):
+            flow = state.cash.get((currency, payer, payee))
+            if flow is None:
+                flow = state.cash[(currency, payer, payee)] = Flow()
+            flow.add(amount, event.id, event.date)
     if isinstance(event, Investment) and event.instrument in _STAKES:
-        _rows(state.investments, event.amount.currency).append(
-            (
-                event.id,
-                event.date,
-                event.investor,
-                event.investee,
-                event.amount.amount,
-                event.instrument,
-            )
+        paid = any(p.account == _CASH_ACCOUNT for p in entry.postings)
+        _stake(
+            state.stakes if paid else state.other_stakes,
+            event.amount.currency,
+            event.investor,
+            event.investee,
+            event.amount.amount,
+            event.id,
+            event.date,
         )
     if isinstance(event, ShareIssue):
-        # Stock handed over as consideration: a stake issuer → holder at its stated value.
-        _rows(state.investments, event.value.currency).append(
-            (event.id, event.date, event.issuer, event.holder, event.value.amount, "share_issue")
+        _stake(
+            state.other_stakes,
+            event.value.currency,
+            event.issuer,
+            event.holder,
+            event.value.amount,
+            event.id,
+            event.date,
         )
     if isinstance(event, WarrantGrant):
         state.warrants[event.id] = WarrantStake(
@@ -181,19 +197,30 @@ def _apply(state: FlowState, entry: Entry) -> None:
             event.date,
         )
     if isinstance(event, Price) and event.per_share is not None:
-        state.prices.setdefault(event.party, []).append((event.date, event.per_share.amount))
+        marks = state.prices.get(event.party)
+        if marks is None:
+            marks = state.prices[event.party] = Marks()
+        marks.add(event.date, event.per_share.amount)
     _committed(state, entry)
     _warrant_shares(state, entry)
 
 
-def _rows(by_currency: dict[str, LazyLog[Row]], currency: str) -> LazyLog[Row]:
-    rows = by_currency.get(currency)
-    if rows is None:
-        rows = by_currency[currency] = LazyLog()
-    return rows
+def _stake(
+    stakes: dict[tuple[str, str, str], Flow],
+    currency: str,
+    source: str,
+    target: str,
+    amount: Decimal,
+    event_id: str,
+    date: dt.date,
+) -> None:
+    flow = stakes.get((currency, source, target))
+    if flow is None:
+        flow = stakes[(currency, source, target)] = Flow()
+    flow.add(amount, event_id, date)
 
 
-def _cash(state: FlowState, entry: Entry) -> None:
+def _cash_legs(entry: Entry) -> Iterator[tuple[str, str, str, Decimal]]:
     """Who paid whom, from the net change of each party's ``assets:cash`` per currency.
 
     Every cash event has one payer and one payee (a repayment's principal and interest legs
@@ -205,21 +232,42 @@ def _cash(state: FlowState, entry: Entry) -> None:
         if p.account == _CASH_ACCOUNT and is_cash(p.commodity):
             by_party = nets.setdefault(p.commodity, {})
             by_party[p.party] = by_party.get(p.party, ZERO) + p.quantity
-    event = entry.event
     for currency, by_party in nets.items():
         payers = [(party, -net) for party, net in by_party.items() if net < 0]
         payees = [(party, net) for party, net in by_party.items() if net > 0]
-        out = _rows(state.moves, currency)
         i = j = 0
         paid, got = ZERO, ZERO
         while i < len(payers) and j < len(payees):
             amount = min(payers[i][1] - paid, payees[j][1] - got)
-            out.append((event.id, event.date, payers[i][0], payees[j][0], amount, event.TYPE))
+            yield currency, payers[i][0], payees[j][0], amount
             paid, got = paid + amount, got + amount
             if paid == payers[i][1]:
                 i, paid = i + 1, ZERO
             if got == payees[j][1]:
                 j, got = j + 1, ZERO
+
+
+def cash_moves(entries: Iterable[Entry], currency: str | None = None) -> Iterator[CashMove]:
+    """The cash moves of ``entries`` in recorded order (the tracers' input), one currency or all."""
+    with localcontext(EXACT):
+        for entry in entries:
+            event = entry.event
+            if event.TYPE not in KINDS:
+                continue
+            for cur, payer, payee, amount in _cash_legs(entry):
+                if currency is None or cur == currency:
+                    yield CashMove(event.id, event.date, payer, payee, amount, event.TYPE)
+
+
+def entry_moves(entry: Entry) -> list[tuple[str, CashMove]]:
+    """``(currency, move)`` of one entry."""
+    event = entry.event
+    if event.TYPE not in KINDS:
+        return []
+    return [
+        (cur, CashMove(event.id, event.date, payer, payee, amount, event.TYPE))
+        for cur, payer, payee, amount in _cash_legs(entry)
+    ]
 
 
 def _committed(state: FlowState, entry: Entry) -> None:
@@ -237,10 +285,7 @@ def _committed(state: FlowState, entry: Entry) -> None:
             flow = state.commitments[cid] = CommitmentFlow(
                 cid, p.party, p.account.removeprefix(_OWED), p.commodity.partition(":")[2]
             )
-        flow.outstanding -= p.quantity
-        if not flow.event_ids or flow.event_ids[-1] != entry.event.id:
-            flow.event_ids.append(entry.event.id)
-            flow.event_dates.append(entry.event.date)
+        flow.flow.add(-p.quantity, entry.event.id, entry.event.date)
 
 
 def _warrant_shares(state: FlowState, entry: Entry) -> None:
@@ -261,9 +306,7 @@ def _warrant_shares(state: FlowState, entry: Entry) -> None:
         ),
         ZERO,
     )
-    stake.shares += delta
-    stake.event_ids.append(event.id)
-    stake.event_dates.append(event.date)
+    stake.flow.add(delta, event.id, event.date)
 
 
 # --- reading the state -----------------------------------------------------------------------
@@ -271,24 +314,16 @@ def _warrant_shares(state: FlowState, entry: Entry) -> None:
 
 def currencies(state: FlowState) -> list[str]:
     """Every currency that appears in a move, a stake or a commitment, sorted."""
-    found = set(state.moves) | set(state.investments)
+    found = {c for c, _, _ in (*state.cash, *state.stakes, *state.other_stakes)}
     found |= {c.currency for c in state.commitments.values()}
     found |= {w.currency for w in state.warrants.values()}
     return sorted(found)
 
 
-def moves(state: FlowState, currency: str = "USD") -> list[CashMove]:
-    """The cash moves in ``currency``, in recorded order (the tracer's input)."""
-    return [CashMove(*row) for row in state.moves.get(currency, ())]
-
-
 def last_price(state: FlowState, party: str, on: dt.date) -> tuple[dt.date, Decimal] | None:
     """The last per-share price of ``party`` dated on or before ``on`` (same date: recorded last)."""
-    best: tuple[dt.date, Decimal] | None = None
-    for date, price in state.prices.get(party, ()):
-        if date <= on and (best is None or date >= best[0]):
-            best = (date, price)
-    return best
+    marks = state.prices.get(party)
+    return None if marks is None else marks.last(on)
 
 
 @attrs.frozen
@@ -337,70 +372,62 @@ def warrant_values(state: FlowState, currency: str = "USD") -> list[WarrantValue
     return [value(state, w) for w in state.warrants.values() if w.currency == currency]
 
 
-def _relabel(edge: Edge, layer: str) -> Edge:
-    return attrs.evolve(edge, layer=layer)
-
-
 def layer_edges(state: FlowState, layer: Layer, currency: str = "USD") -> list[Edge]:
-    """The flows of one layer, one edge per event (a commitment: one per commitment).
+    """The flows of one layer: one edge per pair (a commitment: one per commitment).
 
     World edges are included (opening balances, payments to outsiders);
     :func:`~plugins.audit.cycles.build_graph` drops them, and so does :func:`aggregate`.
     """
     if layer == "cash":
         return [
-            Edge.single("cash", payer, payee, amount, date, event_id)
-            for event_id, date, payer, payee, amount, _ in state.moves.get(currency, ())
-            if payer != payee and amount > 0
+            f.edge("cash", payer, payee)
+            for (cur, payer, payee), f in state.cash.items()
+            if cur == currency and payer != payee and f.amount > 0
         ]
     if layer == "committed":
         return [
-            Edge(
-                "committed",
-                c.payer,
-                c.payee,
-                c.outstanding,
-                min(c.event_dates),
-                max(c.event_dates),
-                tuple(c.event_ids),
-                tuple(c.event_dates),
-            )
+            c.flow.edge("committed", c.payer, c.payee)
             for c in state.commitments.values()
             if c.currency == currency and c.outstanding > 0
         ]
     if layer == "equity":
-        stakes = [
-            Edge.single("equity", investor, investee, amount, date, event_id)
-            for event_id, date, investor, investee, amount, _ in state.investments.get(currency, ())
+        return [
+            *(
+                f.edge("equity", investor, investee)
+                for (cur, investor, investee), f in state.stakes.items()
+                if cur == currency
+            ),
+            *_other_stake_edges(state, currency),
+            *_warrant_edges(state, currency),
         ]
-        for w in state.warrants.values():
-            if w.currency != currency or w.shares <= 0:
-                continue
-            stakes.append(
-                Edge(
-                    "equity",
-                    w.issuer,
-                    w.holder,
-                    value(state, w).value,
-                    min(w.event_dates),
-                    max(w.event_dates),
-                    tuple(w.event_ids),
-                    tuple(w.event_dates),
-                )
-            )
-        return stakes
     if layer == "all":
-        union: list[Edge] = []
-        seen: set[tuple[str, str, tuple[str, ...]]] = set()
-        for part in ("cash", "committed", "equity"):
-            for edge in layer_edges(state, part, currency):
-                key = (edge.source, edge.target, edge.event_ids)
-                if key in seen:
-                    continue  # an investment is both paid cash and a stake: count it once
-                seen.add(key)
-                union.append(_relabel(edge, "all"))
-        return union
+        # An investment is both paid cash and a stake: in the union it counts once (as cash).
+        return [
+            attrs.evolve(edge, layer="all")
+            for edge in (
+                *layer_edges(state, "cash", currency),
+                *layer_edges(state, "committed", currency),
+                *_other_stake_edges(state, currency),
+                *_warrant_edges(state, currency),
+            )
+        ]
     raise ValueError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}")
+
+
+def _other_stake_edges(state: FlowState, currency: str) -> list[Edge]:
+    return [
+        f.edge("equity", source, target)
+        for (cur, source, target), f in state.other_stakes.items()
+        if cur == currency
+    ]
+
+
+def _warrant_edges(state: FlowState, currency: str) -> list[Edge]:
+    return [
+        w.flow.edge("equity", w.issuer, w.holder, value(state, w).value)
+        for w in state.warrants.values()
+        if w.currency == currency and w.shares > 0
+    ]
 
 
 def aggregate(edges: Iterable[Edge]) -> list[Edge]:
@@ -414,7 +441,7 @@ def aggregate(edges: Iterable[Edge]) -> list[Edge]:
     )
 
 
-# --- describe (``loopledger project audit.flows``) -------------------------------------------
+# --- describe and checkpoint ----------------------------------------------------------------
 
 
 def _edge_json(edge: Edge) -> dict[str, Any]:
@@ -425,35 +452,68 @@ def _edge_json(edge: Edge) -> dict[str, Any]:
         "first_date": edge.first_date,
         "last_date": edge.last_date,
         "events": list(edge.event_ids),
+        "event_count": edge.event_count,
     }
 
 
 def describe(state: FlowState) -> dict[str, Any]:
-    """Per currency: the moves, and per layer the aggregated edges between modelled parties."""
-    out: dict[str, Any] = {}
-    for currency in currencies(state):
-        out[currency] = {
-            "moves": [
-                {
-                    "event": event_id,
-                    "date": date,
-                    "payer": payer,
-                    "payee": payee,
-                    "amount": amount,
-                    "kind": kind,
-                }
-                for event_id, date, payer, payee, amount, kind in state.moves.get(currency, ())
-            ],
+    """Per currency and layer, the aggregated edges between modelled parties."""
+    return {
+        currency: {
             "edges": {
                 layer: [_edge_json(e) for e in aggregate(layer_edges(state, layer, currency))]
                 for layer in LAYERS
-            },
+            }
         }
-    return out
+        for currency in currencies(state)
+    }
+
+
+def encode(state: FlowState) -> dict[str, Any]:
+    return {
+        "cash": [[*k, f.to_plain()] for k, f in state.cash.items()],
+        "stakes": [[*k, f.to_plain()] for k, f in state.stakes.items()],
+        "other_stakes": [[*k, f.to_plain()] for k, f in state.other_stakes.items()],
+        "commitments": [
+            [c.commitment, c.payer, c.payee, c.currency, c.flow.to_plain()]
+            for c in state.commitments.values()
+        ],
+        "warrants": [
+            [w.grant, w.issuer, w.holder, w.currency, w.strike, w.date, w.flow.to_plain()]
+            for w in state.warrants.values()
+        ],
+        "prices": {p: [list(m.days), m.prices] for p, m in state.prices.items()},
+    }
+
+
+def decode(data: Mapping[str, Any]) -> FlowState:
+    state = FlowState()
+    for cur, a, b, flow in data["cash"]:
+        state.cash[(cur, a, b)] = Flow.from_plain(flow)
+    for cur, a, b, flow in data["stakes"]:
+        state.stakes[(cur, a, b)] = Flow.from_plain(flow)
+    for cur, a, b, flow in data["other_stakes"]:
+        state.other_stakes[(cur, a, b)] = Flow.from_plain(flow)
+    for cid, payer, payee, cur, flow in data["commitments"]:
+        state.commitments[cid] = CommitmentFlow(cid, payer, payee, cur, Flow.from_plain(flow))
+    for gid, issuer, holder, cur, strike, date, flow in data["warrants"]:
+        state.warrants[gid] = WarrantStake(
+            gid, issuer, holder, cur, strike, date, Flow.from_plain(flow)
+        )
+    for party, (days, prices) in data["prices"].items():
+        state.prices[party] = Marks(array("i", days), list(prices))
+    return state
 
 
 PROJECTION: Final = Projection(
-    NAME, initial, apply, handles=_HANDLES, version="4", describe=describe
+    NAME,
+    initial,
+    apply,
+    handles=_HANDLES,
+    version="5",
+    describe=describe,
+    encode=encode,
+    decode=decode,
 )
 
 

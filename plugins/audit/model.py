@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any, Final, Literal
 
 import attrs
@@ -113,7 +113,15 @@ def _edge_events(instance: Edge, _attribute: attrs.Attribute[Any], value: object
         )
     if not value:
         raise ValueError("an edge aggregates at least one event")
-    if min(value) != instance.first_date or max(value) != instance.last_date:
+    if instance.days:
+        first, last = instance.days[0], instance.days[-1]
+        if list(instance.days) != sorted(set(instance.days)):
+            raise ValueError("days must be distinct day numbers in ascending order")
+        if first != instance.first_date.toordinal() or last != instance.last_date.toordinal():
+            raise ValueError("first_date/last_date must be the first and last of days")
+        if any(not first <= d.toordinal() <= last for d in value):
+            raise ValueError("event_dates must lie within days")
+    elif min(value) != instance.first_date or max(value) != instance.last_date:
         raise ValueError("first_date/last_date must be the min/max of event_dates")
 
 
@@ -139,6 +147,21 @@ class Edge:
         )
     )
     event_dates: tuple[datetime.date, ...] = attrs.field(validator=_edge_events)
+    days: tuple[int, ...] = ()
+    """Every distinct date of the edge's events (``date.toordinal()``), when ``event_ids`` lists
+    only some of them: an edge aggregated from a long history keeps the first ids as examples
+    but every date, which is what the time-order test needs."""
+    events: int = 0
+    """How many events the edge aggregates (0: exactly those in ``event_ids``)."""
+
+    @property
+    def event_count(self) -> int:
+        return self.events or len(self.event_ids)
+
+    @property
+    def day_numbers(self) -> tuple[int, ...]:
+        """The distinct dates of all its events, ascending, as day numbers."""
+        return self.days or tuple(sorted({d.toordinal() for d in self.event_dates}))
 
     @classmethod
     def single(
@@ -343,3 +366,51 @@ class Trace:
     def as_mapping(self) -> Mapping[str, PartyFlow]:
         """Party flows keyed by party id."""
         return {flow.party: flow for flow in self.parties}
+
+    def to_json(self) -> dict[str, Any]:
+        """Round trips, sellers and pairs as ``audit --json`` prints them (decimals exact)."""
+        return {
+            "round_trips": [
+                {
+                    "party": f.party,
+                    "departed": exact(f.departed),
+                    "returned": exact(f.returned),
+                    "share": _opt(f.share),
+                }
+                for f in self.parties
+            ],
+            "sellers": [
+                {
+                    "seller": s.seller,
+                    "purchase_revenue": exact(s.purchase_revenue),
+                    "own_money_returned": exact(s.own_money_returned),
+                    "share": _opt(s.share),
+                }
+                for s in self.sellers
+            ],
+            "pairs": [
+                {
+                    "origin": p.origin,
+                    "via": p.via,
+                    "amount": exact(p.amount),
+                    "paths": None
+                    if p.paths is None
+                    else [{"path": list(f.path), "amount": exact(f.amount)} for f in p.paths],
+                }
+                for p in self.pairs
+            ],
+        }
+
+
+_WIDE = Context(prec=200)
+
+
+def exact(value: Decimal) -> str:
+    """Exact positional text without trailing fractional zeros (``5000000000.00000000`` → ``5000000000``)."""
+    if value == value.to_integral_value(context=_WIDE):
+        return format(value.quantize(Decimal(1), context=_WIDE), "f")
+    return format(value.normalize(context=_WIDE), "f")
+
+
+def _opt(value: Decimal | None) -> str | None:
+    return None if value is None else exact(value)

@@ -21,7 +21,7 @@ from invariants.accounting import balances_of
 from invariants.violation import Context, Violation
 from ledger import hookimpl
 from ledger.model.values import is_cash
-from plugins.audit import flows
+from plugins.audit import flows, tracers
 from plugins.audit.commands import add_commands
 from plugins.audit.flows import NAME, PROJECTION, FlowState
 
@@ -40,31 +40,20 @@ __all__ = [
 @hookimpl
 def ledger_register_projections(register: Callable[..., None]) -> None:
     register(PROJECTION)
+    for projection in tracers.PROJECTIONS.values():
+        register(projection)
 
 
 # --- invariants ----------------------------------------------------------------------------------
-
-
-def _flow_state(context: Context) -> FlowState:
-    """The projection's state from the context, else folded here from the entries."""
-    state = context.states.get(NAME)
-    if isinstance(state, FlowState):
-        return state
-    state = flows.initial()
-    for entry in context.entries:
-        if PROJECTION.handles is None or entry.event.TYPE in PROJECTION.handles:
-            state = flows.apply(state, entry)
-    return state
 
 
 def check_trace_conservation(context: Context) -> list[Violation]:
     """Every rule's tracer keeps its conservation laws after every cash move, per currency."""
     from plugins.audit.api import trace_conservation
 
-    state = _flow_state(context)
     found: list[Violation] = []
-    for currency in sorted(state.moves):
-        found += trace_conservation(flows.moves(state, currency))
+    for currency in _currencies(context):
+        found += trace_conservation(flows.cash_moves(context.entries, currency))
     return found
 
 
@@ -72,7 +61,6 @@ def check_trace_reconciles(context: Context) -> list[Violation]:
     """The tracer's pool per party equals the party's ``assets:cash`` balance, per currency."""
     from plugins.audit.api import reconciliation
 
-    state = _flow_state(context)
     balances = context.states.get("balances")
     if balances is None:
         balances = balances_of(context.entries)
@@ -81,11 +69,20 @@ def check_trace_reconciles(context: Context) -> list[Violation]:
         if account == "assets:cash" and is_cash(commodity):
             cash.setdefault(commodity, {})[party] = amount
     found: list[Violation] = []
-    for currency in sorted(set(cash) | set(state.moves)):
+    for currency in sorted(set(cash) | set(_currencies(context))):
         found += reconciliation(
-            flows.moves(state, currency), cash.get(currency, {}), currency=currency
+            flows.cash_moves(context.entries, currency), cash.get(currency, {}), currency=currency
         )
     return found
+
+
+def _currencies(context: Context) -> list[str]:
+    state = context.states.get(NAME)
+    if isinstance(state, FlowState):
+        return flows.currencies(state)
+    return sorted(
+        {p.commodity for e in context.entries for p in e.postings if is_cash(p.commodity)}
+    )
 
 
 @hookimpl

@@ -1,5 +1,8 @@
 """Provenance tracing: how much of a party's outgoing cash comes back to it.
 
+(one concept: the tracer, its three rules and their conservation laws, which change together
+and are checked together; split, each part would only be read beside the others.)
+
 Circular financing hides in the question "whose money is this?".  When NVIDIA
 invests in OpenAI and OpenAI then buys NVIDIA systems, part of NVIDIA's revenue
 may be NVIDIA's own money coming home.  Cash is fungible, so *which* dollars
@@ -114,7 +117,7 @@ from decimal import (
     Overflow,
     localcontext,
 )
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from ledger.engine.gc_pause import no_cyclic_gc
 from plugins.audit.model import (
@@ -219,15 +222,20 @@ class Tracer:
 
     Use :meth:`apply` per move and the read-only accessors between steps (this
     is what the conservation property tests do), or :func:`trace` for the
-    whole sequence at once.  The tracer keeps the moves it applied so the
-    conservation checks can reconcile balances independently.
+    whole sequence at once.  Beside the pools it sums every party's inflows −
+    outflows separately, so the conservation checks reconcile balances without
+    trusting the pools' bookkeeping; with ``keep_moves`` (tests) it also keeps
+    the moves. The state is plain data (:meth:`to_plain`), so the ``audit.trace``
+    projections checkpoint it.
     """
 
-    def __init__(self, rule: Rule) -> None:
+    def __init__(self, rule: Rule, *, keep_moves: bool = True) -> None:
         if rule not in RULES:
             raise ValueError(f"unknown tracing rule {rule!r}; expected one of {RULES}")
         self._rule: Rule = rule
+        self._keep_moves = keep_moves
         self._moves: list[CashMove] = []
+        self._expected: defaultdict[str, Decimal] = defaultdict(Decimal)
         self._parties: set[str] = set()
         self._balance: defaultdict[str, Decimal] = defaultdict(Decimal)
         # pro-rata: party -> tag -> tagged amount (zero entries removed)
@@ -254,8 +262,12 @@ class Tracer:
 
     @property
     def moves(self) -> tuple[CashMove, ...]:
-        """The moves applied so far, in order."""
+        """The moves applied so far, in order (kept only with ``keep_moves``)."""
         return tuple(self._moves)
+
+    def expected_balance(self, party: str) -> Decimal:
+        """Inflows − outflows of ``party`` over the moves so far (summed apart from the pools)."""
+        return self._expected.get(party, _ZERO)
 
     def apply(self, move: CashMove) -> None:
         """Move ``move.amount`` from payer's pool to payee's pool, carrying tags."""
@@ -264,8 +276,11 @@ class Tracer:
         if not _traceable(move.amount):
             raise ValueError(f"{move.event_id}: amount {move.amount} outside the traceable range")
         with localcontext(_EXACT):
-            self._moves.append(move)
+            if self._keep_moves:
+                self._moves.append(move)
             payer, payee, amount = move.payer, move.payee, move.amount
+            self._expected[payee] += amount
+            self._expected[payer] -= amount
             self._parties.update(p for p in (payer, payee) if p != WORLD)
             if payer == payee:
                 return  # no cash changes pools (nor counts as revenue from a customer)
@@ -490,6 +505,55 @@ class Tracer:
             pairs.append(PairFlow(key[0], key[1], self._pairs[key], paths))
         return Trace(self._rule, parties, sellers, tuple(pairs))
 
+    def __eq__(self, other: object) -> bool:
+        """Tracers are equal when their states are (what the projection laws compare)."""
+        return isinstance(other, Tracer) and self.to_plain() == other.to_plain()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def to_plain(self) -> dict[str, Any]:
+        """The tracer's state as plain data (the moves are not part of it)."""
+        return {
+            "rule": self._rule,
+            "parties": sorted(self._parties),
+            "expected": dict(self._expected),
+            "balance": dict(self._balance),
+            "tags": {p: dict(tags) for p, tags in self._tags.items() if tags},
+            "lots": {
+                p: [(lot.amount, lot.route, lot.starts, lot.origin, lot.entered) for lot in lots]
+                for p, lots in self._lots.items()
+                if lots
+            },
+            "departed": dict(self._departed),
+            "returned": dict(self._returned),
+            "lost": dict(self._lost),
+            "pairs": dict(self._pairs),
+            "paths": {k: dict(v) for k, v in self._paths.items()},
+            "revenue": dict(self._revenue),
+            "own": dict(self._own),
+        }
+
+    @classmethod
+    def from_plain(cls, data: Mapping[str, Any]) -> Tracer:
+        tracer = cls(data["rule"], keep_moves=False)
+        tracer._parties = set(data["parties"])
+        tracer._expected.update(data["expected"])
+        tracer._balance.update(data["balance"])
+        for party, tags in data["tags"].items():
+            tracer._tags[party] = dict(tags)
+        for party, lots in data["lots"].items():
+            tracer._lots[party] = deque(
+                _Parcel(amount, tuple(route), dict(starts), origin, entered)
+                for amount, route, starts, origin, entered in lots
+            )
+        for name in ("departed", "returned", "lost", "pairs", "revenue", "own"):
+            getattr(tracer, f"_{name}").update(data[name])
+        for key, by_path in data["paths"].items():
+            tracer._paths[key].update({tuple(path): value for path, value in by_path.items()})
+        return tracer
+
 
 _STANDARD_RETURNS = Tracer._returns_to  # bound at import: tests may replace Tracer
 
@@ -531,10 +595,7 @@ def trace_violations(tracer: Tracer) -> list[str]:
 def _violations(tracer: Tracer) -> list[str]:
     problems: list[str] = []
     parties = tracer.parties()
-    expected: defaultdict[str, Decimal] = defaultdict(Decimal)
-    for move in tracer.moves:
-        expected[move.payee] += move.amount
-        expected[move.payer] -= move.amount
+    expected = {p: tracer.expected_balance(p) for p in parties}
     in_pools: defaultdict[str, Decimal] = defaultdict(Decimal)
 
     for party in parties:

@@ -25,7 +25,7 @@ def add_commands(cli: click.Group) -> None:
         session: Any, as_of: dt.date | None, party: str | None, as_json: bool
     ) -> None:
         """Balances per party, account and commodity (events dated on or before --as-of)."""
-        result = session.run(as_of)
+        result = session.run(as_of, names=[NAME])
         exit_on_failures(result, NAME)
         listing = session.query("balances", result=result, party=party)
         if as_json:

@@ -33,7 +33,9 @@ def rows(state: Balances, party: str | None = None) -> list[dict[str, str]]:
     ]
 
 
-PROJECTION = Projection(NAME, initial, apply, version="1", describe=lambda s: {"balances": rows(s)})
+PROJECTION = Projection(
+    NAME, initial, apply, version="1", describe=lambda s: {"balances": rows(s)}, eager=True
+)
 
 
 def balances_answer(

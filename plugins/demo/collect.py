@@ -103,8 +103,8 @@ def collect(
             + (f", {len(r.failures)} quarantined" if r.failures else "")
         ),
     )
-    day = as_of or result.book.max_date
-    names = {pid: (p.name or pid) for pid, p in result.book.parties.items()}
+    day = as_of or result.max_date
+    names = {pid: (p.name or pid) for pid, p in result.parties.items()}
     files: list[tuple[str, str]] = []
     audit_json: dict[str, Any] | None = None
     returned: dict[str, dict[str, Decimal]] = {}

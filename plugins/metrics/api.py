@@ -136,7 +136,7 @@ def metrics_answer(
     settings = settings or Settings.from_config(ledger.plugins.plugin_config("valuation"))
     specs = chosen_specs(ledger.plugins, names)
     flows = result.states.get(NAME)
-    last = result.as_of or result.book.max_date
+    last = result.as_of or result.max_date
     if by == "quarter":
         first = flows.first_date if isinstance(flows, Flows) else None
         days: list[dt.date | None] = list(quarter_ends(first, last)) if first and last else []

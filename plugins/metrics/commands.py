@@ -112,8 +112,9 @@ def add_commands(cli: click.Group) -> None:
         if as_json and as_csv:
             raise InputError(Problem(field="--csv", message="give --json or --csv, not both"))
         specs = chosen_specs(session.plugins, names)
-        result = session.run(as_of)
-        exit_on_failures(result, *sorted({r for s in specs for r in s.requires}))
+        needed = sorted({r for s in specs for r in s.requires})
+        result = session.run(as_of, names=needed)
+        exit_on_failures(result, *needed)
         answer = session.query("metrics", result=result, by=by, names=names)
         for s in answer.skipped:
             click.echo(f"warning: metric {s} was skipped", err=True)

@@ -165,7 +165,7 @@ def value_answer(
 ) -> dict[str, Any]:
     """The ``value`` query: the report as of the fold's date (the last event's without one)."""
     settings = settings or Settings.from_config(ledger.plugins.plugin_config("valuation"))
-    parties = result.book.parties
+    parties = result.parties
     if party is not None and party not in parties:
         raise InputError(
             Problem(
@@ -173,7 +173,7 @@ def value_answer(
                 message=f"unknown party '{party}' (known: {', '.join(sorted(parties)) or 'none'})",
             )
         )
-    day = result.as_of or result.book.max_date
+    day = result.as_of or result.max_date
     if day is None:
         return {"as_of": None, "assumptions": assumptions(settings), "holdings": []}
     return report(result.state(NAME), parties, day, ledger.plugins, settings, party)

@@ -1,0 +1,167 @@
+"""One append transaction that spans a whole file, written chunk by chunk.
+
+Why: a file must land whole or not at all, yet a million events must not sit in memory first.
+So the transaction opens once, each chunk of records (with its index rows and postings) is
+written into it as the replay validates it, lookups of ids see the chunks written before, and the
+book's checkpoint goes in last — then one commit. Any exception rolls everything back. A
+concurrent writer makes the insert fail on the record table's key (or finds the database busy):
+that is :class:`~ledger.store.store.ConcurrentAppend`, and the replay starts again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
+
+from ledger.book import Known
+from ledger.model.events import Event
+from ledger.model.postings import Posting
+from ledger.store.records import BOOK_ID, Record, Recorded, encode_record
+from ledger.store.urls import describe
+
+if TYPE_CHECKING:
+    from ledger.store.store import Store
+
+
+class Appender:
+    """Appends at ``expected_head + 1 …``; use as a context manager (commit on a clean exit)."""
+
+    def __init__(self, store: Store, expected_head: int) -> None:
+        self.store = store
+        self.head = expected_head
+        self.expected_head = expected_head
+        self.recorded_at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+        self._stack = contextlib.ExitStack()
+        self._cursor: Any = None
+        # A memory store has no transaction: what is written is kept here until the commit.
+        self._memory_events: list[Recorded] = []
+        self._memory_index: list[tuple[str, int, str, str, str]] = []
+        self._memory_ids: dict[str, Known] = {}
+        self._memory_postings: list[tuple[int, Sequence[Posting]]] = []
+        self._states: list[tuple[str, int, str, str, Any]] = []
+
+    def __enter__(self) -> Self:
+        if self.store.kind != "popo":
+            try:
+                self._cursor = self._stack.enter_context(
+                    self.store.datastore.transaction(commit=True)
+                )
+                if self.store.kind == "postgres":
+                    self.store.recorder._lock_table(self._cursor)
+            except (OperationalError, PersistenceError) as exc:
+                self._stack.close()
+                raise self._busy(exc) from exc
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None and self.store.kind == "popo":
+            self._commit_memory()
+        try:
+            self._stack.__exit__(kind, exc, tb)
+        except IntegrityError as err:
+            raise self._conflict() from err
+        except (OperationalError, PersistenceError) as err:
+            raise self._busy(err) from err
+
+    # --- inside the transaction -----------------------------------------------------------------
+
+    def lookup(self, ids: Iterable[str]) -> dict[str, Known]:
+        """Index rows of ``ids`` — stored before, or written earlier in this transaction."""
+        wanted = set(ids)
+        if self.store.kind == "popo":
+            found = self.store.lookup(wanted)
+            found.update({i: k for i, k in self._memory_ids.items() if i in wanted})
+            return found
+        return self.store.lookup(wanted, cursor=self._cursor)
+
+    def write(
+        self, records: Sequence[Record], postings: Sequence[tuple[int, Sequence[Posting]]] = ()
+    ) -> None:
+        """Write ``records`` (positions ``head+1 …``) with their index rows and postings."""
+        if not records:
+            return
+        first = self.head + 1
+        events = [
+            Recorded(
+                BOOK_ID,
+                first + i,
+                encode_record(
+                    r.kind, r.value, r.content_hash, r.chain_hash, r.recorded_at or self.recorded_at
+                ),
+            )
+            for i, r in enumerate(records)
+        ]
+        index_rows = [
+            (r.value.id, first + i, r.value.TYPE, r.value.date.isoformat(), r.content_hash)
+            for i, r in enumerate(records)
+            if isinstance(r.value, Event)
+        ]
+        self.head += len(records)
+        if self.store.kind == "popo":
+            for event_id, position, kind, day, digest in index_rows:
+                self._memory_ids[event_id] = Known(
+                    kind, dt.date.fromisoformat(day), position, digest
+                )
+            self._memory_events += events
+            self._memory_index += index_rows
+            self._memory_postings += postings
+            return
+        stored = [self.store.mapper.to_stored_event(e) for e in events]
+        recorder = self.store.recorder
+        try:
+            recorder._insert_events(self._cursor, stored, index_rows=index_rows)
+            if self.store.kind == "postgres":
+                recorder._insert_stored_events(self._cursor, stored)
+            if postings:
+                self.store.replace_postings(postings, cursor=self._cursor)
+        except IntegrityError as exc:
+            raise self._conflict() from exc
+        except (OperationalError, PersistenceError) as exc:
+            raise self._busy(exc) from exc
+
+    def save_state(self, name: str, position: int, chain: str, version: str, data: Any) -> None:
+        """A checkpoint written in the same transaction (the book at the new head, say)."""
+        if self.store.kind == "popo":
+            self._states.append((name, position, chain, version, data))
+            return
+        self.store.save_state(name, position, chain, version, data, cursor=self._cursor)
+
+    def replace_postings(self, rows: Sequence[tuple[int, Sequence[Posting]]]) -> None:
+        """Overwrite stored postings (after a reversal changed what earlier events post)."""
+        if self.store.kind == "popo":
+            self._memory_postings += rows
+            return
+        self.store.replace_postings(rows, cursor=self._cursor)
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _commit_memory(self) -> None:
+        if self._memory_events:
+            stored = [self.store.mapper.to_stored_event(e) for e in self._memory_events]
+            try:
+                self.store.memory_recorder._insert_events(stored, index_rows=self._memory_index)
+            except IntegrityError as exc:
+                raise self._conflict() from exc
+        if self._memory_postings:
+            self.store.replace_postings(self._memory_postings)
+        for name, position, chain, version, data in self._states:
+            self.store.save_state(name, position, chain, version, data)
+
+    def _conflict(self) -> Exception:
+        from ledger.store.store import ConcurrentAppend
+
+        return ConcurrentAppend(
+            f"another writer appended to {describe(self.store.url)} at position {self.expected_head + 1}"
+        )
+
+    def _busy(self, exc: Exception) -> Exception:
+        from ledger.store.store import ConcurrentAppend
+
+        return ConcurrentAppend(f"the store {describe(self.store.url)} is busy: {exc}")
