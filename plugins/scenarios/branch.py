@@ -23,7 +23,7 @@ from typing import Any, Final
 import attrs
 
 from ledger.histories.loader import History
-from ledger.histories.parsing import line_of
+from ledger.histories.yaml_text import line_of
 from ledger.model.events import Event, Price
 from ledger.model.problems import InputError, LedgerError, Problem
 from ledger.model.values import Party

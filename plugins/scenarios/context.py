@@ -15,7 +15,7 @@ from typing import Any, Final, NoReturn
 
 import attrs
 
-from ledger.histories.parsing import line_of
+from ledger.histories.yaml_text import line_of
 from ledger.model.amounts import AmountError, parse_decimal
 from ledger.model.events import (
     Amendment,

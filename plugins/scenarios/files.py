@@ -8,11 +8,12 @@ All problems of a file are collected before anything is raised.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 from typing import Any, Final
 
-from ledger.histories.parsing import line_of, parse_json, parse_yaml
+from ledger.histories.yaml_text import line_of, load_yaml
 from ledger.model.problems import InputError, Problem
 from ledger.model.values import CURRENCY
 from plugins.scenarios.model import FORMAT_KEY, FORMAT_VERSION, Base, Change, Scenario
@@ -80,8 +81,48 @@ def load_scenario(path: str | Path) -> Scenario:
         raise InputError(
             Problem(file=name, message=f"the file is empty; expected '{FORMAT_KEY}: 1' and 'name'")
         )
-    data = parse_json(text, name) if path.suffix.lower() == ".json" else parse_yaml(text, name)
+    data = parse_json(text, name) if path.suffix.lower() == ".json" else load_yaml(text, name)
     return scenario_from_data(data, name, folder=path.parent)
+
+
+def parse_json(text: str, name: str) -> Any:
+    """JSON as a deal-history file is read: numbers with a fraction kept as text (never a
+    binary float), a repeated key or NaN/Infinity refused, the line of a syntax error given."""
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise ValueError(f"duplicate key {key!r}")
+            out[key] = value
+        return out
+
+    def no_constant(word: str) -> Any:
+        raise ValueError(f"{word} is not a number a ledger can hold")
+
+    try:
+        return json.loads(
+            text, parse_float=str, object_pairs_hook=no_duplicates, parse_constant=no_constant
+        )
+    except RecursionError:
+        raise InputError(Problem(file=name, message="JSON nested too deeply")) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            Problem(
+                file=name,
+                line=exc.lineno,
+                message=f"JSON syntax error: {exc.msg} (column {exc.colno})",
+            )
+        ) from None
+    except ValueError as exc:
+        raise InputError(Problem(file=name, message=f"JSON error: {exc}")) from None
+
+
+def _shown(value: Any) -> str:
+    """A value as the file wrote it (YAML may read ``2`` as text or as a number)."""
+    return (
+        "nothing" if value is None else str(value) if isinstance(value, (str, int)) else repr(value)
+    )
 
 
 def scenario_from_data(data: Any, file: str, *, folder: Path | None = None) -> Scenario:
@@ -107,11 +148,11 @@ def scenario_from_data(data: Any, file: str, *, folder: Path | None = None) -> S
                 "the history, use 'loopledger replay'",
             )
         )
-    if data.get(FORMAT_KEY) != FORMAT_VERSION:
+    if str(data.get(FORMAT_KEY)) != str(FORMAT_VERSION):
         problems.add(
             line_of(data, FORMAT_KEY),
             FORMAT_KEY,
-            f"expected '{FORMAT_KEY}: {FORMAT_VERSION}' at the top; got {data.get(FORMAT_KEY)!r}",
+            f"expected '{FORMAT_KEY}: {FORMAT_VERSION}' at the top; got {_shown(data.get(FORMAT_KEY))}",
         )
     for key in data:
         if key not in TOP_KEYS:

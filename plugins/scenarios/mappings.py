@@ -18,7 +18,7 @@ import attrs
 import orjson
 
 from ledger.histories.loader import FORMAT_VERSION, load_bytes
-from ledger.histories.parsing import line_of
+from ledger.histories.yaml_text import line_of
 from ledger.model.amounts import format_decimal
 from ledger.model.events import Event
 from ledger.model.problems import InputError, Problem

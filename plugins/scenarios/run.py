@@ -91,6 +91,8 @@ def fold_branch(plugins: Any, branched: Branched) -> Any:
 def _blame(branched: Branched, problem: Problem) -> Problem:
     """A problem on a recorded (base) event is a consequence of a drop or replace: say which."""
     scenario = branched.scenario
+    # A position in the branched history, replayed into memory, locates nothing in any file.
+    problem = attrs.evolve(problem, position=None)
     if problem.event_id in branched.generated:
         index = branched.origins[problem.event_id]
         generator = scenario.changes[index - 1].generator or "prices"

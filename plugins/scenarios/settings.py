@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ledger.histories.parsing import line_of
+from ledger.histories.yaml_text import line_of
 from ledger.model.problems import InputError, Problem
 from plugins.scenarios.model import Change
 from plugins.valuation.api import Settings
