@@ -165,7 +165,7 @@ def funding_gap(
         # Every draw on these moved the party's cash: the cash inputs count it already.
         inputs = Tally()
         for c in [*owed, *funding]:
-            add_commitment(inputs, c, draws_counted=True)
+            add_commitment(inputs, c, draws_counted=True, as_cash=True)
         add_ids(inputs, f"cash:{party}", basis.flows.cash_inputs.get(party) or EventIds())
         figures.append(
             Figure(

@@ -208,10 +208,15 @@ def sum_of(values: Iterable[Decimal]) -> Decimal:
     return sum(values, ZERO)
 
 
-def add_commitment(tally: Tally, c: CommitmentPosition, *, draws_counted: bool = False) -> None:
+def add_commitment(
+    tally: Tally, c: CommitmentPosition, *, draws_counted: bool = False, as_cash: bool = False
+) -> None:
     """A commitment's inputs; with ``draws_counted`` the figure already counts its draws (the
-    payer's cash movements, or the payer's flows to the payee), so only the rest is counted."""
-    tally.add(f"commitment:{c.id}", c.inputs, c.inputs.total - (c.draws if draws_counted else 0))
+    payer's flows to the payee), so only the rest is counted. With ``as_cash`` too, the draws
+    were counted as the payer's cash movements, which a draw booked without a cash leg
+    (``settlement: prior``) is not: those still count here."""
+    counted = (c.draws - (c.cashless_draws if as_cash else 0)) if draws_counted else 0
+    tally.add(f"commitment:{c.id}", c.inputs, c.inputs.total - counted)
 
 
 def add_fair_value(tally: Tally, grant: GrantPosition, fv: FairValue) -> None:

@@ -126,6 +126,8 @@ def _amounts(state: Positions, entry: Entry) -> None:
             added = commitment.inputs.add_once(event.id)
             if added and isinstance(event, (Investment, Purchase)):
                 commitment.draws += 1
+                if getattr(event, "settlement", None) == "prior":
+                    commitment.cashless_draws += 1
             tranche = getattr(event, "tranche", None)
             if tranche is not None and isinstance(event, (Investment, Purchase)):
                 taken = -sum(moved, ZERO)  # a draw lowers the payee's claim

@@ -85,6 +85,9 @@ class CommitmentPosition:
     delivery_inputs: EventIds = attrs.Factory(EventIds)
     inputs: EventIds = attrs.Factory(EventIds)
     draws: int = 0
+    """Draws on it (investments and purchases naming it), each one of the payee's inputs."""
+    cashless_draws: int = 0
+    """Of those, draws booked without a cash leg (``settlement: prior``)."""
     gated: tuple[tuple[str, Decimal, Decimal | None], ...] = ()
     """(tranche id, amount, GW that must be delivered first) of every tranche with a delivery
     condition; GW ``None`` for a tranche that waits on a ``trigger`` (an outside event)."""
@@ -228,7 +231,11 @@ def to_plain(state: Positions) -> dict[str, Any]:
                 c.delivery_inputs.to_plain(),
                 c.inputs.to_plain(),
                 c.draws,
-                [[tid, str(amount), None if gw is None else str(gw)] for tid, amount, gw in c.gated],
+                c.cashless_draws,
+                [
+                    [tid, str(amount), None if gw is None else str(gw)]
+                    for tid, amount, gw in c.gated
+                ],
                 [[tid, str(drawn)] for tid, drawn in c.drawn_by_tranche.items()],
             ]
             for c in state.commitments.values()
@@ -291,8 +298,8 @@ def from_plain(data: Any) -> Positions:
         )
     for row in data["commitments"]:
         (cid, day, payer, payee, kind, cur, total, outstanding, binding, status, gw) = row[:11]
-        delivery_ids, ids, draws, gated, drawn = row[11:]
-        if type(binding) is not bool or type(draws) is not int:
+        delivery_ids, ids, draws, cashless, gated, drawn = row[11:]
+        if type(binding) is not bool or type(draws) is not int or type(cashless) is not int:
             raise ValueError("malformed commitment")
         state.commitments[_text(cid)] = CommitmentPosition(
             cid,
@@ -309,6 +316,7 @@ def from_plain(data: Any) -> Positions:
             EventIds.from_plain(delivery_ids),
             EventIds.from_plain(ids),
             draws,
+            cashless,
             tuple((_text(t), _d(a), None if g is None else _d(g)) for t, a, g in gated),
             {_text(t): _d(a) for t, a in drawn},
         )
