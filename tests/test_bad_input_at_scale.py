@@ -58,8 +58,8 @@ def test_a_bad_event_at_position_n_minus_1_leaves_the_store_unchanged(
         line = _break_second_last_date(written[fmt], bad)
     ran = cli("replay", str(bad))
     assert ran.code == 2, ran.err
-    (message,) = [m for m in ran.err.splitlines() if m.startswith("error")] or [ran.err]
-    assert f"bad.{fmt}:{line}" in ran.err, ran.err
+    located = [m for m in ran.err.splitlines() if f"bad.{fmt}:{line}" in m]
+    assert len(located) == 1, ran.err  # one message, naming the file and line
     assert "date" in ran.err and "2025-13-45" in ran.err, ran.err
     assert "nothing was written" in ran.err.lower() or "nothing written" in ran.err.lower(), ran.err
     assert _dump(store_path) == before
