@@ -84,7 +84,8 @@ COMMANDS = (
     Command("report", ("report", "--out", "{report}"), "query"),
 )
 FLOOR = "floor"
-NAMES = [c.name for c in COMMANDS] + [FLOOR]
+BAD_INPUT = "bad-input"
+NAMES = [c.name for c in COMMANDS] + [FLOOR, BAD_INPUT]
 STORE_PREFERENCE = ("jsonl", "json", "yaml")
 """Which replayed store the later commands use: the first of these that replayed."""
 
@@ -200,6 +201,16 @@ class SqliteStores:
         for p in self._files(url):
             p.unlink()
 
+    def records(self, url: str) -> int:
+        """How many records the store holds (0 when the file was never made)."""
+        if not Path(url).exists():
+            return 0
+        with contextlib.closing(sqlite3.connect(url)) as db:
+            try:
+                return int(db.execute("SELECT count(*) FROM loopledger_ids").fetchone()[0])
+            except sqlite3.OperationalError:  # no tables: nothing was ever recorded
+                return 0
+
     def work(self) -> str:
         """A copy of the imported store as ``replay`` left it (no checkpoint yet)."""
         assert self.pristine is not None
@@ -242,6 +253,16 @@ class PostgresStores:
         name = url.rpartition("/")[2]
         with contextlib.suppress(Exception):
             self._sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def records(self, url: str) -> int:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            try:
+                row = conn.execute("SELECT count(*) FROM loopledger_ids").fetchone()
+            except psycopg.errors.UndefinedTable:
+                return 0
+        return int(row[0]) if row else 0
 
     def work(self) -> str:
         assert self.pristine is not None
@@ -478,6 +499,9 @@ class Bench:
             )
         if work is not None:
             self._check_balances(block, work, directory)
+        if self.wanted(BAD_INPUT, size):
+            for fmt in ("jsonl", "yaml"):
+                self._bad_input(block, stores, written.paths[fmt], fmt, directory)
         if isinstance(stores, SqliteStores) and self.wanted(FLOOR, size):
             self._floor(block, stores.pristine, directory, journal)
         block.load.append(os.getloadavg()[0])
@@ -542,6 +566,35 @@ class Bench:
             + ("yes" if same else f"NO ({len(set(got.items()) ^ set(expected.items()))} differ)")
         )
 
+    def _bad_input(
+        self, block: Block, stores: Any, source: Path, fmt: str, directory: Path
+    ) -> None:
+        """Untimed check, figures printed: a bad date on the last-but-one event of the file
+        (position N-1) is refused with exit 2 naming file, line and field, in flat memory,
+        and the store it was replayed into holds nothing afterwards."""
+        bad = directory / f"bad.{fmt}"
+        line = _break_second_last_date(source, bad)
+        url = stores.fresh(f"bad-{fmt}")
+        print(f"{block.events:,} events, {stores.name}: replay bad.{fmt}", file=sys.stderr)
+        run = self._measure(
+            [*self.loopledger, "--store", url, "replay", str(bad)],
+            directory / "bad.txt",
+            capped=True,
+        )
+        message = " ".join(run.stderr_tail)
+        named = f"bad.{fmt}:{line}" in message and "date" in message
+        left = stores.records(url)
+        block.checks.append(
+            f"a bad date at position {block.events - 1:,} of hist.{fmt} (line {line:,}): "
+            f"exit {run.exit_code} in {run.wall or 0:.1f} s, peak {_mb(run.rss_kb)}, "
+            f"message names file:line and field: {'yes' if named else 'NO'}, "
+            f"records in the store afterwards: {left}"
+            + ("" if run.exit_code == 2 and named and left == 0 else " — NOT as expected")
+            + (f" ({message[:200]})" if not named else "")
+        )
+        stores.drop(url)
+        bad.unlink()
+
     def _floor(self, block: Block, store: str, directory: Path, journal: Path) -> None:
         assert block.written is not None
         row = Row(FLOOR, "floor: sqlite3 + orjson read of the rows + Decimal fold of cash")
@@ -561,6 +614,19 @@ class Bench:
             block.checks.append(
                 f"the floor's cash per party equals the journal's: {'yes' if cash == expected else 'NO'}"
             )
+
+
+def _break_second_last_date(source: Path, target: Path) -> int:
+    """Copy ``source`` with the last-but-one event's date made impossible; return its line."""
+    data = source.read_bytes()
+    end = data.rstrip().rfind(b"\n")  # the start of the last event's line
+    start = data.rfind(b"\n", 0, end) + 1  # ... and of the one before it
+    row = data[start:end]
+    key = b'"date":"' if row.lstrip().startswith(b"{") else b"date: "
+    at = row.index(key) + len(key)
+    broken = row[:at] + b"2025-13-45" + row[at + len("2025-12-31") :]
+    target.write_bytes(data[:start] + broken + data[end:])
+    return data.count(b"\n", 0, start) + 1
 
 
 # --- rendering ------------------------------------------------------------------------------------

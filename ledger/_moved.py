@@ -25,7 +25,6 @@ MOVED: Final = {
     "ledger.reports": "ledger.plugin.reports",
     "ledger.hookspecs": "ledger.plugin.hookspecs",
     "ledger.plugin_manager": "ledger.plugin.manager",
-    "ledger.lazy": "ledger.engine.lazy",
     "ledger.gc_pause": "ledger.engine.gc_pause",
     "ledger.cli": "ledger.faces.cli",
     "ledger.values": "ledger.model.values",

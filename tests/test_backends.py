@@ -90,3 +90,14 @@ def test_an_empty_postgresql_database_is_no_store_and_stays_untouched(cli, pg_st
 def test_memory_store_is_refused_by_commands_that_only_read(cli):
     ran = cli("--store", "memory:", "verify")
     assert ran.code == 2 and "a memory: store holds nothing between commands" in ran.err
+
+
+def test_the_postgres_recorder_topic_names_the_class():
+    """urls.py names the PostgreSQL recorder by its topic, so SQLite stores never import psycopg."""
+    from eventsourcing.utils import get_topic
+
+    from ledger.store.postgres_recorder import PostgresRecorder
+    from ledger.store.urls import environment
+
+    url = "postgresql://u:p@localhost:5432/db"
+    assert environment(url)["APPLICATION_RECORDER_TOPIC"] == get_topic(PostgresRecorder)

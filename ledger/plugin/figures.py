@@ -1,7 +1,8 @@
 """What a metric produces: a :class:`Figure`, and the calendar metrics are reported on. Pure.
 
 Why a value type of its own: a figure is only worth something if an auditor can recompute it,
-so every figure carries the ids of the events it was computed from, its unit, and how it was
+so every figure carries the ids of the events it was computed from (the first
+:data:`~ledger.plugin.evidence.INPUTS_LISTED`, and how many there are), its unit, and how it was
 rounded. Values stay exact ``Decimal`` (ratios are quotients taken to 50 significant digits);
 rounding happens only when a figure is shown (:meth:`Figure.shown`).
 """
@@ -17,6 +18,7 @@ from typing import Any
 import attrs
 
 from ledger.model.amounts import format_decimal
+from ledger.plugin import evidence
 
 RATIO_DIGITS = 50
 """Significant digits of every ratio (a quotient is the only inexact step in a metric)."""
@@ -61,7 +63,10 @@ class Figure:
     :param value: exact; ``None`` when it cannot be computed (``detail["reason"]`` says why).
     :param unit: ``"ratio"``, ``"share"`` (a fraction of a whole) or a currency code.
     :param precision: how the value was computed and how it is rounded when shown.
-    :param inputs: ids of the events the value was computed from.
+    :param inputs: ids of the events the value was computed from: the first
+        :data:`~ledger.plugin.evidence.INPUTS_LISTED` (more given are cut to that many).
+    :param inputs_total: how many events the value was computed from (default: ``len(inputs)``
+        as given, before the cut).
     :param detail: the components (numerator, denominator, per-counterparty parts, …).
     """
 
@@ -72,6 +77,13 @@ class Figure:
     precision: str
     inputs: tuple[str, ...] = attrs.field(default=(), converter=_ids)
     detail: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    inputs_total: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.inputs_total is None:
+            object.__setattr__(self, "inputs_total", len(self.inputs))
+        if len(self.inputs) > evidence.INPUTS_LISTED:
+            object.__setattr__(self, "inputs", self.inputs[: evidence.INPUTS_LISTED])
 
     @property
     def is_ratio(self) -> bool:
@@ -91,6 +103,7 @@ class Figure:
             "unit": self.unit,
             "precision": self.precision,
             "inputs": list(self.inputs),
+            "inputs_total": self.inputs_total,
             "detail": dict(self.detail),
         }
 

@@ -89,14 +89,35 @@ def key_id() -> str:
     return hashlib.sha256(b"loopledger derived key id:" + key()).hexdigest()[:16]
 
 
+class Signer:
+    """MACs under one key, looked up once: a fold or an append signs or checks a row per
+    event, and finding the key (three environment lookups) cost more than the hash."""
+
+    __slots__ = ("_keyed",)
+
+    def __init__(self, key_bytes: bytes) -> None:
+        self._keyed = _blake(key=key_bytes, digest_size=MAC_BYTES)
+
+    def mac(self, *parts: bytes) -> bytes:
+        h = self._keyed.copy()
+        for part in parts:
+            h.update(len(part).to_bytes(8, "big"))
+            h.update(part)
+        return h.digest()
+
+    def verified(self, expected: bytes, *parts: bytes) -> bool:
+        return secrets.compare_digest(self.mac(*parts), bytes(expected))
+
+
+def signer() -> Signer:
+    """A :class:`Signer` under this user's key as the environment names it now."""
+    return Signer(key())
+
+
 def mac(*parts: bytes) -> bytes:
     """The MAC of ``parts`` under this user's key (BLAKE2b keyed, 16 bytes)."""
-    h = _blake(key=key(), digest_size=MAC_BYTES)
-    for part in parts:
-        h.update(len(part).to_bytes(8, "big"))
-        h.update(part)
-    return h.digest()
+    return signer().mac(*parts)
 
 
 def verified(expected: bytes, *parts: bytes) -> bool:
-    return secrets.compare_digest(mac(*parts), bytes(expected))
+    return signer().verified(expected, *parts)

@@ -15,7 +15,6 @@ from eventsourcing.persistence import (
     Transcoder,
 )
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
-from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from ledger.store.records import RecordMapper
@@ -39,19 +38,6 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                 rows,
             )
         return ids
-
-
-class PostgresRecorder(PostgresApplicationRecorder):
-    def _insert_events(
-        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)
-        rows = kwargs.get("index_rows")
-        if rows:
-            curs.executemany(
-                f"INSERT INTO {INDEX_TABLE} (event_id, position, type, day, content_hash) VALUES (%s, %s, %s, %s, %s)",
-                rows,
-            )
 
 
 class MemoryRecorder(POPOApplicationRecorder):

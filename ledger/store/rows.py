@@ -72,8 +72,8 @@ def decode_postings(body: bytes) -> tuple[Posting, ...]:
     return tuple(Posting(p, a, c, Decimal(q)) for p, a, c, q in orjson.loads(body))
 
 
-def postings_mac(position: int, body: bytes) -> bytes:
-    return derived.mac(b"postings", position.to_bytes(8, "big"), body)
+def postings_mac(position: int, body: bytes, signer: derived.Signer | None = None) -> bytes:
+    return (signer or derived.signer()).mac(b"postings", position.to_bytes(8, "big"), body)
 
 
 def state_mac(name: str, position: int, chain: str, version: str, body: bytes) -> bytes:

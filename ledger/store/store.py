@@ -209,12 +209,13 @@ class Store:
                 rows = self._select(position, limit, postings)
             if not rows:
                 return
+            sign = derived.signer()
             for version, state, body, mac in rows:
                 raw = raw_state(StoredEvent(BOOK_ID, version, TOPIC, state))
                 entries: tuple[Posting, ...] | None = None
                 if body is not None:
                     plain = self.decrypt(body)
-                    if derived.verified(mac, b"postings", version.to_bytes(8, "big"), plain):
+                    if sign.verified(mac, b"postings", version.to_bytes(8, "big"), plain):
                         entries = decode_postings(plain)
                 yield Stored(version, raw, entries)
             position = rows[-1][0]
@@ -410,9 +411,10 @@ class Store:
     ) -> list[tuple[int, bytes, bytes]]:
         """``(position, stored body, MAC)`` rows for the given postings (signed by this user)."""
         out = []
+        sign = derived.signer()
         for position, postings in rows:
             body = encode_postings(postings)
-            out.append((position, self.encrypt(body), postings_mac(position, body)))
+            out.append((position, self.encrypt(body), postings_mac(position, body, sign)))
         return out
 
     def replace_postings(

@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlparse
 from eventsourcing.utils import get_topic
 
 from ledger.model.problems import StoreError
-from ledger.store.recorders import PostgresRecorder, SQLiteRecorder
+from ledger.store.recorders import SQLiteRecorder
 
 
 def describe(url: str) -> str:
@@ -29,8 +29,8 @@ def sqlite_path(url: str) -> str | None:
 def environment(url: str) -> dict[str, str]:
     if url in ("memory:", ":memory:"):
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    recorder = {"APPLICATION_RECORDER_TOPIC": get_topic(PostgresRecorder)}
     if url.startswith(("postgresql://", "postgres://")):
+        recorder = {"APPLICATION_RECORDER_TOPIC": "ledger.store.postgres_recorder:PostgresRecorder"}
         parsed = urlparse(url)
         if not parsed.hostname or not parsed.path.strip("/"):
             raise StoreError(

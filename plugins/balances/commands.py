@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ledger.faces.long_table import LONG, write_long_table
 from ledger.faces.output import console, grouped, print_json, table
 from plugins.balances.projection import NAME
 
@@ -31,18 +32,18 @@ def add_commands(cli: click.Group) -> None:
         if as_json:
             print_json({"as_of": as_of, "balances": listing})
             return
-        t = table(
-            f"Balances{' as of ' + as_of.isoformat() if as_of else ''} — exact amounts",
-            ["party", "account", "commodity", "amount"],
-            [
-                (
-                    r["party"],
-                    r["account"],
-                    r["commodity"],
-                    grouped(Decimal(r["amount"]), r["commodity"]),
-                )
-                for r in listing
-            ],
-            right=["amount"],
+        title = f"Balances{' as of ' + as_of.isoformat() if as_of else ''} — exact amounts"
+        columns = ["party", "account", "commodity", "amount"]
+        rows = (
+            (
+                r["party"],
+                r["account"],
+                r["commodity"],
+                grouped(Decimal(r["amount"]), r["commodity"]),
+            )
+            for r in listing
         )
-        console().print(t)
+        if len(listing) >= LONG:
+            write_long_table(title, columns, rows, right=["amount"])
+            return
+        console().print(table(title, columns, rows, right=["amount"]))

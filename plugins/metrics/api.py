@@ -123,6 +123,11 @@ def chosen_specs(plugins: Any, names: Sequence[str]) -> list[Any]:
     return [s for s in specs if s.name in names] if names else specs
 
 
+def needed(specs: Iterable[Any]) -> list[str]:
+    """The projections the chosen metrics read (the flows always: they date the series)."""
+    return list(dict.fromkeys([NAME, *(r for s in specs for r in s.requires)]))
+
+
 def metrics_answer(
     ledger: Any,
     result: Any,
@@ -132,22 +137,27 @@ def metrics_answer(
     settings: Settings | None = None,
 ) -> MetricsAnswer:
     """The ``metrics`` query: every chosen metric as of the fold's date, or at every quarter end
-    from the first recorded flow's quarter to that date (``by="quarter"``)."""
+    from the first recorded flow's quarter to that date (``by="quarter"``).
+
+    A series is folded once (:meth:`ledger.engine.Engine.series`): the states at each quarter
+    end are the states as of that date, used before the fold moves on.
+    """
     settings = settings or Settings.from_config(ledger.plugins.plugin_config("valuation"))
     specs = chosen_specs(ledger.plugins, names)
     flows = result.states.get(NAME)
     last = result.as_of or result.max_date
-    if by == "quarter":
-        first = flows.first_date if isinstance(flows, Flows) else None
-        days: list[dt.date | None] = list(quarter_ends(first, last)) if first and last else []
-    elif by is None:
-        days = [last]
-    else:
-        raise InputError(Problem(field="--by", message=f"expected 'quarter'; got {by!r}"))
-    series: list[tuple[dt.date | None, list[dict[str, Any]]]] = []
     skipped: list[str] = []
-    for day in days:
-        states = result.states if day == last else ledger.run(day).states
-        rows, skipped = figures_as_of(states, day, specs, settings) if day else ([], [])
+    if by is None:
+        rows, skipped = figures_as_of(result.states, last, specs, settings) if last else ([], [])
+        return MetricsAnswer(by, [(last, rows)], skipped, settings.describe())
+    if by != "quarter":
+        raise InputError(Problem(field="--by", message=f"expected 'quarter'; got {by!r}"))
+    first = flows.first_date if isinstance(flows, Flows) else None
+    days: list[dt.date] = list(quarter_ends(first, last)) if first and last else []
+    series: list[tuple[dt.date | None, list[dict[str, Any]]]] = []
+    wanted = [n for n in needed(specs) if n in result.states]
+    for folded in ledger.engine().series(days, wanted):
+        day = folded.as_of
+        rows, skipped = figures_as_of(folded.states, day, specs, settings)
         series.append((day, rows))
     return MetricsAnswer(by, series, skipped, settings.describe())

@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.model.values import WORLD
+from ledger.plugin.evidence import EventIds, Tally
 from ledger.plugin.figures import AMOUNT_PRECISION, Figure, ratio
-from plugins.metrics.flows import CASH_NOTE, CURRENCY, DAYS_PER_YEAR, ZERO, Report
-from plugins.metrics.inputs import Inputs, merged_ids, ratio_figure, sum_of
+from plugins.metrics.flows import CASH_NOTE, CURRENCY, DAYS_PER_YEAR, ZERO, Report, latest_report
+from plugins.metrics.inputs import Inputs, add_commitment, add_ids, ratio_figure, sum_of
 from plugins.valuation.api import (
     CommitmentPosition,
     contingent,
@@ -19,15 +20,10 @@ from plugins.valuation.api import (
 
 def annual_report(basis: Inputs, party: str, measures: tuple[str, ...]) -> Report | None:
     """The latest whole-company report of ``party`` (by period end, then recorded order)."""
-    chosen = None
-    for r in basis.usd(basis.flows.reports):
-        if r.party != party or r.measure not in measures or r.segment is not None:
-            continue
-        if r.date > basis.as_of or r.period_end > basis.as_of:
-            continue
-        if chosen is None or r.period_end >= chosen.period_end:
-            chosen = r
-    return chosen
+    others = basis.flows.other_currency_reports
+    if others:
+        basis.left_out.add("reports:other-currencies", others, others.total)
+    return latest_report(basis.flows, party, measures, basis.as_of)
 
 
 def _commitments(
@@ -127,13 +123,17 @@ def commitment_coverage(
                 )
             if label == "contingent" and not chosen:
                 continue
+            inputs = Tally()
+            for c in chosen:
+                add_commitment(inputs, c)
+            inputs.add_ids([report.id] if report else [])
             figures.append(
                 ratio_figure(
                     f"commitment_coverage.{label}",
                     party,
                     amount * days,
                     denominator,
-                    merged_ids(*(c.inputs for c in chosen), [report.id] if report else []),
+                    inputs,
                     detail,
                 )
             )
@@ -155,13 +155,18 @@ def funding_gap(
     for party in payers:
         owed = basis.owed_by(party)
         funding = basis.usd(
-            c for c in commitments if c.payee == party and c.kind == "investment" and c.outstanding
+            c for c in basis.commitments_to(party) if c.kind == "investment" and c.outstanding
         )
         cash = basis.flows.cash.get((party, CURRENCY), ZERO)
         owed_all = sum_of(c.outstanding for c in owed)
         owed_binding = sum_of(c.outstanding for c in owed if c.binding)
         funded = sum_of(c.outstanding for c in funding)
         funded_binding = sum_of(c.outstanding for c in funding if c.binding)
+        # Every draw on these moved the party's cash: the cash inputs count it already.
+        inputs = Tally()
+        for c in [*owed, *funding]:
+            add_commitment(inputs, c, draws_counted=True, as_cash=True)
+        add_ids(inputs, f"cash:{party}", basis.flows.cash_inputs.get(party) or EventIds())
         figures.append(
             Figure(
                 metric="funding_gap",
@@ -169,11 +174,8 @@ def funding_gap(
                 value=owed_all - (cash + funded),
                 unit=CURRENCY,
                 precision=AMOUNT_PRECISION,
-                inputs=merged_ids(
-                    *(c.inputs for c in owed),
-                    *(c.inputs for c in funding),
-                    basis.flows.cash_inputs.get(party, []),
-                ),
+                inputs=inputs.ids,
+                inputs_total=inputs.total,
                 detail=basis.detail(
                     owed=owed_all,
                     owed_binding=owed_binding,

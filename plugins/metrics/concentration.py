@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.model.values import WORLD
+from ledger.plugin.evidence import Tally
 from ledger.plugin.figures import Figure, ratio
-from plugins.metrics.flows import ZERO
-from plugins.metrics.inputs import Inputs, ratio_figure, sum_of
+from plugins.metrics.inputs import Inputs, add_ids, ratio_figure, sum_of
 
 
 def customer_concentration(
@@ -23,13 +23,12 @@ def customer_concentration(
     if basis is None:
         return []
     by_seller: dict[str, dict[str, Decimal]] = {}
-    ids: dict[str, list[str]] = {}
-    for f in basis.purchases():
-        revenue = by_seller.setdefault(f.target, {})
-        revenue[f.source] = revenue.get(f.source, ZERO) + f.amount
-        ids.setdefault(f.target, []).append(f.id)
+    for (seller, buyer), found in basis.sales().items():
+        by_seller.setdefault(seller, {})[buyer] = found.amount
     figures = []
     for seller, revenue in sorted(by_seller.items()):
+        ids = Tally()
+        add_ids(ids, f"sold:{seller}", basis.sold(seller))
         total = sum_of(revenue.values())
         ranked = sorted(revenue.items(), key=lambda kv: (-kv[1], kv[0]))
         detail = basis.detail(
@@ -44,7 +43,7 @@ def customer_concentration(
                 seller,
                 ranked[0][1],
                 total,
-                ids[seller],
+                ids,
                 detail | {"customers": top[:1]},
                 unit="share",
             ),
@@ -53,7 +52,7 @@ def customer_concentration(
                 seller,
                 sum_of(a for _, a in ranked[:3]),
                 total,
-                ids[seller],
+                ids,
                 detail | {"customers": top[:3]},
                 unit="share",
             ),
@@ -62,7 +61,7 @@ def customer_concentration(
                 seller,
                 sum_of(a * a for _, a in ranked),
                 total * total,
-                ids[seller],
+                ids,
                 detail | {"scale": "0–1: Σ share² (× 10,000 for the points scale)"},
             ),
         ]

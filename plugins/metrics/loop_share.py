@@ -6,10 +6,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from ledger.model.values import WORLD
+from ledger.plugin.evidence import Tally
 from ledger.plugin.figures import Figure
 from plugins.metrics.commitments import annual_report
-from plugins.metrics.inputs import Inputs, merged_ids, ratio_figure, sum_of
+from plugins.metrics.flows import period_sales
+from plugins.metrics.inputs import Inputs, ratio_figure
 
 
 def loop_share(
@@ -23,34 +24,34 @@ def loop_share(
     if basis is None:
         return []
     figures = []
-    for party in sorted({r.party for r in basis.flows.reports}):
+    for party in sorted(basis.flows.reporting):
         report = annual_report(basis, party, ("revenue",))
         if report is None:
             continue
-        sales = [
-            f
-            for f in basis.purchases()
-            if f.target == party and report.period_start <= f.date <= report.period_end
-        ]
-        modelled = [f for f in sales if f.source != WORLD]
-        amount = sum_of(f.amount for f in modelled)
+        basis.sales()  # names the sales left out for their currency
+        amount, outside, count, listed = period_sales(
+            basis.flows, party, report.period_start, report.period_end
+        )
+        inputs = Tally()
+        inputs.add_ids([report.id])
+        inputs.add(
+            f"sales:{party}:{report.period_start}:{report.period_end}",
+            (i for _, i, _, _ in listed),
+            count,
+        )
+        by_customer = {i: {"buyer": buyer, "amount": a} for _, i, buyer, a in listed}
+        detail = basis.detail(
+            report=report.id,
+            period_start=report.period_start,
+            period_end=report.period_end,
+            reported=report.amount,
+            from_modelled_parties=amount,
+            by_customer=by_customer,
+            from_outside=outside,
+        )
+        if count > len(by_customer):
+            detail["by_customer_total"] = count  # by_customer lists the first sales only
         figures.append(
-            ratio_figure(
-                "loop_share",
-                party,
-                amount,
-                report.amount,
-                merged_ids([report.id], (f.id for f in modelled)),
-                basis.detail(
-                    report=report.id,
-                    period_start=report.period_start,
-                    period_end=report.period_end,
-                    reported=report.amount,
-                    from_modelled_parties=amount,
-                    by_customer={f.id: {"buyer": f.source, "amount": f.amount} for f in modelled},
-                    from_outside=sum_of(f.amount for f in sales if f.source == WORLD),
-                ),
-                unit="share",
-            )
+            ratio_figure("loop_share", party, amount, report.amount, inputs, detail, unit="share")
         )
     return figures

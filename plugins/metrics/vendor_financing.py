@@ -8,23 +8,30 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from ledger.model.values import WORLD
+from ledger.plugin.evidence import EventIds, Tally
 from ledger.plugin.figures import AMOUNT_PRECISION, RATIO_PRECISION, Figure, ratio
-from plugins.metrics.flows import BUYING_KINDS, CURRENCY, ZERO, Flow
-from plugins.metrics.inputs import Inputs, merged_ids, sum_of
+from plugins.metrics.flows import BUYING_KINDS, CURRENCY, ZERO, Sales
+from plugins.metrics.inputs import (
+    Inputs,
+    add_commitment,
+    add_fair_value,
+    add_ids,
+    sum_of,
+)
+from plugins.valuation.api import CommitmentPosition
 
 
-def _warrants(
-    basis: Inputs, issuer: str, holder: str
-) -> tuple[Decimal | None, list[Any], list[str]]:
+def _warrants(basis: Inputs, issuer: str, holder: str) -> tuple[Decimal | None, list[Any], Tally]:
     """Grant-date fair value of the warrants ``issuer`` granted ``holder`` (``None`` if unknown)."""
     total: Decimal | None = ZERO
-    shown, inputs = [], []
-    for g in basis.positions.grants.values():
-        if (g.issuer, g.holder) != (issuer, holder):
-            continue
+    shown = []
+    inputs = Tally()
+    for g in basis.grants_between(issuer, holder):
         fv = basis.fair_value(g)
-        inputs += [g.id, *fv.inputs]
+        add_fair_value(inputs, g, fv)
         shown.append(
             {"grant": g.id, "fair_value_at_grant": fv.value, "reason": fv.reason, **fv.assumptions}
         )
@@ -32,27 +39,47 @@ def _warrants(
     return total, shown, inputs
 
 
-def _financing(basis: Inputs, supplier: str, customer: str) -> dict[str, Any]:
-    flows = basis.usd(
-        f
-        for f in basis.flows.financing
-        if (f.source, f.target) == (supplier, customer) and f.date <= basis.as_of
-    )
+@attrs.define
+class _Part:
+    """One customer's share of a supplier's figures, with what it rests on (in order)."""
+
+    shown: dict[str, Any]
+    flows: tuple[str, EventIds]
+    grants: Tally
+    commitments: list[tuple[CommitmentPosition, bool]] = attrs.Factory(list)
+
+    def add_to(self, tally: Tally) -> None:
+        add_ids(tally, *self.flows)
+        merge(tally, self.grants)
+        for c, draws_counted in self.commitments:
+            add_commitment(tally, c, draws_counted=draws_counted)
+
+
+def merge(tally: Tally, other: Tally) -> None:
+    tally.list(other.ids)
+    for key, total in other.counts().items():
+        tally.count(key, total)
+
+
+def _financing(basis: Inputs, supplier: str, customer: str) -> _Part:
+    flows = basis.financing(supplier, customer)
     warrants, grants, grant_inputs = _warrants(basis, supplier, customer)
-    invested = sum_of(f.amount for f in flows if f.kind.startswith("investment"))
-    lent = sum_of(f.amount for f in flows if f.kind == "loan")
-    return {
-        "invested": invested,
-        "lent": lent,
-        "warrants_fair_value_at_grant": warrants,
-        "total": None if warrants is None else invested + lent + warrants,
-        "warrants": grants,
-        "inputs": [f.id for f in flows] + grant_inputs,
-    }
+    invested, lent = flows.invested, flows.lent
+    return _Part(
+        {
+            "invested": invested,
+            "lent": lent,
+            "warrants_fair_value_at_grant": warrants,
+            "total": None if warrants is None else invested + lent + warrants,
+            "warrants": grants,
+        },
+        (f"financing:{supplier}:{customer}", flows.ids),
+        grant_inputs,
+    )
 
 
 def _suppliers(basis: Inputs) -> list[str]:
-    found = {f.target for f in basis.purchases() if f.source != WORLD}
+    found = {seller for seller, buyer in basis.sales() if buyer != WORLD}
     found |= {
         c.payee
         for c in basis.positions.commitments.values()
@@ -73,40 +100,38 @@ def vendor_financing(
     if basis is None:
         return []
     figures = []
+    sales = basis.sales()
     for supplier in _suppliers(basis):
-        sales = [f for f in basis.purchases() if f.target == supplier and f.source != WORLD]
-        revenue: dict[str, Decimal] = {}
-        for f in sales:
-            revenue[f.source] = revenue.get(f.source, ZERO) + f.amount
+        revenue: dict[str, Decimal] = {
+            buyer: found.amount
+            for (seller, buyer), found in sales.items()
+            if seller == supplier and buyer != WORLD
+        }
         parts = {c: _financing(basis, supplier, c) for c in sorted(revenue)}
         committed = sorted(
             (
-                {
-                    c.payer
-                    for c in basis.positions.commitments.values()
-                    if c.payee == supplier and c.kind in BUYING_KINDS
-                }
-                | {g.holder for g in basis.positions.grants.values() if g.issuer == supplier}
+                {c.payer for c in basis.commitments_to(supplier) if c.kind in BUYING_KINDS}
+                | {g.holder for g in basis.grants_of(supplier)}
             )
             - set(revenue)
             - {WORLD}
         )
         others = {c: _financing(basis, supplier, c) for c in committed}
         for c in committed:
-            to_buy = [
-                k
-                for k in basis.positions.commitments.values()
-                if (k.payer, k.payee) == (c, supplier) and k.kind in BUYING_KINDS
-            ]
+            to_buy = [k for k in basis.commitments_between(c, supplier) if k.kind in BUYING_KINDS]
             to_fund = [
                 k for k in basis.owed_by(supplier) if k.payee == c and k.kind == "investment"
             ]
-            others[c]["purchase_commitments"] = [k.id for k in to_buy]
-            others[c]["investment_commitments_outstanding"] = sum_of(k.outstanding for k in to_fund)
-            others[c]["investment_commitments"] = [k.id for k in to_fund]
-            others[c]["inputs"] += [i for k in to_buy + to_fund for i in k.inputs]
+            other = others[c]
+            other.shown["purchase_commitments"] = [k.id for k in to_buy]
+            other.shown["investment_commitments_outstanding"] = sum_of(
+                k.outstanding for k in to_fund
+            )
+            other.shown["investment_commitments"] = [k.id for k in to_fund]
+            # A draw on an investment commitment the supplier owes c is one of its flows to c.
+            other.commitments += [(k, False) for k in to_buy] + [(k, True) for k in to_fund]
         total_revenue = sum_of(revenue.values())
-        financing = [p["total"] for p in parts.values()]
+        financing = [p.shown["total"] for p in parts.values()]
         numerator = (
             None
             if any(t is None for t in financing)
@@ -115,13 +140,8 @@ def vendor_financing(
         detail = basis.detail(
             financing=numerator,
             revenue_from_customers=total_revenue,
-            customers={
-                c: {"revenue": revenue[c], **{k: v for k, v in parts[c].items() if k != "inputs"}}
-                for c in parts
-            },
-            buyers_without_recorded_purchases={
-                c: {k: v for k, v in others[c].items() if k != "inputs"} for c in others
-            },
+            customers={c: {"revenue": revenue[c], **parts[c].shown} for c in parts},
+            buyers_without_recorded_purchases={c: dict(others[c].shown) for c in others},
             definition="(invested + lent + grant-date fair value of warrants granted, to "
             "customers) ÷ revenue recorded from those customers; customers = parties that "
             "bought from the supplier",
@@ -138,11 +158,10 @@ def vendor_financing(
             )
         elif numerator is None:
             detail["reason"] = "a warrant's fair value at grant is unknown (see customers)"
-        inputs = merged_ids(
-            (f.id for f in sales),
-            *(p["inputs"] for p in parts.values()),
-            *(o["inputs"] for o in others.values()),
-        )
+        inputs = Tally()
+        add_ids(inputs, f"sold_to_modelled:{supplier}", basis.sold_to_modelled(supplier))
+        for part in [*parts.values(), *others.values()]:
+            part.add_to(inputs)
         figures.append(
             Figure(
                 metric="vendor_financing",
@@ -150,7 +169,8 @@ def vendor_financing(
                 value=None if numerator is None else ratio(numerator, total_revenue),
                 unit="ratio",
                 precision=RATIO_PRECISION,
-                inputs=inputs,
+                inputs=inputs.ids,
+                inputs_total=inputs.total,
                 detail=detail,
             )
         )
@@ -162,7 +182,7 @@ def _with_commitments(
     basis: Inputs,
     supplier: str,
     revenue: Mapping[str, Decimal],
-    financing: Mapping[str, dict[str, Any]],
+    financing: Mapping[str, _Part],
 ) -> Figure:
     """The deal as announced: paid and promised financing ÷ recorded and committed buying.
 
@@ -172,15 +192,15 @@ def _with_commitments(
     draw-downs, so a purchase that drew a commitment down is counted once.
     """
     customers: dict[str, dict[str, Any]] = {}
-    inputs: list[str] = []
+    inputs = Tally()
     for c in sorted(financing):
         to_buy = basis.usd(
             k
-            for k in basis.positions.commitments.values()
-            if (k.payer, k.payee) == (c, supplier) and k.kind in BUYING_KINDS and k.outstanding
+            for k in basis.commitments_between(c, supplier)
+            if k.kind in BUYING_KINDS and k.outstanding
         )
         to_fund = [k for k in basis.owed_by(supplier) if k.payee == c and k.kind == "investment"]
-        paid = financing[c]["total"]
+        paid = financing[c].shown["total"]
         promised = sum_of(k.outstanding for k in to_fund)
         customers[c] = {
             "revenue_recorded": revenue.get(c, ZERO),
@@ -191,7 +211,11 @@ def _with_commitments(
             "purchase_commitments": [k.id for k in to_buy],
             "investment_commitments": [k.id for k in to_fund],
         }
-        inputs += financing[c]["inputs"] + [i for k in to_buy + to_fund for i in k.inputs]
+        financing[c].add_to(inputs)
+        for k in to_buy:
+            add_commitment(inputs, k)
+        for k in to_fund:
+            add_commitment(inputs, k, draws_counted=True)  # its draws are flows to c
     paid_total = [x["financing_paid"] for x in customers.values()]
     unknown = any(t is None for t in paid_total)
     numerator = sum_of(t for t in paid_total if t is not None) + sum_of(
@@ -221,7 +245,8 @@ def _with_commitments(
         value=None if unknown else ratio(numerator, denominator),
         unit="ratio",
         precision=RATIO_PRECISION,
-        inputs=merged_ids(inputs),
+        inputs=inputs.ids,
+        inputs_total=inputs.total,
         detail=detail,
     )
 
@@ -236,15 +261,14 @@ def net_revenue(
     basis = Inputs.of(states, as_of, settings)
     if basis is None:
         return []
-    pairs: dict[tuple[str, str], list[Flow]] = {}
-    for f in basis.purchases():
-        if f.source != WORLD:
-            pairs.setdefault((f.target, f.source), []).append(f)
+    pairs: dict[tuple[str, str], Sales | None] = {
+        (seller, buyer): found for (seller, buyer), found in basis.sales().items() if buyer != WORLD
+    }
     for g in basis.positions.grants.values():
-        pairs.setdefault((g.issuer, g.holder), [])
+        pairs.setdefault((g.issuer, g.holder), None)
     figures = []
     for (vendor, customer), sales in sorted(pairs.items()):
-        gross = sum_of(f.amount for f in sales)
+        gross = sales.amount if sales is not None else ZERO
         consideration, grants, grant_inputs = _warrants(basis, vendor, customer)
         detail = basis.detail(
             gross_revenue=gross,
@@ -263,6 +287,10 @@ def net_revenue(
                 "consideration exceeds the revenue recorded so far; under ASC 606-10-32-27 it "
                 "reduces revenue as the vendor recognises the revenue it relates to"
             )
+        inputs = Tally()
+        if sales is not None:
+            add_ids(inputs, f"sales:{vendor}:{customer}", sales.ids)
+        merge(inputs, grant_inputs)
         figures.append(
             Figure(
                 metric="net_revenue",
@@ -270,7 +298,8 @@ def net_revenue(
                 value=net,
                 unit=CURRENCY,
                 precision=AMOUNT_PRECISION,
-                inputs=merged_ids((f.id for f in sales), grant_inputs),
+                inputs=inputs.ids,
+                inputs_total=inputs.total,
                 detail=detail,
             )
         )

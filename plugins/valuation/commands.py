@@ -31,7 +31,7 @@ def add_commands(cli: click.Group) -> None:
         and probabilities come from [plugins.valuation] in loopledger.toml (defaults: volatility
         0.50, rate 0.04, probability 0). Without --as-of: the date of the last recorded event.
         """
-        result = session.run(as_of, names=[NAME])
+        result = session.run(as_of, names=[NAME])  # one fold, of the positions alone
         exit_on_failures(result, NAME)
         data = session.query("value", result=result, party=party)
         if as_json:

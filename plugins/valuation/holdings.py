@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
@@ -42,6 +43,10 @@ class Mark:
     event_id: str
 
 
+def _date(mark: Mark) -> dt.date:
+    return mark.date
+
+
 def insert_mark(marks: list[Mark], mark: Mark) -> None:
     """Keep ``marks`` sorted by date; marks of the same date stay in recorded order.
 
@@ -51,58 +56,112 @@ def insert_mark(marks: list[Mark], mark: Mark) -> None:
     marks.insert(bisect.bisect_right(marks, mark.date, key=lambda m: m.date), mark)
 
 
-def _last(marks: tuple[Mark, ...], on: dt.date) -> Mark | None:
+def keep_mark(marks: list[Mark], mark: Mark) -> None:
+    """:func:`insert_mark`, keeping of each day only the marks a question can ever pick.
+
+    Every question asked of the marks (:class:`Market`) is "the last mark on or before a date"
+    or "the first mark at least a level from a date on". Of one day's marks (in recorded order)
+    the first can only ever be the one recorded last, and the second only one that is higher
+    than every mark recorded before it that day. So a day keeps its rising marks and its last
+    one — usually one or two — and the list is bounded by parties × days, not by prices
+    recorded, while every answer stays what the full list gives.
+    """
+    hi = bisect.bisect_right(marks, mark.date, key=_date)
+    lo = bisect.bisect_left(marks, mark.date, hi=hi, key=_date)
+    if hi - lo >= 2 and marks[hi - 1].amount <= marks[hi - 2].amount:
+        del marks[hi - 1]  # the day's last mark, kept only for being the last
+        hi -= 1
+    marks.insert(hi, mark)
+
+
+def _last(marks: Sequence[Mark], on: dt.date) -> Mark | None:
     i = bisect.bisect_right(marks, on, key=lambda m: m.date)
     return marks[i - 1] if i else None
 
 
+class _Upto(Mapping[str, tuple[Mark, ...]]):
+    """Marks dated on or before ``day``, cut from ``source`` when a party is first asked for."""
+
+    def __init__(self, source: Mapping[str, Sequence[Mark]], day: dt.date) -> None:
+        self.source = source
+        self.day = day
+        self._cut: dict[str, tuple[Mark, ...]] = {}
+
+    def __getitem__(self, party: str) -> tuple[Mark, ...]:
+        if party not in self._cut:
+            marks = self.source[party]
+            self._cut[party] = tuple(marks[: bisect.bisect_right(marks, self.day, key=_date)])
+        return self._cut[party]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.source)
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+
+def _all(marks: Mapping[str, Sequence[Mark]], party: str) -> Sequence[Mark]:
+    """Every mark of ``party`` (also later ones: lookups stop at the market's date themselves)."""
+    source = marks.source if isinstance(marks, _Upto) else marks
+    return source.get(party, ())
+
+
 @attrs.frozen
 class Market:
-    """Recorded prices and valuations dated on or before ``as_of``, and the declared parties."""
+    """Recorded prices and valuations dated on or before ``as_of``, and the declared parties.
+
+    ``prices`` and ``valuations`` map a party to its marks in date order (same-day marks in
+    recorded order); a market for an earlier day (:meth:`at`) shares them rather than copying.
+    """
 
     as_of: dt.date
-    prices: Mapping[str, tuple[Mark, ...]] = attrs.field(factory=dict)
-    valuations: Mapping[str, tuple[Mark, ...]] = attrs.field(factory=dict)
+    prices: Mapping[str, Sequence[Mark]] = attrs.field(factory=dict)
+    valuations: Mapping[str, Sequence[Mark]] = attrs.field(factory=dict)
     parties: Mapping[str, Party] = attrs.field(factory=dict)
 
     @classmethod
     def build(
         cls,
         as_of: dt.date,
-        prices: Mapping[str, list[Mark]],
-        valuations: Mapping[str, list[Mark]],
+        prices: Mapping[str, Sequence[Mark]],
+        valuations: Mapping[str, Sequence[Mark]],
         parties: Mapping[str, Party],
     ) -> Market:
         """The market as known on ``as_of``: later marks are dropped."""
-
-        def known(marks: Mapping[str, list[Mark]]) -> dict[str, tuple[Mark, ...]]:
-            return {p: tuple(m for m in ms if m.date <= as_of) for p, ms in marks.items()}
-
-        return cls(as_of, known(prices), known(valuations), dict(parties))
+        return cls(as_of, _Upto(prices, as_of), _Upto(valuations, as_of), dict(parties))
 
     def at(self, day: dt.date) -> Market:
         """The market as known on an earlier ``day`` (e.g. a grant date)."""
-        return Market.build(
+        day = min(day, self.as_of)
+        return Market(
             day,
-            {p: list(m) for p, m in self.prices.items()},
-            {p: list(m) for p, m in self.valuations.items()},
+            _Upto(_source(self.prices), day),
+            _Upto(_source(self.valuations), day),
             self.parties,
         )
 
     def last_price(self, party: str, on: dt.date | None = None) -> Mark | None:
         """The last per-share price of ``party`` on or before ``on`` (default: ``as_of``)."""
-        return _last(self.prices.get(party, ()), on or self.as_of)
+        return _last(_all(self.prices, party), min(on or self.as_of, self.as_of))
 
     def last_valuation(self, party: str, on: dt.date | None = None) -> Mark | None:
         """The last whole-company valuation of ``party`` on or before ``on``."""
-        return _last(self.valuations.get(party, ()), on or self.as_of)
+        return _last(_all(self.valuations, party), min(on or self.as_of, self.as_of))
 
     def first_at_least(self, party: str, level: Decimal, since: dt.date) -> Mark | None:
         """The first per-share price ≥ ``level`` dated from ``since`` to ``as_of``: a touched hurdle."""
-        for mark in self.prices.get(party, ()):
-            if since <= mark.date <= self.as_of and mark.amount >= level:
+        marks = _all(self.prices, party)
+        start = bisect.bisect_left(marks, since, key=_date)
+        for mark in itertools.islice(marks, start, None):
+            if mark.date > self.as_of:
+                return None
+            if mark.amount >= level:
                 return mark
         return None
+
+
+def _source(marks: Mapping[str, Sequence[Mark]]) -> Mapping[str, Sequence[Mark]]:
+    return marks.source if isinstance(marks, _Upto) else marks
 
 
 # --- holdings ------------------------------------------------------------------------------------
@@ -114,7 +173,10 @@ class TrancheTerms:
 
     ``price_hurdle`` is the highest share-price condition of the tranche, ``gw_needed`` the
     highest delivered-GW condition; ``gw_delivered`` counts recorded deliveries under the grant's
-    commitment (or issuer → holder when the grant names none).
+    commitment (or issuer → holder when the grant names none). ``delivery_inputs`` lists the
+    first of those deliveries (:data:`~ledger.plugin.evidence.INPUTS_LISTED`),
+    ``delivery_inputs_total`` counts them all, and ``delivery_source`` names the group they
+    come from (the same for every grant counting the same deliveries).
     """
 
     grant: str
@@ -129,6 +191,8 @@ class TrancheTerms:
     gw_needed: Decimal | None = None
     gw_delivered: Decimal = ZERO
     delivery_inputs: tuple[str, ...] = ()
+    delivery_inputs_total: int | None = None
+    delivery_source: str = ""
 
     @property
     def vested(self) -> bool:
@@ -146,6 +210,9 @@ class Holding:
     ``quantity`` is shares for ``shares``, ``private_stake`` and ``warrant_tranche``, and the
     face amount outstanding for ``commitment`` and ``loan`` (whose ``side`` is ``receivable`` or
     ``payable``). ``uncounted_cost`` is the part of a stake's cost recorded without a share count.
+    ``inputs`` lists the first events the holding rests on
+    (:data:`~ledger.plugin.evidence.INPUTS_LISTED`); ``inputs_total`` counts them all (``None``:
+    as many as listed).
     """
 
     party: str
@@ -160,6 +227,26 @@ class Holding:
     binding: bool | None = None
     inputs: tuple[str, ...] = ()
     tranche: TrancheTerms | None = None
+    inputs_total: int | None = None
+
+
+def holding_counts(h: Holding, *, deliveries: bool = False) -> dict[str, int]:
+    """``{group: events}`` of a holding's inputs (and of its tranche's deliveries if asked),
+    for :attr:`Valuation.counts`: a group reached twice — two tranches of one grant — counts once."""
+    key = f"grant:{h.tranche.grant}" if h.tranche is not None else f"{h.kind}:{h.instrument}"
+    counts = {key: len(h.inputs) if h.inputs_total is None else h.inputs_total}
+    t = h.tranche
+    if deliveries and t is not None and t.delivery_inputs:
+        total = (
+            len(t.delivery_inputs) if t.delivery_inputs_total is None else t.delivery_inputs_total
+        )
+        counts[f"deliveries:{t.delivery_source}"] = total
+    return counts
+
+
+def event_counts(*event_ids: str) -> dict[str, int]:
+    """``{group: 1}`` for single events (a price mark) among a valuation's inputs."""
+    return {f"event:{i}": 1 for i in event_ids}
 
 
 def _ids(ids: Iterable[str]) -> tuple[str, ...]:
@@ -175,7 +262,10 @@ class Valuation:
         priced as barriers); equals ``value`` for unconditional holdings.
     :param basis: how the value was reached, in words ("market price 2025-10-27", "cost", …).
     :param assumptions: every number the value used besides the holding (spot, rate, …).
-    :param inputs: ids of the events the value rests on.
+    :param inputs: ids of the events the value rests on (the holding's listed inputs, and
+        the marks used).
+    :param counts: ``{group: events}`` of the inputs, listed or not (:func:`holding_counts`,
+        :func:`event_counts`); ``None`` counts each input once.
     """
 
     value: Decimal | None
@@ -183,6 +273,12 @@ class Valuation:
     basis: str
     assumptions: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
     inputs: tuple[str, ...] = attrs.field(default=(), converter=_ids)
+    counts: Mapping[str, int] | None = attrs.field(default=None, hash=False)
+
+    @property
+    def inputs_total(self) -> int:
+        """How many events the value rests on, listed or not."""
+        return len(self.inputs) if self.counts is None else sum(self.counts.values())
 
 
 # --- settings ------------------------------------------------------------------------------------

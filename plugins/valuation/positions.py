@@ -7,13 +7,16 @@ for last year, with checkpoints for free. Amounts come from the postings the boo
 interest), so the positions always agree with ``loopledger balances``; the event only says
 which instrument a posting belongs to.
 
-The state is plain data keyed on event ids and party ids (never store positions), compared by
-value and pickled into checkpoints; nothing here is ordered by a set.
+The state is keyed on event ids and party ids (never store positions), compared by value, and
+checkpointed as plain data (:mod:`plugins.valuation.state`); nothing here is ordered by a set.
+It grows with the instruments (commitments, grants, claims) and the parties, never with the
+events that touch them: each list of event ids keeps its first
+:data:`~ledger.plugin.evidence.INPUTS_LISTED` and a count (:class:`~ledger.plugin.evidence.EventIds`),
+and prices keep of each day only the marks a valuation can pick (:func:`~plugins.valuation.holdings.keep_mark`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -21,7 +24,6 @@ from typing import Any
 import attrs
 
 from ledger.book import Entry
-from ledger.engine.lazy import LazyDict
 from ledger.engine.projection import Projection
 from ledger.model.events import (
     Amendment,
@@ -42,7 +44,18 @@ from ledger.model.events import (
     commitment_of,
 )
 from ledger.model.values import WORLD, Money, is_cash
-from plugins.valuation.holdings import ZERO, Holding, Mark, TrancheTerms, insert_mark
+from ledger.plugin.evidence import EventIds
+from plugins.valuation.holdings import ZERO, Holding, Mark, TrancheTerms, keep_mark
+from plugins.valuation.state import (
+    Claim,
+    CommitmentPosition,
+    GrantPosition,
+    Positions,
+    Stake,
+    TrancheState,
+    from_plain,
+    to_plain,
+)
 
 NAME = "valuation.positions"
 CLAIM_PREFIX = {
@@ -51,110 +64,6 @@ CLAIM_PREFIX = {
     "convertible": "assets:convertibles:",
 }
 """Where the lender's side of each kind of claim is posted (see ledger.book)."""
-
-
-def _add(ids: list[str], event_id: str) -> None:
-    """Append an event id once (an event touches an instrument once; this guards the few
-    events that reach one list by two routes)."""
-    if not ids or ids[-1] != event_id:
-        ids.append(event_id)
-
-
-@attrs.define
-class Stake:
-    """Shares of one issuer held by one party, with the cash paid for them."""
-
-    shares: Decimal = ZERO
-    cost: Decimal = ZERO
-    uncounted_cost: Decimal = ZERO  # cost of investments recorded without a share count
-    currency: str = "USD"
-    inputs: list[str] = attrs.Factory(list)
-
-
-@attrs.define
-class TrancheState:
-    shares: Decimal
-    conditions: tuple[Condition, ...]
-    vested_by: str | None = None
-
-
-@attrs.define
-class GrantPosition:
-    """A warrant grant after amendments: tranches, what vested, what was exercised."""
-
-    id: str
-    date: dt.date
-    issuer: str
-    holder: str
-    strike: Decimal
-    currency: str
-    expiry: dt.date
-    commitment: str | None
-    tranches: dict[str, TrancheState]
-    exercised: Decimal = ZERO
-    status: str | None = None
-    inputs: list[str] = attrs.Factory(list)
-
-    @property
-    def closed(self) -> bool:
-        return self.status in ("cancelled", "lapsed")
-
-
-@attrs.define
-class CommitmentPosition:
-    """A commitment's outstanding amount (from the committed postings) and its terms."""
-
-    id: str
-    date: dt.date
-    payer: str
-    payee: str
-    kind: str
-    currency: str
-    total: Decimal
-    outstanding: Decimal = ZERO
-    binding: bool = True
-    status: str | None = None
-    delivered_gw: Decimal = ZERO
-    delivery_inputs: list[str] = attrs.Factory(list)
-    inputs: list[str] = attrs.Factory(list)
-    gated: tuple[tuple[str, Decimal, Decimal | None], ...] = ()
-    """(tranche id, amount, GW that must be delivered first) of every tranche with a delivery
-    condition; GW ``None`` for a tranche that waits on a ``trigger`` (an outside event)."""
-    drawn_by_tranche: dict[str, Decimal] = attrs.Factory(dict)
-    """What draws naming a tranche (``tranche:`` on a purchase or investment) took from it."""
-
-
-@attrs.define
-class Claim:
-    """A loan, note or convertible: principal outstanding, lender → borrower."""
-
-    id: str
-    date: dt.date
-    lender: str
-    borrower: str
-    instrument: str
-    currency: str
-    principal: Decimal
-    outstanding: Decimal = ZERO
-    inputs: list[str] = attrs.Factory(list)
-
-
-@attrs.define
-class Positions:
-    """Everything the valuation (and the metrics) read, as of the last folded entry.
-
-    Grants, commitments and claims grow with the history; each is a
-    :class:`ledger.engine.lazy.LazyDict`, so a catch-up from a checkpoint decodes only those it touches.
-    """
-
-    stakes: dict[tuple[str, str], Stake] = attrs.Factory(dict)  # (holder, issuer)
-    grants: LazyDict[str, GrantPosition] = attrs.Factory(LazyDict)
-    commitments: LazyDict[str, CommitmentPosition] = attrs.Factory(LazyDict)
-    claims: LazyDict[str, Claim] = attrs.Factory(LazyDict)
-    prices: dict[str, list[Mark]] = attrs.Factory(dict)
-    valuations: dict[str, list[Mark]] = attrs.Factory(dict)
-    delivered_gw: dict[tuple[str, str], Decimal] = attrs.Factory(dict)  # (supplier, customer)
-    delivery_inputs: dict[tuple[str, str], list[str]] = attrs.Factory(dict)
 
 
 # --- the fold ------------------------------------------------------------------------------------
@@ -185,7 +94,7 @@ def _stakes(state: Positions, entry: Entry) -> None:
             stake.cost += amount
             if key not in shares:
                 stake.uncounted_cost += amount
-        stake.inputs.append(entry.event.id)
+        stake.inputs.add(entry.event.id)
 
 
 def _claim_id(event: Event) -> str | None:
@@ -214,7 +123,11 @@ def _amounts(state: Positions, entry: Entry) -> None:
         ]
         if moved:
             commitment.outstanding += sum(moved, ZERO)
-            _add(commitment.inputs, event.id)
+            added = commitment.inputs.add_once(event.id)
+            if added and isinstance(event, (Investment, Purchase)):
+                commitment.draws += 1
+                if getattr(event, "settlement", None) == "prior":
+                    commitment.cashless_draws += 1
             tranche = getattr(event, "tranche", None)
             if tranche is not None and isinstance(event, (Investment, Purchase)):
                 taken = -sum(moved, ZERO)  # a draw lowers the payee's claim
@@ -229,7 +142,7 @@ def _amounts(state: Positions, entry: Entry) -> None:
         ]
         if moved:
             claim.outstanding += sum(moved, ZERO)
-            _add(claim.inputs, event.id)
+            claim.inputs.add_once(event.id)
 
 
 def _on_commitment(state: Positions, e: Commitment) -> None:
@@ -277,8 +190,8 @@ def _on_grant(state: Positions, e: WarrantGrant) -> None:
         e.expiry,
         e.commitment,
         {t.id: TrancheState(t.shares, t.conditions) for t in e.tranches},
-        inputs=[e.id],
     )
+    state.grants[e.id].inputs.add(e.id)
 
 
 def _on_amendment(state: Positions, e: Amendment) -> None:
@@ -290,7 +203,7 @@ def _on_amendment(state: Positions, e: Amendment) -> None:
             c.status = e.status
             if e.status == "definitive":
                 c.binding = True
-        _add(c.inputs, e.id)
+        c.inputs.add_once(e.id)
         return
     g = state.grants.get(e.of)
     if g is None:
@@ -300,7 +213,7 @@ def _on_amendment(state: Positions, e: Amendment) -> None:
         g.tranches[tranche].shares = e.shares
     if e.status is not None:
         g.status = e.status
-    _add(g.inputs, e.id)
+    g.inputs.add_once(e.id)
 
 
 def _on_delivery(state: Positions, e: Delivery) -> None:
@@ -308,11 +221,13 @@ def _on_delivery(state: Positions, e: Delivery) -> None:
         return
     key = (e.supplier, e.customer)
     state.delivered_gw[key] = state.delivered_gw.get(key, ZERO) + e.capacity_gw
-    _add(state.delivery_inputs.setdefault(key, []), e.id)
+    if key not in state.delivery_inputs:
+        state.delivery_inputs[key] = EventIds()
+    state.delivery_inputs[key].add_once(e.id)
     if e.commitment is not None and e.commitment in state.commitments:
         c = state.commitments[e.commitment]
         c.delivered_gw += e.capacity_gw
-        _add(c.delivery_inputs, e.id)
+        c.delivery_inputs.add_once(e.id)
 
 
 def _on_price(state: Positions, e: Price) -> None:
@@ -320,7 +235,7 @@ def _on_price(state: Positions, e: Price) -> None:
     if mark is None:
         return
     marks = state.prices if e.per_share is not None else state.valuations
-    insert_mark(marks.setdefault(e.party, []), Mark(e.date, mark.amount, mark.currency, e.id))
+    keep_mark(marks.setdefault(e.party, []), Mark(e.date, mark.amount, mark.currency, e.id))
 
 
 def apply(state: Positions, entry: Entry) -> Positions:
@@ -334,11 +249,11 @@ def apply(state: Positions, entry: Entry) -> Positions:
     elif isinstance(e, WarrantVest):
         g = state.grants[e.grant]
         g.tranches[e.tranche].vested_by = e.id
-        _add(g.inputs, e.id)
+        g.inputs.add_once(e.id)
     elif isinstance(e, WarrantExercise):
         g = state.grants[e.grant]
         g.exercised += e.shares
-        _add(g.inputs, e.id)
+        g.inputs.add_once(e.id)
     elif isinstance(e, Amendment):
         _on_amendment(state, e)
     elif isinstance(e, Delivery):
@@ -355,17 +270,19 @@ def apply(state: Positions, entry: Entry) -> Positions:
 # --- reading the state ---------------------------------------------------------------------------
 
 
-def delivered_for(state: Positions, grant: GrantPosition) -> tuple[Decimal, tuple[str, ...]]:
-    """GW counted towards a grant's delivery conditions, and the delivery events counted.
+def delivered_for(state: Positions, grant: GrantPosition) -> tuple[Decimal, EventIds, str]:
+    """GW counted towards a grant's delivery conditions, the delivery events counted, and the
+    name of that group of deliveries (the same for every grant that counts them).
 
     Deliveries under the grant's commitment when it names one, else every delivery from the
     issuer (the supplier) to the holder (the customer).
     """
     if grant.commitment is not None and grant.commitment in state.commitments:
         c = state.commitments[grant.commitment]
-        return c.delivered_gw, tuple(c.delivery_inputs)
+        return c.delivered_gw, c.delivery_inputs, f"commitment:{c.id}"
     key = (grant.issuer, grant.holder)
-    return state.delivered_gw.get(key, ZERO), tuple(state.delivery_inputs.get(key, ()))
+    found = state.delivery_inputs.get(key) or EventIds()
+    return state.delivered_gw.get(key, ZERO), found, f"pair:{grant.issuer}→{grant.holder}"
 
 
 def contingent(state: Positions, c: CommitmentPosition) -> tuple[Decimal, tuple[str, ...]]:
@@ -419,7 +336,7 @@ def tranche_holdings(
     With ``unexercised=False`` every tranche is returned at its full size and unvested (the
     grant-date view, used for the fair value at grant).
     """
-    delivered, delivery_inputs = delivered_for(state, grant)
+    delivered, delivery_inputs, source = delivered_for(state, grant)
     left = grant.exercised if unexercised else ZERO
     vested_first = sorted(grant.tranches.items(), key=lambda kv: kv[1].vested_by is None)
     holdings = []
@@ -442,7 +359,9 @@ def tranche_holdings(
             price_hurdle=_hurdle(t.conditions, "share_price"),
             gw_needed=_hurdle(t.conditions, "delivered_gw"),
             gw_delivered=delivered,
-            delivery_inputs=delivery_inputs,
+            delivery_inputs=tuple(delivery_inputs),
+            delivery_inputs_total=delivery_inputs.total,
+            delivery_source=source,
         )
         holdings.append(
             Holding(
@@ -453,6 +372,7 @@ def tranche_holdings(
                 quantity=quantity,
                 currency=grant.currency,
                 inputs=tuple(grant.inputs),
+                inputs_total=grant.inputs.total,
                 tranche=terms,
             )
         )
@@ -479,6 +399,7 @@ def holdings(state: Positions, has_price: Callable[[str], bool]) -> list[Holding
                 cost=s.cost,
                 uncounted_cost=s.uncounted_cost,
                 inputs=tuple(s.inputs),
+                inputs_total=s.inputs.total,
             )
         )
     for g in state.grants.values():
@@ -499,6 +420,7 @@ def holdings(state: Positions, has_price: Callable[[str], bool]) -> list[Holding
                         side=side,
                         binding=c.binding,
                         inputs=tuple(c.inputs),
+                        inputs_total=c.inputs.total,
                     )
                 )
     for k in state.claims.values():
@@ -519,6 +441,7 @@ def holdings(state: Positions, has_price: Callable[[str], bool]) -> list[Holding
                         currency=k.currency,
                         side=side,
                         inputs=tuple(k.inputs),
+                        inputs_total=k.inputs.total,
                     )
                 )
     order = {
@@ -533,15 +456,26 @@ def holdings(state: Positions, has_price: Callable[[str], bool]) -> list[Holding
 # --- describe ------------------------------------------------------------------------------------
 
 
+def _view(instance: Any) -> dict[str, Any]:
+    """An instance's fields as JSON-ready data; a group of event ids as its listed ids and a
+    ``<name>_total`` beside them."""
+    out: dict[str, Any] = {}
+    for key, value in attrs.asdict(instance, recurse=False).items():
+        if isinstance(value, EventIds):
+            out[key] = list(value.ids)
+            out[f"{key}_total"] = value.total
+        else:
+            out[key] = value
+    return out
+
+
 def describe(state: Positions) -> dict[str, Any]:
     """JSON-ready view for ``loopledger project valuation.positions``."""
     return {
-        "stakes": [
-            {"holder": h, "issuer": i, **attrs.asdict(s)} for (h, i), s in state.stakes.items()
-        ],
+        "stakes": [{"holder": h, "issuer": i, **_view(s)} for (h, i), s in state.stakes.items()],
         "grants": [
             {
-                **{k: v for k, v in attrs.asdict(g, recurse=False).items() if k != "tranches"},
+                **{k: v for k, v in _view(g).items() if k != "tranches"},
                 "tranches": [
                     {
                         "id": tid,
@@ -556,22 +490,65 @@ def describe(state: Positions) -> dict[str, Any]:
             }
             for g in state.grants.values()
         ],
-        "commitments": [attrs.asdict(c) for c in state.commitments.values()],
-        "claims": [attrs.asdict(k) for k in state.claims.values()],
+        "commitments": [_view(c) for c in state.commitments.values()],
+        "claims": [_view(k) for k in state.claims.values()],
         "prices": {p: [attrs.asdict(m) for m in ms] for p, ms in state.prices.items()},
         "valuations": {p: [attrs.asdict(m) for m in ms] for p, ms in state.valuations.items()},
         "deliveries": [
-            {"supplier": s, "customer": c, "gw": gw, "inputs": state.delivery_inputs[(s, c)]}
+            {
+                "supplier": s,
+                "customer": c,
+                "gw": gw,
+                "inputs": list(state.delivery_inputs[(s, c)].ids),
+                "inputs_total": state.delivery_inputs[(s, c)].total,
+            }
             for (s, c), gw in state.delivered_gw.items()
         ],
     }
+
+
+HANDLES = tuple(
+    t.TYPE
+    for t in (
+        Amendment,
+        Commitment,
+        Delivery,
+        Investment,
+        Loan,
+        Price,
+        Purchase,
+        Repayment,
+        ShareIssue,
+        WarrantExercise,
+        WarrantGrant,
+        WarrantVest,
+    )
+)
+"""The event types that move a position or a mark (openings, revenue reports: none)."""
 
 
 PROJECTION: Projection[Positions] = Projection(
     NAME,
     initial,
     apply,
-    handles=None,
-    version="5",
+    handles=HANDLES,
+    version="7",
     describe=describe,
+    encode=to_plain,
+    decode=from_plain,
 )
+
+__all__ = [
+    "NAME",
+    "PROJECTION",
+    "Claim",
+    "CommitmentPosition",
+    "GrantPosition",
+    "Positions",
+    "Stake",
+    "TrancheState",
+    "contingent",
+    "delivered_for",
+    "holdings",
+    "tranche_holdings",
+]

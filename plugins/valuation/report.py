@@ -10,6 +10,7 @@ from typing import Any
 
 from ledger.model.problems import InputError, LedgerError, Problem
 from ledger.model.values import Party
+from ledger.plugin import evidence
 from plugins.valuation import positions
 from plugins.valuation.holdings import Holding, Market, Settings, Valuation
 
@@ -25,6 +26,8 @@ RULES = {
     "rounding": "option values half-even to 1E-10 per share, then × shares exactly; "
     "everything else exact",
     "signs": "payables (commitments and loans owed) are negative",
+    "inputs": f"the first {evidence.INPUTS_LISTED:,} event ids a value rests on, in recorded order; "
+    "inputs_total counts them all",
 }
 
 
@@ -50,6 +53,25 @@ def _value(
     return answer
 
 
+def _counts(h: Holding, v: Valuation) -> dict[str, int]:
+    """``{group: events}`` of a valuation's inputs.
+
+    A valuer that gives no ``counts`` (a user's) is taken to list what it used: each input
+    once, and — when it passed the holding's listed inputs on — the holding's unlisted ones too.
+    """
+    if v.counts is not None:
+        return dict(v.counts)
+    counts = {f"event:{i}": 1 for i in v.inputs}
+    unlisted = (h.inputs_total or len(h.inputs)) - len(h.inputs)
+    if unlisted > 0 and set(h.inputs) <= set(v.inputs):
+        counts["unlisted"] = unlisted
+    return counts
+
+
+def _inputs(listed: Sequence[str], counts: Mapping[str, int]) -> dict[str, Any]:
+    return {"inputs": list(listed[: evidence.INPUTS_LISTED]), "inputs_total": sum(counts.values())}
+
+
 def _row(h: Holding, v: Valuation) -> dict[str, Any]:
     row: dict[str, Any] = {
         "party": h.party,
@@ -62,7 +84,7 @@ def _row(h: Holding, v: Valuation) -> dict[str, Any]:
         "value_if_met": v.value_if_met,
         "basis": v.basis,
         "assumptions": dict(v.assumptions),
-        "inputs": list(v.inputs),
+        **_inputs(v.inputs, _counts(h, v)),
     }
     if h.cost is not None:
         row["cost"] = h.cost
@@ -89,6 +111,9 @@ def _warrant_row(lines: list[tuple[Holding, Valuation]], market: Market) -> dict
     hurdles = [h.tranche.price_hurdle for h, _ in lines if h.tranche and h.tranche.price_hurdle]
     top = max(hurdles) if hurdles else None
     inputs = list(dict.fromkeys(i for _, v in lines for i in v.inputs))
+    counts: dict[str, int] = {}
+    for h, v in lines:
+        counts |= _counts(h, v)
     return {
         "party": first.party,
         "kind": "warrant",
@@ -100,7 +125,7 @@ def _warrant_row(lines: list[tuple[Holding, Valuation]], market: Market) -> dict
         "value_if_met": _total([v.value_if_met for _, v in lines]),
         "basis": f"sum of {len(lines)} tranche{'s' if len(lines) > 1 else ''}",
         "assumptions": {"strike": t.strike, "expiry": t.expiry, "grant_date": t.grant_date},
-        "inputs": inputs,
+        **_inputs(inputs, counts),
         "intrinsic_at_spot": None
         if spot is None
         else {

@@ -30,7 +30,16 @@ from typing import Any
 import attrs
 
 from ledger import hookimpl
-from plugins.valuation.holdings import ZERO, Holding, Market, Settings, Valuation, settings_of
+from plugins.valuation.holdings import (
+    ZERO,
+    Holding,
+    Market,
+    Settings,
+    Valuation,
+    event_counts,
+    holding_counts,
+    settings_of,
+)
 from plugins.valuation.pricing import PRICE_QUANTUM, black_scholes_call, up_and_in_call
 
 DAYS_PER_YEAR = Decimal(365)
@@ -65,6 +74,7 @@ def value_shares(h: Holding, as_of: dt.date, market: Market, settings: Settings)
             None,
             f"price in {mark.currency}, cost in {h.currency}: no exchange rate is recorded",
             inputs=(*h.inputs, mark.event_id),
+            counts=holding_counts(h) | event_counts(mark.event_id),
         )
     value = h.quantity * mark.amount + h.uncounted_cost
     basis = f"market price {mark.date.isoformat()}"
@@ -78,7 +88,8 @@ def value_shares(h: Holding, as_of: dt.date, market: Market, settings: Settings)
         basis += "; cost for investments recorded without a share count"
         assumptions["formula"] = "shares × price + cost recorded without a share count"
         assumptions["uncounted_cost"] = h.uncounted_cost
-    return Valuation(value, value, basis, assumptions, (*h.inputs, mark.event_id))
+    counts = holding_counts(h) | event_counts(mark.event_id)
+    return Valuation(value, value, basis, assumptions, (*h.inputs, mark.event_id), counts)
 
 
 def _no_stake_fraction(h: Holding, market: Market) -> str | None:
@@ -108,7 +119,12 @@ def value_private_stake(
     if mark is None or reason is not None:
         cost = h.cost if h.cost is not None else ZERO
         return Valuation(
-            cost, cost, "cost", {"reason": f"cost, because {reason}", "cost": cost}, h.inputs
+            cost,
+            cost,
+            "cost",
+            {"reason": f"cost, because {reason}", "cost": cost},
+            h.inputs,
+            holding_counts(h),
         )
     outstanding = market.parties[h.counterparty].shares_outstanding
     assert outstanding is not None
@@ -123,7 +139,10 @@ def value_private_stake(
         "per_share": per_share,
         "formula": "valuation ÷ shares outstanding (half-even to 1E-10 per share) × shares held",
     }
-    return Valuation(value, value, "valuation × stake", assumptions, (*h.inputs, mark.event_id))
+    counts = holding_counts(h) | event_counts(mark.event_id)
+    return Valuation(
+        value, value, "valuation × stake", assumptions, (*h.inputs, mark.event_id), counts
+    )
 
 
 # --- warrants ------------------------------------------------------------------------------------
@@ -136,18 +155,22 @@ def value_warrant_tranche(
     t = h.tranche
     if t is None:
         raise ValueError(f"holding '{h.instrument}' has no tranche terms")
+    own = holding_counts(h)
     if as_of > t.expiry:
-        return Valuation(Decimal(0), Decimal(0), f"expired on {t.expiry.isoformat()}", {}, h.inputs)
+        expired = f"expired on {t.expiry.isoformat()}"
+        return Valuation(Decimal(0), Decimal(0), expired, {}, h.inputs, own)
     spot = market.last_price(t.issuer)
     if spot is None:
         basis = f"unknown: no recorded share price of '{t.issuer}' on or before {as_of.isoformat()}"
-        return Valuation(None, None, basis, {}, h.inputs)
+        return Valuation(None, None, basis, {}, h.inputs, own)
     if spot.currency != h.currency:
         basis = f"unknown: price in {spot.currency}, strike in {h.currency}"
-        return Valuation(None, None, basis, {}, (*h.inputs, spot.event_id))
+        counts = own | event_counts(spot.event_id)
+        return Valuation(None, None, basis, {}, (*h.inputs, spot.event_id), counts)
     vol, rate = settings.volatility_for(t.issuer), settings.rate
     years = years_between(as_of, t.expiry)
     inputs = [*h.inputs, spot.event_id]
+    marks = [spot.event_id]
     assumptions: dict[str, Any] = {
         "spot": spot.amount,
         "spot_date": spot.date,
@@ -171,6 +194,7 @@ def value_warrant_tranche(
         elif touched is not None:
             state = f"price hurdle {t.price_hurdle} touched {touched.date.isoformat()}"
             inputs.append(touched.event_id)
+            marks.append(touched.event_id)
         else:
             state = "no price hurdle"
     else:
@@ -180,6 +204,7 @@ def value_warrant_tranche(
         state = "price hurdle not yet touched"
     value_if_met = per_share * h.quantity
     probability = Decimal(1)
+    deliveries = not t.vested and t.gw_needed is not None
     if not t.vested and not t.deliveries_met:
         probability = settings.probability_for(t.grant, t.tranche)
         state += f"; deliveries {t.gw_delivered} of {t.gw_needed} GW, probability {probability}"
@@ -194,17 +219,22 @@ def value_warrant_tranche(
         f"{model}; {state}",
         assumptions,
         tuple(dict.fromkeys(inputs)),
+        holding_counts(h, deliveries=deliveries) | event_counts(*marks),
     )
 
 
 @attrs.frozen
 class FairValue:
-    """A grant's fair value at its grant date; ``value`` is ``None`` when unknown (``reason``)."""
+    """A grant's fair value at its grant date; ``value`` is ``None`` when unknown (``reason``).
+
+    ``counts`` is ``{group: events}`` of the inputs, listed or not (see :class:`Valuation`).
+    """
 
     value: Decimal | None
     reason: str | None
     assumptions: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
     inputs: tuple[str, ...] = ()
+    counts: Mapping[str, int] = attrs.field(factory=dict, hash=False)
 
 
 def grant_date_fair_value(
@@ -221,6 +251,7 @@ def grant_date_fair_value(
     total = ZERO
     per_tranche: dict[str, Any] = {}
     inputs: list[str] = []
+    counts: dict[str, int] = {}
     common: Mapping[str, Any] = {}
     for h in tranches:
         v = value_warrant_tranche(h, grant_date, then, settings)
@@ -237,6 +268,7 @@ def grant_date_fair_value(
             "value": v.value_if_met,
         }
         inputs += v.inputs
+        counts |= v.counts if v.counts is not None else event_counts(*v.inputs)
     assumptions: dict[str, Any] = {
         "date": grant_date,
         **{
@@ -248,7 +280,7 @@ def grant_date_fair_value(
         "recognised, not what it is",
         "tranches": per_tranche,
     }
-    return FairValue(total, None, assumptions, tuple(dict.fromkeys(inputs)))
+    return FairValue(total, None, assumptions, tuple(dict.fromkeys(inputs)), counts)
 
 
 # --- claims at face ------------------------------------------------------------------------------
@@ -259,7 +291,7 @@ def value_at_face(h: Holding, as_of: dt.date, market: Market, settings: Settings
     value = -h.quantity if h.side == "payable" else h.quantity
     binding = "" if h.binding is None else ("binding" if h.binding else "non-binding")
     basis = f"face value, {h.side}" + (f", {binding}" if binding else "")
-    return Valuation(value, value, basis, {"outstanding": h.quantity}, h.inputs)
+    return Valuation(value, value, basis, {"outstanding": h.quantity}, h.inputs, holding_counts(h))
 
 
 Valuer = Callable[[Holding, dt.date, Market, Settings], Valuation]
