@@ -21,6 +21,7 @@ import os
 import pickle
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final, Self
+from urllib.parse import quote
 
 import orjson
 from eventsourcing.persistence import (
@@ -54,13 +55,22 @@ class ConcurrentAppend(StoreError):
 class Store:
     """Append-only record stream plus projection checkpoints, in one database."""
 
-    def __init__(self, url: str = DEFAULT_STORE, *, create: bool = True) -> None:
+    def __init__(
+        self, url: str = DEFAULT_STORE, *, create: bool = True, read_only: bool = False
+    ) -> None:
         """Open the store at ``url``; with ``create=False`` a SQLite file must already exist.
 
         Why: a mistyped ``--store`` for ``verify`` must not create an empty store and report
         that all checks hold on it. Only commands that record (``replay``, ``demo``) create.
+
+        ``read_only`` (implies ``create=False``) is for faces that only look (``loopledger
+        serve``): SQLite is opened by the driver in read-only mode, no table or index is made,
+        ``append`` is refused, and new checkpoints are not saved (folds still start from the
+        last saved one).
         """
+        create = create and not read_only
         self.url = url
+        self.read_only = read_only
         path = sqlite_path(url)
         if not create and path and not os.path.exists(path):
             raise StoreError(
@@ -75,6 +85,10 @@ class Store:
         env = environment(url)
         if not create and url.startswith(("postgresql://", "postgres://")):
             env["CREATE_TABLE"] = "n"  # reading: never create tables in someone's database
+        if read_only:
+            env["CREATE_TABLE"] = "n"
+            if path:  # the driver refuses every write on this connection
+                env["SQLITE_DBNAME"] = f"file:{quote(os.path.abspath(path))}?mode=ro"
         env.update(
             {
                 k: v
@@ -95,8 +109,9 @@ class Store:
                 f"no loopledger store in {describe(url)}: replay a deal-history file into it "
                 "first, or check --store / $LOOPLEDGER_STORE"
             )
-        self._create_tables()
-        self._ensure_index()
+        if not read_only:
+            self._create_tables()
+            self._ensure_index()
 
     def _has_tables(self) -> bool:
         """Whether the database already holds loopledger's record table (PostgreSQL)."""
@@ -193,6 +208,7 @@ class Store:
 
     def append(self, records: Sequence[Record], expected_head: int) -> None:
         """Insert ``records`` at positions ``expected_head+1 …`` in one transaction, or none."""
+        self._writable("append records")
         if not records:
             return
         now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
@@ -325,8 +341,14 @@ class Store:
             return None
         return row[0], row[1], state
 
+    def _writable(self, what: str) -> None:
+        if self.read_only:
+            raise StoreError(f"{describe(self.url)} is open read-only: cannot {what}")
+
     def save_checkpoint(self, name: str, position: int, chain: str, state: Any) -> None:
-        """Replace the checkpoint ``name`` with ``state`` at ``position``."""
+        """Replace the checkpoint ``name`` with ``state`` at ``position`` (not when read-only)."""
+        if self.read_only:
+            return
         blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         if self.kind == "popo":
             self._memory_checkpoints[name] = (position, chain, blob)
@@ -341,6 +363,7 @@ class Store:
 
     def delete_checkpoints(self, names: Sequence[str] | None = None) -> None:
         """Discard the named checkpoints (all when ``names`` is None)."""
+        self._writable("discard checkpoints")
         if self.kind == "popo":
             for n in list(self._memory_checkpoints) if names is None else names:
                 self._memory_checkpoints.pop(n, None)
