@@ -108,9 +108,7 @@ class Ledger:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store(
-                self._store_url, create=self.may_create, read_only=self.read_only
-            )
+            self._store = Store(self._store_url, create=self.may_create, read_only=self.read_only)
         return self._store
 
     def close(self) -> None:

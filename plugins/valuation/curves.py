@@ -79,7 +79,11 @@ def curve(
     for price in price_grid(top, points):
         mark = Mark(as_of, price, grant.currency, HYPOTHETICAL)
         value, if_met, _ = _point(
-            plugins, tranches, as_of, _market_at(state, parties, as_of, grant.issuer, mark), settings
+            plugins,
+            tranches,
+            as_of,
+            _market_at(state, parties, as_of, grant.issuer, mark),
+            settings,
         )
         rows.append(
             {
