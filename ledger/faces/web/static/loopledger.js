@@ -179,10 +179,13 @@
     var view = this;
     if (!day) { return; }
     if (this.data.api) {
+      // Answers can arrive out of order (a slider sends one request per step): only the last asked counts.
+      var asked = this.asked = (this.asked || 0) + 1;
       document.body.classList.add("loading");
       fetch(this.data.api + "?as_of=" + encodeURIComponent(day), { headers: { "Accept": "application/json" } })
         .then(function (r) { return r.json().then(function (body) { if (!r.ok) { throw new Error(body.error || r.statusText); } return body; }); })
         .then(function (snapshot) {
+          if (asked !== view.asked) { return; }
           view.show(snapshot);
           if (window.history && window.history.replaceState) {
             window.history.replaceState(null, "", "?as_of=" + encodeURIComponent(day));
