@@ -256,7 +256,9 @@ def test_every_vendored_library_is_pinned_and_licensed():
 class Sources(html.parser.HTMLParser):
     """Every src/href of a script, style sheet, image, frame or media element."""
 
-    LOADS = {"script", "link", "img", "iframe", "source", "video", "audio", "embed", "object"}
+    LOADS = frozenset(
+        {"script", "link", "img", "iframe", "source", "video", "audio", "embed", "object"}
+    )
 
     def __init__(self) -> None:
         super().__init__()
