@@ -91,8 +91,9 @@ def ledger_register_renderers(register: Callable[..., None]) -> None:
         text for a :class:`ledger.plugin.reports.Report` (built in: ``markdown``, ``text``,
         ``html``; the demo writes its report with the ``markdown`` and ``html`` renderers). A
         renderer that draws from the store itself may also accept the keywords ``ledger`` (the
-        open :class:`ledger.api.Ledger`) and ``as_of`` (the report's date, or None); it is
-        given those it names.
+        open :class:`ledger.api.Ledger`), ``as_of`` (the report's date, or None) and
+        ``verified`` (the :class:`~ledger.api.verification.VerifyReport` the report shows); it
+        is given those it names.
     :returns: nothing.
     """
 

@@ -105,15 +105,24 @@ def layout(full: Result, currency: str = "USD") -> dict[str, tuple[int, int]]:
 
 
 def graph_answer(
-    ledger: Any, result: Result, *, currency: str = "USD", full: Result | None = None
+    ledger: Any,
+    result: Result,
+    *,
+    currency: str = "USD",
+    full: Result | None = None,
+    places: Mapping[str, tuple[int, int]] | None = None,
 ) -> dict[str, Any]:
-    """The ``audit.graph`` query: nodes at stable places, the drawn layers' edges, the loops.
+    """The ``audit.graph`` query: nodes at stable places, the drawn layers' edges, the loops
+    and the round trips (pro-rata), as ``audit --json`` lists them.
 
     :param full: a fold of the whole history to lay the parties out from (default: folded
         here when ``result`` is a cut as of a date).
+    :param places: the places an earlier answer gave (``{id: [x, y]}``), to skip laying out
+        again when drawing many dates of one history.
     """
     whole = result if result.as_of is None else (full or ledger.run())
-    places = layout(whole, currency)
+    if places is None:
+        places = layout(whole, currency)
     names: Mapping[str, str] = names_of(whole.book.parties)
     edges = drawn_edges(result, currency)
     active = {e["source"] for e in edges} | {e["target"] for e in edges}
@@ -146,5 +155,6 @@ def graph_answer(
         "edges": edges,
         "cycles": cycles,
         "cycles_found": audited["cycles_found"],
+        "round_trips": audited["round_trips"],
         "truncated": audited["truncated"],
     }

@@ -207,7 +207,8 @@ def write_report(
     """Render the full report with registered renderers into ``out/report<suffix>`` each.
 
     ``renderer`` names one renderer or several (the demo writes Markdown and HTML); a renderer
-    that accepts them is given the session (``ledger``) and the report's date (``as_of``).
+    that accepts them is given the session (``ledger``), the report's date (``as_of``) and the
+    verify report already run (``verified``).
     ``file_name`` replaces ``report<suffix>`` for the first one (``report --out FILE``).
     Returns the findings (with the report files listed first), the report, and the first
     file name (None when no renderer of that name is registered).
@@ -226,7 +227,9 @@ def write_report(
         )
     report = build(findings, full=True)
     for spec, name in zip(chosen, names, strict=True):
-        text = spec.render_with(report, ledger=session, as_of=findings.as_of)
+        text = spec.render_with(
+            report, ledger=session, as_of=findings.as_of, verified=findings.verify
+        )
         (out / name).write_text(text, encoding="utf-8")
     (out / WRITTEN).write_text("\n".join(n for n, _ in findings.files) + "\n", encoding="utf-8")
     return findings, report, names[0] if names else None

@@ -18,9 +18,13 @@ from ledger.faces.web.site import sections_data
 from ledger.plugin.reports import Report
 
 
-def render_html(report: Report, ledger: Any = None, as_of: dt.date | None = None) -> str:
+def render_html(
+    report: Report, ledger: Any = None, as_of: dt.date | None = None, verified: Any = None
+) -> str:
     if ledger is not None:
-        return render_report(ledger, as_of, title=report.title, sections=report.sections)
+        return render_report(
+            ledger, as_of, title=report.title, sections=report.sections, verified=verified
+        )
     return render(
         "sections.html",
         report=True,

@@ -149,6 +149,13 @@ def inline_markdown(text: str) -> Markup:
     return Markup(html)
 
 
+def pairs(value: Any) -> str:
+    """A settings table ``{"default": "0.50", "amd": "0.55"}`` as ``default 0.50, amd 0.55``."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return str(value)
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("ledger.faces.web", "templates"),
@@ -165,6 +172,7 @@ def environment() -> jinja2.Environment:
         money=money,
         per_share=per_share,
         inline_markdown=inline_markdown,
+        pairs=pairs,
     )
     env.globals.update(version=__version__, rounding=ROUNDING, escape=escape)
     return env

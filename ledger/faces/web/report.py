@@ -39,9 +39,13 @@ def render_report(
     *,
     title: str = "Circular financing, audited",
     sections: Sequence[Section] = (),
+    verified: Any = None,
 ) -> str:
-    """The whole report as one HTML document (``sections``: a narrative shown first)."""
+    """The whole report as one HTML document (``sections``: a narrative shown first;
+    ``verified``: the verify report already run on this store, else it is run here)."""
     site = Site(ledger)
+    if verified is not None:
+        site.known_verify(verified)
     links = Links(report=True)
     loop = pages.loop(site, as_of, links)
     dates = snapshot_dates(loop["dates"], as_of)

@@ -172,10 +172,13 @@ class Site:
         """The graph (stable places, drawn layers), the loops and the round trips as of a date."""
 
         def compute() -> dict[str, Any]:
-            full = self.run()
-            graph = jsonable(self.ledger.query("audit.graph", result=self.run(as_of), full=full))
-            graph["round_trips"] = self.query("audit", as_of)["round_trips"]
-            return dict(graph)
+            places = None
+            if as_of is not None:  # laid out once, from the whole history
+                places = {n["id"]: (n["x"], n["y"]) for n in self.loop(None)["nodes"]}
+            graph = self.ledger.query(
+                "audit.graph", result=self.run(as_of), full=self.run(), places=places
+            )
+            return dict(jsonable(graph))
 
         return self._cached(("loop", as_of), compute)
 
@@ -328,6 +331,11 @@ class Site:
     def verify(self) -> dict[str, Any]:
         """``verify --json``: every check and the chain head (the head only when all hold)."""
         return self._cached(("verify",), lambda: jsonable(self.ledger.verify().to_json()))
+
+    def known_verify(self, report: Any) -> None:
+        """Use a :class:`~ledger.api.verification.VerifyReport` just run on this store (the
+        report command's), instead of running every check again."""
+        self._cached(("verify",), lambda: jsonable(report.to_json()))
 
     # --- plugins' pages and panels -------------------------------------------------------------
 
