@@ -310,3 +310,39 @@ def test_the_html_renderer_without_a_ledger_renders_the_sections():
     )
     page = render_html(report)
     assert "<h1>Title &lt;x&gt;</h1>" in page and "<b>bold</b> and <code>code</code>" in page
+
+
+@pytest.mark.postgres
+def test_serve_reads_a_postgresql_store_and_writes_nothing(pg_store_url):
+    import psycopg
+
+    assert run_cli("--store", pg_store_url, "replay", str(EXAMPLE)).code == 0
+    with psycopg.connect(pg_store_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM loopledger_checkpoints")  # a fold would want to save one
+
+    def snapshot() -> tuple:
+        with psycopg.connect(pg_store_url) as conn:
+            tables = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+                )
+            ]
+            counts = tuple(
+                conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables
+            )
+            return tuple(tables), counts
+
+    before = snapshot()
+    with served(pg_store_url) as url:
+        status, _, body = get(url + "/api/audit?as_of=2025-12-31")
+        assert status == 200
+        ran = run_cli("--store", pg_store_url, "audit", "--as-of", "2025-12-31", "--json")
+        assert body == ran.out
+        for path in ("/", "/party/openai", "/events", "/warrants"):
+            assert get(url + path)[0] == 200, path
+        request = urllib.request.Request(url + "/api/loop", data=b"", method="DELETE")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 405
+    assert snapshot() == before
