@@ -131,7 +131,7 @@ def create_app(ledger: Ledger) -> Starlette:
         return html("events.html", pages.events(site, _as_of(request), links(request)))
 
     def metrics_page(request: Request) -> Response:
-        return html("metrics.html", pages.metrics(site, links(request)))
+        return html("metrics.html", pages.metrics(site, links(request), _as_of(request)))
 
     def warrants_page(request: Request) -> Response:
         return html("warrants.html", pages.warrants(site, _as_of(request), links(request)))
@@ -182,7 +182,7 @@ def create_app(ledger: Ledger) -> Starlette:
     def api_metrics_csv(request: Request) -> Response:
         metric = request.query_params.get("metric") or None
         return Response(
-            site.metrics_csv(metric),
+            site.metrics_csv(metric, _as_of(request)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="loopledger-metrics.csv"'},
         )

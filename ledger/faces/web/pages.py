@@ -116,15 +116,15 @@ def descriptions(site: Site) -> dict[str, str]:
     return {m.name: m.description for m in site.ledger.plugins.metrics()}
 
 
-def metrics(site: Site, links: Links) -> dict[str, Any]:
+def metrics(site: Site, links: Links, as_of: dt.date | None = None) -> dict[str, Any]:
     csv_href = (
-        "data:text/csv;charset=utf-8," + urllib.parse.quote(site.metrics_csv())
+        "data:text/csv;charset=utf-8," + urllib.parse.quote(site.metrics_csv(as_of=as_of))
         if links.report
-        else "/api/metrics.csv"
+        else "/api/metrics.csv" + (f"?as_of={as_of.isoformat()}" if as_of else "")
     )
     return {
         **common(site, links, "metrics", "Metrics over time"),
-        "metrics": site.metrics(),
+        "metrics": site.metrics(as_of),
         "descriptions": descriptions(site),
         "csv_href": csv_href,
         "panels": site.panels("metrics"),

@@ -73,7 +73,7 @@ def render_report(
         "event_types": pages.events(site, as_of, links)["event_types"],
         **{
             k: v
-            for k, v in pages.metrics(site, links).items()
+            for k, v in pages.metrics(site, links, as_of).items()
             if k in ("metrics", "descriptions", "csv_href")
         },
         "warrants": site.warrants(as_of),

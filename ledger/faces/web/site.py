@@ -269,11 +269,12 @@ class Site:
         ]
         return {"as_of": as_of.isoformat() if as_of else None, "events": chosen}
 
-    def metrics(self) -> dict[str, Any]:
-        """``metrics --by quarter --json``, and one chart per metric: a series per subject."""
+    def metrics(self, as_of: dt.date | None = None) -> dict[str, Any]:
+        """``metrics --by quarter --json`` (up to ``as_of``), and one chart per metric: a
+        series per subject."""
 
         def compute() -> dict[str, Any]:
-            answer = self.query("metrics", None, by="quarter")
+            answer = self.query("metrics", as_of, by="quarter")
             days = [s["as_of"] for s in answer.get("series", [])]
             charts: dict[str, dict[str, Any]] = {}
             for index, point in enumerate(answer.get("series", [])):
@@ -300,9 +301,9 @@ class Site:
                 "series": answer.get("series", []),
             }
 
-        return self._cached(("metrics",), compute)
+        return self._cached(("metrics", as_of), compute)
 
-    def metrics_csv(self, metric: str | None = None) -> str:
+    def metrics_csv(self, metric: str | None = None, as_of: dt.date | None = None) -> str:
         """Every quarter's figures as CSV: as_of, metric, subject, value, unit (exact values)."""
         import csv
         import io
@@ -310,7 +311,7 @@ class Site:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["as_of", "metric", "subject", "value", "unit"])
-        for point in self.metrics()["series"]:
+        for point in self.metrics(as_of)["series"]:
             for f in point["figures"]:
                 if metric is None or f["metric"] == metric:
                     writer.writerow(
