@@ -313,7 +313,7 @@ def test_report_with_an_unknown_format_is_bad_input(cli, example):
     assert cli("replay", str(example)).code == 0
     ran = cli("report", "--format", "pdf")
     assert ran.code == 2
-    assert "no renderer named 'pdf' (registered: markdown, text)" in ran.err
+    assert "no renderer named 'pdf' (registered: html, markdown, text)" in ran.err
     assert not Path("loopledger-report").exists()
 
 

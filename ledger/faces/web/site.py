@@ -172,6 +172,8 @@ class Site:
         """The graph (stable places, drawn layers), the loops and the round trips as of a date."""
 
         def compute() -> dict[str, Any]:
+            if not self.has("audit.graph"):
+                return self._no_graph(as_of)
             places = None
             if as_of is not None:  # laid out once, from the whole history
                 places = {n["id"]: (n["x"], n["y"]) for n in self.loop(None)["nodes"]}
@@ -182,12 +184,47 @@ class Site:
 
         return self._cached(("loop", as_of), compute)
 
+    def has(self, query: str) -> bool:
+        """Whether a query is registered (its plugin may be disabled: the page then says so)."""
+        return query in self.overview()["queries"]
+
+    def _no_graph(self, as_of: dt.date | None) -> dict[str, Any]:
+        """The loop without the audit plugin: the parties, no flow, and why."""
+        import math
+
+        parties = list(self.overview()["parties"].values())
+        count = max(len(parties), 1)
+        day = as_of or self.run().book.max_date
+        return {
+            "as_of": day.isoformat() if day else None,
+            "nodes": [
+                {
+                    "id": p["id"],
+                    "name": p["name"],
+                    "x": round(300 * math.sin(2 * math.pi * i / count)),
+                    "y": round(-300 * math.cos(2 * math.pi * i / count)),
+                    "active": False,
+                }
+                for i, p in enumerate(parties)
+            ],
+            "edges": [],
+            "cycles": [],
+            "cycles_found": 0,
+            "truncated": False,
+            "round_trips": [],
+            "unavailable": "no flows or loops: the audit plugin, which finds them, is disabled",
+        }
+
     def round_trips(self, as_of: dt.date | None = None) -> dict[str, list[dict[str, Any]]]:
         """``audit --rule R --json``'s round trips, per rule."""
+        if not self.has("audit"):
+            return {rule: [] for rule in RULES}
         return {rule: self.query("audit", as_of, rule=rule)["round_trips"] for rule in RULES}
 
     def figures(self, as_of: dt.date | None = None) -> list[dict[str, Any]]:
         """``metrics --json``'s figures as of a date (empty when nothing is recorded)."""
+        if not self.has("metrics"):
+            return []
         answer = self.query("metrics", as_of)
         return list(answer.get("figures") or [])
 
@@ -203,8 +240,12 @@ class Site:
             return {
                 "as_of": loop["as_of"],
                 "party": self.overview()["parties"][party],
-                "balances": self.query("balances", as_of, party=party),
-                "holdings": self.query("value", as_of, party=party)["holdings"],
+                "balances": self.query("balances", as_of, party=party)
+                if self.has("balances")
+                else [],
+                "holdings": self.query("value", as_of, party=party)["holdings"]
+                if self.has("value")
+                else [],
                 "loops": [c for c in loop["cycles"] if party in c["path"]],
                 "round_trips": {
                     rule: next((r for r in rows if r["party"] == party), None)
@@ -274,6 +315,14 @@ class Site:
         series per subject."""
 
         def compute() -> dict[str, Any]:
+            if not self.has("metrics"):
+                return {
+                    "dates": [],
+                    "precision": None,
+                    "assumptions": None,
+                    "charts": [],
+                    "series": [],
+                }
             answer = self.query("metrics", as_of, by="quarter")
             days = [s["as_of"] for s in answer.get("series", [])]
             charts: dict[str, dict[str, Any]] = {}
@@ -327,6 +376,8 @@ class Site:
 
     def warrants(self, as_of: dt.date | None = None) -> dict[str, Any]:
         """``value.warrant_curve``: each warrant's value against its issuer's share price."""
+        if not self.has("value.warrant_curve"):
+            return {"as_of": None, "assumptions": {}, "method": "", "curves": []}
         return dict(self.query("value.warrant_curve", as_of))
 
     def verify(self) -> dict[str, Any]:
