@@ -203,6 +203,7 @@ def write_report(
     renderer: str | Sequence[str] = "markdown",
     *,
     file_name: str | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Findings, Report, str | None]:
     """Render the full report with registered renderers into ``out/report<suffix>`` each.
 
@@ -226,10 +227,18 @@ def write_report(
             findings, files=[*((n, "this report") for n in names), *findings.files]
         )
     report = build(findings, full=True)
-    for spec, name in zip(chosen, names, strict=True):
-        text = spec.render_with(
-            report, ledger=session, as_of=findings.as_of, verified=findings.verify
-        )
-        (out / name).write_text(text, encoding="utf-8")
+
+    def write() -> list[str]:
+        for spec, name in zip(chosen, names, strict=True):
+            text = spec.render_with(
+                report, ledger=session, as_of=findings.as_of, verified=findings.verify
+            )
+            (out / name).write_text(text, encoding="utf-8")
+        return names
+
+    if progress is None:
+        write()
+    elif names:
+        progress.step("write the report", write, lambda written: ", ".join(written))
     (out / WRITTEN).write_text("\n".join(n for n, _ in findings.files) + "\n", encoding="utf-8")
     return findings, report, names[0] if names else None

@@ -117,7 +117,9 @@ def run_demo(
             ),
         ),
     )
-    findings, report, _ = write_report(session, out, findings, ("markdown", "html"))
+    findings, report, _ = write_report(
+        session, out, findings, ("markdown", "html"), progress=progress
+    )
     return findings, report
 
 
@@ -138,7 +140,7 @@ def run_report(
         lambda r: f"{r.events} events, {r.parties} parties",
     )
     findings = collect(session, out, recorded, as_of=as_of, progress=progress, title=REPORT_TITLE)
-    return write_report(session, out, findings, renderer, file_name=file_name)
+    return write_report(session, out, findings, renderer, file_name=file_name, progress=progress)
 
 
 def print_report(session: Ledger, report: Report) -> None:
