@@ -142,6 +142,26 @@ def test_serve_prints_its_loopback_address(store):
         assert status == 200 and 'id="graph"' in body
 
 
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)]
+)
+def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch, tmp_path, ci, outcome):
+    from tests.support.browser import chromium
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no chromium, no chromedriver on it
+    monkeypatch.setenv("CI", ci)
+    # pytest's skip and fail are BaseExceptions: caught here so that a skip under CI=true
+    # fails this test instead of skipping it.
+    try:
+        with chromium():
+            pass
+    except BaseException as raised:  # noqa: BLE001
+        assert type(raised) is outcome, type(raised).__name__
+        assert "chromium and chromium-driver are not installed" in str(raised)
+    else:
+        pytest.fail("a browser was found on an empty PATH")
+
+
 # --- the read-only store ------------------------------------------------------------------
 
 
