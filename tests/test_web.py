@@ -116,6 +116,29 @@ def test_the_page_api_carries_exact_strings_and_stable_places(server, store):
     assert csv.splitlines()[1:] == expected  # every row, exactly as metrics --json says
 
 
+def test_a_metric_without_any_value_says_why_instead_of_an_empty_chart(server, store):
+    import re
+
+    status, _, page = get(server + "/metrics")
+    assert status == 200
+    # No supplier in the bundled history has recorded revenue from the customers it financed,
+    # so vendor_financing has no value in any quarter: the page gives the reasons, no chart.
+    quarters = json.loads(
+        run_cli("--store", str(store), "metrics", "--by", "quarter", "--json").out
+    )
+    vendor = [
+        f for p in quarters["series"] for f in p["figures"] if f["metric"] == "vendor_financing"
+    ]
+    assert vendor and all(f["value"] is None for f in vendor)
+    section = re.search(r'<section[^>]*id="metric-vendor_financing".*?</section>', page, re.DOTALL)
+    assert section is not None
+    assert "No quarter has a value" in section.group(0) and "<canvas" not in section.group(0)
+    assert "no recorded revenue from customers" in section.group(0)
+    charted = re.search(r'<section[^>]*id="metric-funding_gap".*?</section>', page, re.DOTALL)
+    assert charted is not None and "<canvas" in charted.group(0)
+    assert "No quarter has a value" not in charted.group(0)
+
+
 def test_a_failing_page_shows_its_error_and_never_a_blank_page(server):
     status, kind, body = get(server + "/party/nobody")
     assert status == 400 and kind.startswith("text/html")

@@ -334,6 +334,9 @@ class Site:
                     )
                     series = chart["series"].setdefault(str(f.get("subject")), [None] * len(days))
                     series[index] = f.get("value")
+                    reason = (f.get("detail") or {}).get("reason")
+                    if f.get("value") is None and reason:  # the latest quarter's reason wins
+                        chart.setdefault("reasons", {})[str(f.get("subject"))] = reason
             titles = {name: (title, kind) for name, title, kind in CHARTED}
             order = [name for name, _, _ in CHARTED if name in charts]
             order += sorted(n for n in charts if n not in titles)
@@ -341,7 +344,16 @@ class Site:
             for name in order:
                 chart = charts[name]
                 title, kind = titles.get(name, (name, _kind(chart.get("unit"))))
-                listed.append({**chart, "title": title, "kind": kind})
+                empty = all(v is None for values in chart["series"].values() for v in values)
+                listed.append(
+                    {
+                        **chart,
+                        "title": title,
+                        "kind": kind,
+                        "empty": empty,
+                        "reasons": chart.get("reasons", {}) if empty else {},
+                    }
+                )
             return {
                 "dates": days,
                 "precision": answer.get("precision"),
