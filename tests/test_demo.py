@@ -135,6 +135,7 @@ def test_demo_reports_the_loop_and_writes_its_files(demo):
     for name in (
         "loopledger.db",
         "report.md",
+        "report.html",
         "loop.svg",
         "loop.png",
         "audit.json",
@@ -284,7 +285,7 @@ def test_demo_into_postgresql_gives_the_same_figures_as_sqlite(cli, pg_store_url
 
     password = urlparse(pg_store_url).password
     assert password and ":***@" in checks["store"]
-    for name in ("report.md", "verify.json", "audit.json"):
+    for name in ("report.md", "report.html", "verify.json", "audit.json"):
         assert password not in Path("pg", name).read_text(), name
     assert password not in on_postgres.out + on_postgres.err
 
@@ -312,7 +313,7 @@ def test_report_with_an_unknown_format_is_bad_input(cli, example):
     assert cli("replay", str(example)).code == 0
     ran = cli("report", "--format", "pdf")
     assert ran.code == 2
-    assert "no renderer named 'pdf' (registered: markdown, text)" in ran.err
+    assert "no renderer named 'pdf' (registered: html, markdown, text)" in ran.err
     assert not Path("loopledger-report").exists()
 
 

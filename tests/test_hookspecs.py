@@ -440,11 +440,24 @@ class Hijack:
 def test_hook_ledger_register_renderers():
     plugins = plugin_manager(Csv())
     renderers = {r.name: r for r in plugins.renderers()}
-    assert list(renderers) == ["csv", "markdown", "text"]
+    assert list(renderers) == ["csv", "html", "markdown", "text"]
     assert (renderers["csv"].plugin, renderers["csv"].suffix) == ("Csv", ".csv")
+    assert (renderers["html"].plugin, renderers["html"].suffix) == ("reports", ".html")
     assert (renderers["markdown"].plugin, renderers["markdown"].suffix) == ("reports", ".md")
     report = Report("The loop", (Section("Cash", ("NVIDIA paid 2.35B.",)),))
     assert renderers["csv"].render(report) == "title\nThe loop\n"
+    # render_with gives a renderer the context keywords it names, and no others.
+    assert renderers["csv"].render_with(report, ledger=object(), as_of=None) == "title\nThe loop\n"
+    seen = {}
+    from ledger.plugin.registry import RendererSpec
+
+    def wants_date(report, as_of):
+        seen["as_of"] = as_of
+        return report.title
+
+    spec = RendererSpec("dated", wants_date, ".txt", "test")
+    assert spec.render_with(report, ledger=object(), as_of=dt.date(2025, 1, 2)) == "The loop"
+    assert seen == {"as_of": dt.date(2025, 1, 2)}
     assert "The loop" in renderers["markdown"].render(report)
 
     # A user plugin cannot take over a built-in format, whatever its name sorts as.

@@ -27,7 +27,7 @@ from ledger.histories.loader import History
 from ledger.histories.recording import ReplayReport, replay
 from ledger.model.events import Event, Reversal, parties_of
 from ledger.model.postings import Posting
-from ledger.model.problems import LedgerError
+from ledger.model.problems import LedgerError, StoreError
 from ledger.store import DEFAULT_STORE, Record, Store, describe
 
 if TYPE_CHECKING:
@@ -62,15 +62,23 @@ class Ledger:
     :param plugins: the plugin facade (default: the built-ins and installed entry points).
     :param create: whether opening may create a new store — only recording does that, so a
         mistyped path is an error rather than an empty store that "verifies".
+    :param read_only: open the store read-only (``loopledger serve``): nothing is ever written
+        to it — no records, no checkpoints — and ``replay`` is refused.
     """
 
     def __init__(
-        self, store_url: str | None = None, plugins: Plugins | None = None, *, create: bool = False
+        self,
+        store_url: str | None = None,
+        plugins: Plugins | None = None,
+        *,
+        create: bool = False,
+        read_only: bool = False,
     ) -> None:
         self._store_url = store_url or default_store_url()
         self._plugins = plugins
         self._store: Store | None = None
-        self.may_create = create
+        self.may_create = create and not read_only
+        self.read_only = read_only
 
     # --- what it is opened on -----------------------------------------------------------------
 
@@ -100,7 +108,7 @@ class Ledger:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store(self._store_url, create=self.may_create)
+            self._store = Store(self._store_url, create=self.may_create, read_only=self.read_only)
         return self._store
 
     def close(self) -> None:
@@ -129,6 +137,8 @@ class Ledger:
         (``ledger_events_recorded``) are told after the commit unless ``on_recorded`` replaces
         them.
         """
+        if self.read_only:
+            raise StoreError(f"{self.location} is open read-only: nothing can be recorded")
         self.may_create = True
         notify = on_recorded or (
             lambda records: self.plugins.events_recorded(records, self.location)
@@ -273,7 +283,11 @@ def check_fold(result: Result, *needed: str) -> None:
 
 
 def open(
-    store_url: str | None = None, *, plugins: Plugins | None = None, create: bool = False
+    store_url: str | None = None,
+    *,
+    plugins: Plugins | None = None,
+    create: bool = False,
+    read_only: bool = False,
 ) -> Ledger:
     """Open the store at ``store_url`` with ``plugins`` (see :class:`Ledger`)."""
-    return Ledger(store_url, plugins, create=create)
+    return Ledger(store_url, plugins, create=create, read_only=read_only)

@@ -25,8 +25,7 @@ from ledger.faces.options import (
     exit_on_failures,
     json_option,
 )
-from ledger.faces.output import amount_text, console, print_json, table
-from ledger.model.codec import to_dict
+from ledger.faces.output import console, listed_json, print_json, table
 from ledger.model.events import EVENT_TYPES
 from ledger.model.problems import InputError, LedgerError, StoreError
 from ledger.plugin.manager import PluginLoadError, make_plugin_manager
@@ -137,23 +136,7 @@ def events_command(
     as_json: bool,
 ) -> None:
     """List recorded events in recorded order, with the postings each one made."""
-    listed = [
-        {
-            "position": item.position,
-            **to_dict(item.event),
-            "status": item.status,
-            "postings": [
-                {
-                    "party": p.party,
-                    "account": p.account,
-                    "commodity": p.commodity,
-                    "quantity": amount_text(p.quantity, p.commodity),
-                }
-                for p in item.postings
-            ],
-        }
-        for item in session.events(as_of, types=types, party=party)
-    ]
+    listed = [listed_json(item) for item in session.events(as_of, types=types, party=party)]
     if as_json:
         print_json({"as_of": as_of, "events": listed})
         return
@@ -362,6 +345,15 @@ def verify_command(session: Ledger, anchors: tuple[tuple[int, str], ...], as_jso
         print_verify(report)
     if not report.ok:
         sys.exit(EXIT_CHECK_FAILED)
+
+
+def _add_serve() -> None:
+    from ledger.faces.web.command import serve_command
+
+    cli.add_command(serve_command)
+
+
+_add_serve()
 
 
 def _override_store(ctx: click.Context, param: click.Parameter, value: str | None) -> None:

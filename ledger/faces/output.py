@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ledger.model.amounts import format_decimal
+from ledger.model.codec import to_dict
 from ledger.model.values import is_cash
 
 CENT = Decimal("0.01")
@@ -130,3 +131,27 @@ def percent(value: Decimal | str | None, places: int = 2) -> str:
         return "—"
     step = Decimal(1).scaleb(-places)
     return f"{(Decimal(value) * 100).quantize(step, rounding=ROUND_HALF_EVEN)}%"
+
+
+def listed_json(item: Any) -> dict[str, Any]:
+    """One :class:`ledger.api.Listed` event as ``loopledger events --json`` prints it."""
+    return {
+        "position": item.position,
+        **to_dict(item.event),
+        "status": item.status,
+        "postings": [
+            {
+                "party": p.party,
+                "account": p.account,
+                "commodity": p.commodity,
+                "quantity": amount_text(p.quantity, p.commodity),
+            }
+            for p in item.postings
+        ],
+    }
+
+
+def jsonable(data: Any) -> Any:
+    """``data`` as plain JSON values, exactly as the ``--json`` outputs print it (Decimals as
+    exact strings, dates as ISO text) — what the web face's pages and API hand on."""
+    return orjson.loads(orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS))

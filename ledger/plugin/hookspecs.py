@@ -88,8 +88,12 @@ def ledger_register_renderers(register: Callable[..., None]) -> None:
     """Register report renderers (formats for ``loopledger report``).
 
     :param register: ``register(format_name, render, suffix=".txt")``; ``render(report)`` returns
-        text for a :class:`ledger.plugin.reports.Report` (built in: ``markdown``, ``text``; the demo
-        writes its report with the ``markdown`` renderer).
+        text for a :class:`ledger.plugin.reports.Report` (built in: ``markdown``, ``text``,
+        ``html``; the demo writes its report with the ``markdown`` and ``html`` renderers). A
+        renderer that draws from the store itself may also accept the keywords ``ledger`` (the
+        open :class:`ledger.api.Ledger`), ``as_of`` (the report's date, or None) and
+        ``verified`` (the :class:`~ledger.api.verification.VerifyReport` the report shows); it
+        is given those it names.
     :returns: nothing.
     """
 
@@ -123,6 +127,24 @@ def ledger_register_scenario_generators(register: Callable[..., None]) -> None:
         ``scenario:<name>``, confidence ``estimate``), given an id when it has none, and then
         checked by the loader and the book exactly like a replayed event.
     :returns: nothing; call ``register`` once per generator. Names are global: prefix yours.
+    """
+
+
+@hookspec
+def ledger_register_web_pages(register: Callable[..., None]) -> None:
+    """Register pages and panels of the web app (``loopledger serve``) and the HTML report.
+
+    :param register: ``register(name, title, render, on=None, description="")``; with
+        ``on=None`` the page has its own address, ``/page/<name>``, and a link in the
+        navigation; with ``on`` one of ``loop``, ``party``, ``events``, ``metrics``,
+        ``warrants``, ``verify`` it is a panel at the foot of that built-in page.
+        ``render(ledger, result, as_of, party)`` — it may accept any subset of these keywords —
+        gets the open read-only :class:`ledger.api.Ledger`, the engine
+        :class:`~ledger.engine.Result` of the fold as of the page's date, that date, and on a
+        party page the party's id; it returns a :class:`ledger.plugin.reports.Section` (or a
+        list of them): paragraphs and tables, which the web face escapes and lays out like its
+        own. An exception is shown in the panel, naming the plugin; the page still loads.
+    :returns: nothing; call ``register`` once per page or panel. Names are global: prefix yours.
     """
 
 
@@ -185,5 +207,6 @@ __all__ = [
     "ledger_register_queries",
     "ledger_register_renderers",
     "ledger_register_scenario_generators",
+    "ledger_register_web_pages",
     "ledger_value_instrument",
 ]

@@ -31,8 +31,10 @@ from ledger.model.problems import InputError, Problem
 from ledger.plugin import hookspecs
 from ledger.plugin.registry import (
     GeneratorSpec,
+    PANEL_PLACES,
     InvariantSpec,
     MetricSpec,
+    PageSpec,
     PluginFailure,
     PluginInfo,
     QuerySpec,
@@ -64,6 +66,7 @@ REGISTRY_HOOKS = {
     "ledger_register_renderers": "renderers",
     "ledger_register_queries": "queries",
     "ledger_register_scenario_generators": "generators",
+    "ledger_register_web_pages": "pages",
 }
 SINGULAR = {
     "projections": "projection",
@@ -72,6 +75,7 @@ SINGULAR = {
     "renderers": "renderer",
     "queries": "query",
     "generators": "scenario generator",
+    "pages": "web page",
 }
 
 
@@ -290,6 +294,10 @@ class Plugins:
     def renderers(self) -> list[RendererSpec]:
         return list(self.registries.renderers)
 
+    def pages(self) -> list[PageSpec]:
+        """Web pages and panels (``ledger_register_web_pages``), by name."""
+        return list(self.registries.pages)
+
     def queries(self) -> list[QuerySpec]:
         return list(self.registries.queries)
 
@@ -481,6 +489,37 @@ def _registrar(kind: str, plugin: str, items: list[Any]) -> Callable[..., None]:
             )
 
         return register_invariant
+
+    if kind == "pages":
+
+        def register_page(
+            name: str,
+            title: str,
+            render: Callable[..., Any],
+            on: str | None = None,
+            description: str = "",
+        ) -> None:
+            if not name or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+                raise ValueError(
+                    f"a web page name is letters, digits, '-', '_' or '.'; got {name!r}"
+                )
+            if on is not None and on not in PANEL_PLACES:
+                raise ValueError(
+                    f"a panel goes on one of {', '.join(PANEL_PLACES)} (or on=None for a page); "
+                    f"got {on!r}"
+                )
+            items.append(
+                PageSpec(
+                    name,
+                    title,
+                    render,
+                    on,
+                    description or (render.__doc__ or "").strip().split("\n")[0],
+                    plugin,
+                )
+            )
+
+        return register_page
 
     def register_renderer(name: str, render: Callable[..., str], suffix: str = ".txt") -> None:
         items.append(RendererSpec(name, render, suffix, plugin))

@@ -56,11 +56,44 @@ class InvariantSpec:
 
 @attrs.frozen
 class RendererSpec:
-    """A report renderer: ``render(report) -> str``."""
+    """A report renderer: ``render(report) -> str``; it may also take ``ledger`` and ``as_of``."""
 
     name: str
     render: Callable[..., str]
     suffix: str
+    plugin: str
+
+    def render_with(self, report: Any, **context: Any) -> str:
+        """``render(report, …)`` with the keywords of ``context`` its signature names (a
+        renderer written for ``render(report)`` alone keeps working)."""
+        import inspect
+
+        try:
+            parameters = inspect.signature(self.render).parameters
+        except (TypeError, ValueError):
+            return self.render(report)
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            return self.render(report, **context)
+        return self.render(report, **{k: v for k, v in context.items() if k in parameters})
+
+
+PANEL_PLACES: tuple[str, ...] = ("loop", "party", "events", "metrics", "warrants", "verify")
+"""The built-in web pages a plugin's panel can be added to."""
+
+
+@attrs.frozen
+class PageSpec:
+    """A web page (``on`` None: its own page at ``/page/<name>``) or a panel on a built-in page.
+
+    ``render(ledger, result, as_of, party)`` — any subset, by keyword — returns a
+    :class:`ledger.plugin.reports.Section` (or several), which the web face lays out and escapes.
+    """
+
+    name: str
+    title: str
+    render: Callable[..., Any]
+    on: str | None
+    description: str
     plugin: str
 
 
@@ -108,3 +141,4 @@ class Registries:
     renderers: list[RendererSpec] = attrs.Factory(list)
     queries: list[QuerySpec] = attrs.Factory(list)
     generators: list[GeneratorSpec] = attrs.Factory(list)
+    pages: list[PageSpec] = attrs.Factory(list)

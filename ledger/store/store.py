@@ -24,6 +24,7 @@ import os
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final, Self
+from urllib.parse import quote
 
 import orjson
 from eventsourcing.persistence import StoredEvent
@@ -59,13 +60,22 @@ class ConcurrentAppend(StoreError):
 class Store:
     """Append-only record stream, its index, postings and checkpoints, in one database."""
 
-    def __init__(self, url: str = DEFAULT_STORE, *, create: bool = True) -> None:
+    def __init__(
+        self, url: str = DEFAULT_STORE, *, create: bool = True, read_only: bool = False
+    ) -> None:
         """Open the store at ``url``; with ``create=False`` it must already exist.
 
         Why: a mistyped ``--store`` for ``verify`` must not create an empty store and report
         that all checks hold on it. Only commands that record (``replay``, ``demo``) create.
+
+        ``read_only`` (implies ``create=False``) is for faces that only look (``loopledger
+        serve``): SQLite is opened by the driver in read-only mode, no table or index is made,
+        appends are refused, and postings and checkpoints are not saved (folds still start from
+        the last saved ones).
         """
+        create = create and not read_only
         self.url = url
+        self.read_only = read_only
         path = sqlite_path(url)
         if not create and path and not os.path.exists(path):
             raise StoreError(
@@ -80,6 +90,10 @@ class Store:
         env = environment(url)
         if not create and url.startswith(("postgresql://", "postgres://")):
             env["CREATE_TABLE"] = "n"  # reading: never create tables in someone's database
+        if read_only:
+            env["CREATE_TABLE"] = "n"
+            if path:  # the driver refuses every write on this connection
+                env["SQLITE_DBNAME"] = f"file:{quote(os.path.abspath(path))}?mode=ro"
         env.update(
             {
                 k: v
@@ -101,8 +115,9 @@ class Store:
                 f"no loopledger store in {describe(url)}: replay a deal-history file into it "
                 "first, or check --store / $LOOPLEDGER_STORE"
             )
-        self._create_tables()
-        self._ensure_index()
+        if not read_only:
+            self._create_tables()
+            self._ensure_index()
 
     def _has_tables(self) -> bool:
         """Whether the database already holds loopledger's record table (PostgreSQL)."""
@@ -268,7 +283,12 @@ class Store:
         """A transaction appending at ``expected_head + 1 …`` (see :class:`ledger.store.appending.Appender`)."""
         from ledger.store.appending import Appender
 
+        self._writable("append records")
         return Appender(self, expected_head)
+
+    def _writable(self, what: str) -> None:
+        if self.read_only:
+            raise StoreError(f"{describe(self.url)} is open read-only: cannot {what}")
 
     def append(
         self,
@@ -420,7 +440,10 @@ class Store:
     def replace_postings(
         self, rows: Sequence[tuple[int, Sequence[Posting]]], cursor: Any = None
     ) -> None:
-        """Write (or overwrite) the postings of the given positions."""
+        """Write (or overwrite) the postings of the given positions (not when read-only: a
+        fold then derives them again next time)."""
+        if self.read_only:
+            return
         encoded = self.postings_rows(rows)
         if self.kind == "popo":
             for position, body, mac in encoded:
@@ -477,7 +500,10 @@ class Store:
     def save_state(
         self, name: str, position: int, chain: str, version: str, data: Any, cursor: Any = None
     ) -> None:
-        """Replace this user's checkpoint ``name`` with ``data`` (plain JSON-able values)."""
+        """Replace this user's checkpoint ``name`` with ``data`` (plain JSON-able values; not
+        when read-only)."""
+        if self.read_only:
+            return
         encoded = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
         body = (
             b"Z" + zlib.compress(encoded, 1)
@@ -505,6 +531,7 @@ class Store:
 
     def delete_states(self, names: Sequence[str] | None = None) -> None:
         """Discard this user's checkpoints ``names`` (all of them, and the 0.1 pickles, when None)."""
+        self._writable("discard checkpoints")
         key = derived.key_id()
         if self.kind == "popo":
             for k in list(self.memory_states):

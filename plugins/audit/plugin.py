@@ -102,6 +102,7 @@ def ledger_register_invariants(register: Callable[..., None]) -> None:
 @hookimpl
 def ledger_register_queries(register: Callable[..., None]) -> None:
     from plugins.audit.api import audit_answer, picture, round_trips
+    from plugins.audit.graph import graph_answer
 
     register(
         "audit",
@@ -120,6 +121,13 @@ def ledger_register_queries(register: Callable[..., None]) -> None:
         picture,
         requires=(NAME,),
         description="one layer's flows drawn with its biggest loops (SVG or PNG)",
+    )
+    register(
+        "audit.graph",
+        graph_answer,
+        requires=(NAME,),
+        description="parties at places stable across dates, flows per drawn layer (cash, "
+        "binding and non-binding promises, equity) and the loops, for an interactive graph",
     )
 
 

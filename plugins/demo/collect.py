@@ -9,6 +9,7 @@ section instead of failing the command.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -196,21 +197,48 @@ def collect(
 
 
 def write_report(
-    session: Ledger, out: Path, findings: Findings, renderer: str = "markdown"
+    session: Ledger,
+    out: Path,
+    findings: Findings,
+    renderer: str | Sequence[str] = "markdown",
+    *,
+    file_name: str | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Findings, Report, str | None]:
-    """Render the full report with a registered renderer into ``out/report<suffix>``.
+    """Render the full report with registered renderers into ``out/report<suffix>`` each.
 
-    Returns the findings (with the report file listed first), the report, and the file name
-    (None when no renderer of that name is registered).
+    ``renderer`` names one renderer or several (the demo writes Markdown and HTML); a renderer
+    that accepts them is given the session (``ledger``), the report's date (``as_of``) and the
+    verify report already run (``verified``).
+    ``file_name`` replaces ``report<suffix>`` for the first one (``report --out FILE``).
+    Returns the findings (with the report files listed first), the report, and the first
+    file name (None when no renderer of that name is registered).
     """
     import attrs
 
-    chosen = next((r for r in session.plugins.renderers() if r.name == renderer), None)
-    name = None if chosen is None else f"report{chosen.suffix}"
-    if name is not None:
-        findings = attrs.evolve(findings, files=[(name, "this report"), *findings.files])
+    wanted = [renderer] if isinstance(renderer, str) else list(renderer)
+    registered = {r.name: r for r in session.plugins.renderers()}
+    chosen = [registered[name] for name in wanted if name in registered]
+    names = [f"report{r.suffix}" for r in chosen]
+    if names and file_name:
+        names[0] = file_name
+    if names:
+        findings = attrs.evolve(
+            findings, files=[*((n, "this report") for n in names), *findings.files]
+        )
     report = build(findings, full=True)
-    if chosen is not None and name is not None:
-        (out / name).write_text(chosen.render(report), encoding="utf-8")
+
+    def write() -> list[str]:
+        for spec, name in zip(chosen, names, strict=True):
+            text = spec.render_with(
+                report, ledger=session, as_of=findings.as_of, verified=findings.verify
+            )
+            (out / name).write_text(text, encoding="utf-8")
+        return names
+
+    if progress is None:
+        write()
+    elif names:
+        progress.step("write the report", write, lambda written: ", ".join(written))
     (out / WRITTEN).write_text("\n".join(n for n, _ in findings.files) + "\n", encoding="utf-8")
-    return findings, report, name
+    return findings, report, names[0] if names else None

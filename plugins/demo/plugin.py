@@ -72,7 +72,8 @@ def run_demo(
 ) -> tuple[Findings, Report]:
     """Replay the bundled history into the session's store, verify it, and write the report.
 
-    Writes ``report.md``, ``loop.svg``, ``loop.png`` and the JSON files into ``out``.
+    Writes ``report.md``, ``report.html`` (self-contained), ``loop.svg``, ``loop.png`` and the JSON
+    files into ``out``.
     """
     progress = progress or Progress(quiet=True)
     plugins = session.plugins
@@ -116,7 +117,9 @@ def run_demo(
             ),
         ),
     )
-    findings, report, _ = write_report(session, out, findings, "markdown")
+    findings, report, _ = write_report(
+        session, out, findings, ("markdown", "html"), progress=progress
+    )
     return findings, report
 
 
@@ -127,6 +130,7 @@ def run_report(
     as_of: dt.date | None = None,
     renderer: str = "markdown",
     progress: Progress | None = None,
+    file_name: str | None = None,
 ) -> tuple[Findings, Report, str | None]:
     """The same report on the session's store as it is (nothing is recorded)."""
     progress = progress or Progress(quiet=True)
@@ -136,7 +140,7 @@ def run_report(
         lambda r: f"{r.events} events, {r.parties} parties",
     )
     findings = collect(session, out, recorded, as_of=as_of, progress=progress, title=REPORT_TITLE)
-    return write_report(session, out, findings, renderer)
+    return write_report(session, out, findings, renderer, file_name=file_name, progress=progress)
 
 
 def print_report(session: Ledger, report: Report) -> None:
@@ -182,7 +186,7 @@ def ledger_register_commands(cli: click.Group) -> None:
         type=click.Path(file_okay=False, path_type=Path),
         default=Path("loopledger-demo"),
         show_default=True,
-        help="Directory for report.md, loop.svg/png and the JSON figures.",
+        help="Directory for report.md, report.html, loop.svg/png and the JSON figures.",
     )
     @as_of_option
     @click.pass_context
@@ -231,14 +235,16 @@ def ledger_register_commands(cli: click.Group) -> None:
         type=click.Path(file_okay=False, path_type=Path),
         default=Path("loopledger-report"),
         show_default=True,
-        help="Directory for the report, loop.svg/png and the JSON figures.",
+        help="Directory for the report, loop.svg/png and the JSON figures; or the report file "
+        "itself when it ends in the format's suffix (report.html), the figures beside it.",
     )
     @click.option(
         "--format",
         "renderer",
         default="markdown",
         show_default=True,
-        help="A registered renderer (built in: markdown, text; plugins add more).",
+        help="A registered renderer (built in: markdown, text, html — one self-contained file "
+        "with the interactive graph; plugins add more).",
     )
     @as_of_option
     @click.pass_obj
@@ -259,6 +265,12 @@ def ledger_register_commands(cli: click.Group) -> None:
                     message=f"no renderer named '{renderer}' (registered: {', '.join(known) or 'none'})",
                 )
             )
+        suffix = next(r.suffix for r in session.plugins.renderers() if r.name == renderer)
+        file_name = None
+        if out.suffix and out.suffix == suffix:
+            out, file_name = out.parent, out.name
         progress = Progress()
-        findings, _, _ = run_report(session, out, as_of=as_of, renderer=renderer, progress=progress)
+        findings, _, _ = run_report(
+            session, out, as_of=as_of, renderer=renderer, progress=progress, file_name=file_name
+        )
         _finish(session, findings, out, progress)

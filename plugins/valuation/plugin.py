@@ -16,6 +16,7 @@ import click
 from ledger import hookimpl
 from plugins.valuation import positions
 from plugins.valuation.commands import add_commands
+from plugins.valuation.curves import warrant_curve_answer
 from plugins.valuation.report import value_answer
 from plugins.valuation.valuer import ledger_value_instrument
 
@@ -39,6 +40,12 @@ def ledger_register_queries(register: Callable[..., None]) -> None:
         value_answer,
         requires=(positions.NAME,),
         description="every holding valued as of a date, with its basis and assumptions",
+    )
+    register(
+        "value.warrant_curve",
+        warrant_curve_answer,
+        requires=(positions.NAME,),
+        description="each warrant's value against its issuer's share price, hurdles marked",
     )
 
 
