@@ -30,8 +30,8 @@ from ledger.engine.projection import ProjectionProtocol
 from ledger.model.problems import InputError, Problem
 from ledger.plugin import hookspecs
 from ledger.plugin.registry import (
-    GeneratorSpec,
     PANEL_PLACES,
+    GeneratorSpec,
     InvariantSpec,
     MetricSpec,
     PageSpec,
