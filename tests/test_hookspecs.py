@@ -75,7 +75,7 @@ def hermetic(monkeypatch, tmp_path):
 
 
 def test_the_hook_list_is_what_hookspecs_exports():
-    assert len(HOOKS) == 10
+    assert len(HOOKS) == 11
     exported = {n for n in ledger.plugin.hookspecs.__all__ if n.startswith("ledger_")}
     assert set(HOOKS) == exported
 

@@ -196,10 +196,11 @@ def test_a_read_only_store_writes_nothing(store, tmp_path):
     before = digest(copy)
     with ledger.open(str(copy), read_only=True) as book:
         assert book.audit().cycles
-        book.store.save_checkpoint("x", 1, "c", {"state": 1})  # not saved: read-only
-        assert book.store.load_checkpoint("x") is None
+        book.store.save_state("x", 1, "c", "1", {"state": 1})  # not saved: read-only
+        assert book.store.load_state("x") is None
+        book.store.replace_postings([(1, ())])  # not saved either
         with pytest.raises(StoreError, match="open read-only: cannot append records"):
-            book.store.append([], 0)
+            book.store.appending(0)
         with pytest.raises(StoreError, match="open read-only: nothing can be recorded"):
             book.replay(EXAMPLE)
         assert book.verify().ok
@@ -378,7 +379,7 @@ def test_serve_reads_a_postgresql_store_and_writes_nothing(pg_store_url):
 
     assert run_cli("--store", pg_store_url, "replay", str(EXAMPLE)).code == 0
     with psycopg.connect(pg_store_url, autocommit=True) as conn:
-        conn.execute("DELETE FROM loopledger_checkpoints")  # a fold would want to save one
+        conn.execute("DELETE FROM loopledger_state")  # a fold would want to save checkpoints
 
     def snapshot() -> tuple:
         with psycopg.connect(pg_store_url) as conn:
@@ -393,11 +394,15 @@ def test_serve_reads_a_postgresql_store_and_writes_nothing(pg_store_url):
             )
             return tuple(tables), counts
 
+    # The command line is not read-only (it may save what it folded): ask it first.
+    ran = run_cli("--store", pg_store_url, "audit", "--as-of", "2025-12-31", "--json")
+    conn_reset = psycopg.connect(pg_store_url, autocommit=True)
+    with conn_reset as conn:
+        conn.execute("DELETE FROM loopledger_state")
     before = snapshot()
     with served(pg_store_url) as url:
         status, _, body = get(url + "/api/audit?as_of=2025-12-31")
         assert status == 200
-        ran = run_cli("--store", pg_store_url, "audit", "--as-of", "2025-12-31", "--json")
         assert body == ran.out
         for path in ("/", "/party/openai", "/events", "/warrants"):
             assert get(url + path)[0] == 200, path

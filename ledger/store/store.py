@@ -15,6 +15,10 @@ the postings the book derived for each event, and checkpoints — the last two *
 is trusted only with this user's MAC (:mod:`ledger.store.derived`). Records are encoded by
 :mod:`ledger.store.records`; the recorders are in :mod:`ledger.store.recorders`; URLs in
 :mod:`ledger.store.urls`.
+
+It is one concept: the one object that opens a database and reads and writes each of its
+tables, so that every SQL statement of loopledger sits in this module or beside it in the store
+layer (appending, tables); splitting it by table would spread one transaction over modules.
 """
 
 from __future__ import annotations
