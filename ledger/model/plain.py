@@ -106,13 +106,31 @@ def decode(data: Any) -> Any:
     raise PlainError(f"not plain data: a {kind.__name__}")
 
 
-def _decimal(text: Any) -> Decimal:
+def decimal_of(text: Any) -> Decimal:
+    """A finite decimal from its text (what a state's own ``decode`` reads its amounts with)."""
     if type(text) is not str:
         raise PlainError("a decimal must be text")
     value = Decimal(text)
     if not value.is_finite():
         raise PlainError(f"not a finite decimal: {text}")
     return value
+
+
+def date_of(text: Any) -> dt.date:
+    """A date from its ISO text."""
+    if type(text) is not str:
+        raise PlainError("a date must be text")
+    return dt.date.fromisoformat(text)
+
+
+def text_of(value: Any) -> str:
+    """``value`` itself, refused unless it is text."""
+    if type(value) is not str:
+        raise PlainError("expected text")
+    return value
+
+
+_decimal = decimal_of
 
 
 def _key(value: Any) -> Any:

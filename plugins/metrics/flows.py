@@ -24,6 +24,7 @@ import attrs
 
 from ledger.book import Entry
 from ledger.engine.projection import Projection
+from ledger.model import plain
 from ledger.model.events import Investment, Loan, Purchase, RevenueReport, ShareIssue
 from ledger.model.values import WORLD
 from ledger.plugin import evidence
@@ -312,25 +313,9 @@ def _describe(state: Flows) -> dict[str, Any]:
 FORMAT: Final = 1
 
 
-def _d(text: Any) -> Decimal:
-    if type(text) is not str:
-        raise ValueError("a decimal must be text")
-    value = Decimal(text)
-    if not value.is_finite():
-        raise ValueError(f"not a finite decimal: {text}")
-    return value
-
-
-def _day(text: Any) -> dt.date:
-    if type(text) is not str:
-        raise ValueError("a date must be text")
-    return dt.date.fromisoformat(text)
-
-
-def _text(value: Any) -> str:
-    if type(value) is not str:
-        raise ValueError("expected text")
-    return value
+_d = plain.decimal_of
+_day = plain.date_of
+_text = plain.text_of
 
 
 def _int(value: Any) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from ledger.model import plain
 from ledger.model.events import Condition
 from ledger.plugin.evidence import EventIds
 from plugins.valuation.holdings import ZERO, Mark
@@ -135,25 +136,9 @@ FORMAT = 1
 """The shape written below; a checkpoint of another shape is refused (and folded again)."""
 
 
-def _d(text: Any) -> Decimal:
-    if type(text) is not str:
-        raise ValueError("a decimal must be text")
-    value = Decimal(text)
-    if not value.is_finite():
-        raise ValueError(f"not a finite decimal: {text}")
-    return value
-
-
-def _day(text: Any) -> dt.date:
-    if type(text) is not str:
-        raise ValueError("a date must be text")
-    return dt.date.fromisoformat(text)
-
-
-def _text(value: Any) -> str:
-    if type(value) is not str:
-        raise ValueError("expected text")
-    return value
+_d = plain.decimal_of
+_day = plain.date_of
+_text = plain.text_of
 
 
 def _maybe(value: Any) -> str | None:
