@@ -19,6 +19,7 @@ from rich.table import Table
 
 from ledger.model.amounts import format_decimal
 from ledger.model.codec import to_dict
+from ledger.model.safetext import json_visible, visible
 from ledger.model.values import is_cash
 
 CENT = Decimal("0.01")
@@ -47,10 +48,12 @@ def _default(obj: Any) -> Any:
 
 
 def dumps(data: Any) -> str:
-    """Indented JSON; Decimals as exact strings."""
-    return orjson.dumps(
-        data, default=_default, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
-    ).decode()
+    """Indented JSON; Decimals as exact strings; invisible characters (bidi, C1) as escapes."""
+    return json_visible(
+        orjson.dumps(
+            data, default=_default, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+        ).decode()
+    )
 
 
 def print_json(data: Any) -> None:
@@ -68,14 +71,25 @@ def table(
     *,
     right: Iterable[str] = (),
 ) -> Table:
-    """A rich table; columns named in ``right`` are right-aligned (numbers)."""
+    """A rich table; columns named in ``right`` are right-aligned (numbers).
+
+    Every cell and the title are shown as text: rich markup in them is escaped and control or
+    bidi characters are made visible (they come from other people's files).
+    """
     right = set(right)
-    t = Table(title=title, title_justify="left", show_lines=False)
+    t = Table(title=None if title is None else cell(title), title_justify="left", show_lines=False)
     for c in columns:
-        t.add_column(c, justify="right" if c in right else "left", overflow="fold")
+        t.add_column(cell(c), justify="right" if c in right else "left", overflow="fold")
     for row in rows:
-        t.add_row(*[str(v) for v in row])
+        t.add_row(*[cell(str(v)) for v in row])
     return t
+
+
+def cell(text: str) -> str:
+    """Text for a rich table cell or a markup-enabled print: escaped markup, visible controls."""
+    from rich.markup import escape
+
+    return escape(visible(text, keep_newlines=True))
 
 
 def grouped(value: Decimal, commodity: str | None = None) -> str:

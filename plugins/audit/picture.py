@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ledger.faces.output import billions
+from ledger.model.safetext import for_mathtext
 from plugins.audit.cycles import build_graph
 from plugins.audit.model import Cycle, CycleSearch, Edge
 
@@ -71,7 +72,8 @@ def draw(
     fmt = _SUFFIXES.get(out.suffix.lower())
     if fmt is None:
         raise ValueError(f"unsupported picture format {out.suffix!r}: use .svg or .png")
-    names = dict(names or {})
+    # Names are other people's text: mathtext ($…$) and control/bidi characters escaped.
+    names = {party: for_mathtext(name) for party, name in (names or {}).items()}
     graph = build_graph(edges)
     for cycle in cycles:
         graph.add_nodes_from(cycle.parties)

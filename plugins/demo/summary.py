@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.faces.output import billions, dollars, percent, times
+from ledger.model.safetext import visible
 from ledger.plugin.reports import Report, Section, Table, table
 from plugins.audit.api import RULES as TRACING_RULES
 from plugins.audit.api import Rule
@@ -38,7 +39,7 @@ ROUNDING = (
 
 
 def _name(f: Findings, party: str) -> str:
-    return f.names.get(party, party)
+    return visible(f.names.get(party, party))
 
 
 def _history(f: Findings) -> Section:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ledger.model.safetext import markdown_without_html, visible
 from ledger.plugin.reports import Report, Table
 
 
@@ -24,7 +25,7 @@ def render_markdown(report: Report) -> str:
             lines += [*_markdown_table(t), ""]
     if report.footnotes:
         lines += ["---", ""] + [f"- {f}" for f in report.footnotes] + [""]
-    return "\n".join(lines)
+    return "\n".join(markdown_without_html(line) for line in lines)
 
 
 def _text_table(t: Table) -> list[str]:
@@ -53,4 +54,9 @@ def render_text(report: Report) -> str:
             lines += ["", *_text_table(t)]
         lines.append("")
     lines += [f"* {f}" for f in report.footnotes]
-    return "\n".join(lines)
+    return visible_lines(lines)
+
+
+def visible_lines(lines: list[str]) -> str:
+    """The report's lines joined, with control and bidi characters in them made visible."""
+    return "\n".join(visible(line) for line in lines)

@@ -21,7 +21,7 @@ def _shown(row: Mapping[str, Any]) -> str:
 def print_valuation(data: Mapping[str, Any]) -> None:
     from rich.table import Table
 
-    from ledger.faces.output import console, grouped
+    from ledger.faces.output import cell, console, grouped
 
     out = console()
     by_party: dict[str, list[Mapping[str, Any]]] = {}
@@ -29,7 +29,7 @@ def print_valuation(data: Mapping[str, Any]) -> None:
         by_party.setdefault(r["party"], []).append(r)
     for party, listing in by_party.items():
         t = Table(
-            title=f"{party} — holdings valued as of {data['as_of']}",
+            title=cell(f"{party} — holdings valued as of {data['as_of']}"),
             title_justify="left",
         )
         t.add_column("instrument", overflow="fold", max_width=32)
@@ -41,10 +41,14 @@ def print_valuation(data: Mapping[str, Any]) -> None:
             quantity = "?" if r["quantity"] is None else grouped(r["quantity"])
             if r["kind"] in ("commitment", "loan"):
                 quantity = ""  # the face amount is the value
-            t.add_row(r["instrument"], r["kind"], quantity, _shown(r), r["basis"])
+            t.add_row(cell(r["instrument"]), r["kind"], quantity, _shown(r), cell(r["basis"]))
             for x in r.get("tranches", []):
                 t.add_row(
-                    f"  {x['tranche']}", "tranche", grouped(x["quantity"]), _shown(x), x["basis"]
+                    cell(f"  {x['tranche']}"),
+                    "tranche",
+                    grouped(x["quantity"]),
+                    _shown(x),
+                    cell(x["basis"]),
                 )
             for key, label in (
                 ("intrinsic_at_spot", "  intrinsic at"),
