@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pathlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, localcontext
 from typing import Any, Final
 
@@ -480,8 +480,11 @@ def picture(
     max_length: int = DEFAULT_MAX_LENGTH,
     max_cycles: int = DEFAULT_MAX_CYCLES,
     currency: str = "USD",
+    write: Callable[[pathlib.Path, bytes], None] | None = None,
 ) -> Picture:
     """The ``audit.picture`` query: draw one layer's flows with its biggest loops (SVG or PNG).
+
+    ``write(path, data)`` stores the file (default: renamed over ``out``, never through a link).
 
     The cycle search is capped (``max_cycles``) here as in ``loopledger graph``: the drawing
     of a dense graph never enumerates every loop.
@@ -500,5 +503,6 @@ def picture(
         out=pathlib.Path(out),
         names={p: short_name(n) for p, n in declared.items()},
         search=search,
+        write=write,
     )
     return Picture(str(out), layer, len(aggregate(edges)), len(search.cycles), search)

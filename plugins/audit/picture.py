@@ -11,10 +11,11 @@ USD with one decimal (``"$10.0B"``); the numbers the audit computes stay exact.
 
 from __future__ import annotations
 
+import io
 import math
 import pathlib
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 import matplotlib
@@ -24,6 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from ledger.faces.files import replace_file
 from ledger.faces.output import billions
 from ledger.model.safetext import for_mathtext
 from plugins.audit.cycles import build_graph
@@ -55,8 +57,12 @@ def draw(
     out: pathlib.Path,
     names: Mapping[str, str] | None = None,
     search: CycleSearch | None = None,
+    write: Callable[[pathlib.Path, bytes], None] | None = None,
 ) -> None:
     """Write a picture of ``edges`` (one layer) to ``out`` (``.svg`` or ``.png``).
+
+    ``write(out, data)`` stores the file (default: :func:`ledger.faces.files.replace_file`,
+    which never writes through a link).
 
     Parties are nodes labelled with ``names[party]`` (the id when missing);
     flows are curved arrows whose width grows linearly with the amount and
@@ -109,10 +115,11 @@ def draw(
                 labelspacing=0.9,
                 handlelength=1.6,
             )
-        out.parent.mkdir(parents=True, exist_ok=True)
         # No creation date in the SVG, so the same ledger gives a byte-identical file.
         metadata = {"Date": None} if fmt == "svg" else None
-        fig.savefig(out, format=fmt, dpi=120, facecolor="white", metadata=metadata)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=120, facecolor="white", metadata=metadata)
+        (write or replace_file)(out, buffer.getvalue())
 
 
 def _layout_order(graph: nx.DiGraph, cycles: Sequence[Cycle]) -> list[str]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ledger.faces.files import OutputFolder
 from ledger.model.events import Event
 from ledger.store import describe
 from plugins.demo.findings import Findings, Recorded, confidence_counts
@@ -53,44 +53,48 @@ def _parties(event: Event) -> list[str]:
 
 
 WRITTEN = ".loopledger-outputs"
-"""Lists the files a run wrote into its output folder, so the next run can remove exactly those."""
+"""Lists the files a run wrote into its output folder, with their SHA-256, so the next run
+removes exactly those (and only while they are unchanged): see ledger.faces.files."""
 
 
-def _clear_previous(out: Path) -> None:
-    """Remove what an earlier run wrote into ``out`` — only the files it listed — so no figure of
-    another date or setting survives beside this report (a section skipped now leaves no stale
-    file), and nothing else in the folder is touched."""
-    listing = out / WRITTEN
-    if not listing.exists():
-        return
-    for name in listing.read_text(encoding="utf-8").split():
-        if "/" not in name and name != WRITTEN:
-            (out / name).unlink(missing_ok=True)
-    listing.unlink()
+FIGURES = ("audit.json", "metrics.json", "value.json", "verify.json", "loop.svg", "loop.png")
 
 
-def _write_json(path: Path, data: Any) -> None:
+def output_names(session: Ledger, report_name: str | None = None) -> list[str]:
+    """Every name a run may write: the figures, ``report<suffix>`` of each renderer and the
+    report file named by ``report --out FILE``."""
+    names = [*FIGURES, *(f"report{r.suffix}" for r in session.plugins.renderers())]
+    return names if report_name is None or report_name in names else [*names, report_name]
+
+
+def _write_json(folder: OutputFolder, name: str, data: Any) -> None:
     from ledger.faces.output import dumps
 
-    path.write_text(dumps(data) + "\n", encoding="utf-8")
+    folder.write(name, dumps(data) + "\n")
 
 
 def collect(
     session: Ledger,
-    out: Path,
+    folder: OutputFolder,
     recorded: Recorded,
     *,
     as_of: dt.date | None,
     progress: Progress,
     title: str,
+    report_name: str | None = None,
 ) -> Findings:
     """Verify the store, run every projection, and gather the report's figures.
 
     Writes ``audit.json``, ``metrics.json``, ``value.json``, ``verify.json`` and the picture
-    (``loop.svg``, ``loop.png``) into ``out``; the caller writes the report itself.
+    (``loop.svg``, ``loop.png``) into ``folder``; the caller writes the report itself. Files
+    an earlier run wrote (and nobody changed since) are removed first; any other file in the
+    way stops the run before anything is written. ``report_name`` is the report's own file
+    name when the caller chose one (``report --out FILE``).
     """
-    out.mkdir(parents=True, exist_ok=True)
-    _clear_previous(out)
+    outputs = output_names(session, report_name)
+    folder.clear_previous(outputs)
+    folder.check_free(outputs)
+    out = folder.path
     verified = progress.step(
         "verify (hash chain, refold, fresh process, every invariant)",
         lambda: session.verify(),
@@ -124,12 +128,18 @@ def collect(
                 else session.query("audit.round_trips", result=result, rule=rule)
             )
             returned[rule] = {p.party: p.returned for p in trace.parties}
-        _write_json(out / "audit.json", audit_json)
+        _write_json(folder, "audit.json", audit_json)
         files.append(("audit.json", "loops and round trips, exact (`loopledger audit --json`)"))
         progress.step(
             "draw the loop (loop.svg, loop.png)",
             lambda: [
-                session.query("audit.picture", result=result, out=out / name, currency=CURRENCY)
+                session.query(
+                    "audit.picture",
+                    result=result,
+                    out=out / name,
+                    currency=CURRENCY,
+                    write=lambda path, data: folder.write(path.name, data),
+                )
                 for name in ("loop.svg", "loop.png")
             ][-1],
             lambda drawn: f"{drawn.flows} flows, {drawn.loops} loops highlighted",
@@ -154,7 +164,7 @@ def collect(
                 lambda a: f"{len(a.series[0][1])} figures",
             )
             figures, skipped = answer.series[0][1], answer.skipped
-            _write_json(out / "metrics.json", {"as_of": day, "figures": figures})
+            _write_json(folder, "metrics.json", {"as_of": day, "figures": figures})
             files.append(
                 ("metrics.json", "every metric with its inputs (`loopledger metrics --json`)")
             )
@@ -164,11 +174,11 @@ def collect(
                 lambda: session.query("value", result=result),
                 lambda v: f"{len(v['holdings'])} holdings",
             )
-            _write_json(out / "value.json", valuation)
+            _write_json(folder, "value.json", valuation)
             files.append(
                 ("value.json", "every holding valued, with basis (`loopledger value --json`)")
             )
-    _write_json(out / "verify.json", verified.to_json())
+    _write_json(folder, "verify.json", verified.to_json())
     files.append(("verify.json", "every check and its result (`loopledger verify --json`)"))
     store_flag = f"--store {describe(session.store_url)}"
     return Findings(
@@ -198,14 +208,14 @@ def collect(
 
 def write_report(
     session: Ledger,
-    out: Path,
+    folder: OutputFolder,
     findings: Findings,
     renderer: str | Sequence[str] = "markdown",
     *,
     file_name: str | None = None,
     progress: Progress | None = None,
 ) -> tuple[Findings, Report, str | None]:
-    """Render the full report with registered renderers into ``out/report<suffix>`` each.
+    """Render the full report with registered renderers into ``folder/report<suffix>`` each.
 
     ``renderer`` names one renderer or several (the demo writes Markdown and HTML); a renderer
     that accepts them is given the session (``ledger``), the report's date (``as_of``) and the
@@ -233,12 +243,11 @@ def write_report(
             text = spec.render_with(
                 report, ledger=session, as_of=findings.as_of, verified=findings.verify
             )
-            (out / name).write_text(text, encoding="utf-8")
+            folder.write(name, text)
         return names
 
     if progress is None:
         write()
     elif names:
         progress.step("write the report", write, lambda written: ", ".join(written))
-    (out / WRITTEN).write_text("\n".join(n for n, _ in findings.files) + "\n", encoding="utf-8")
     return findings, report, names[0] if names else None

@@ -27,6 +27,7 @@ import attrs
 import click
 
 from ledger import hookimpl
+from ledger.faces.files import OutputFolder, replace_file
 from ledger.histories.loader import load_file
 from ledger.histories.recording import replay
 from ledger.store import describe
@@ -100,7 +101,18 @@ def run_demo(
         new=done.new,
         present=sum(f.present for f in done.files),
     )
-    findings = collect(session, out, recorded, as_of=as_of, progress=progress, title=DEMO_TITLE)
+    with OutputFolder(out) as folder:
+        findings = collect(
+            session, folder, recorded, as_of=as_of, progress=progress, title=DEMO_TITLE
+        )
+        findings = _demo_next_steps(session, findings)
+        findings, report, _ = write_report(
+            session, folder, findings, ("markdown", "html"), progress=progress
+        )
+    return findings, report
+
+
+def _demo_next_steps(session: Ledger, findings: Findings) -> Findings:
     flag = f"--store {describe(session.store_url)}"
     findings = attrs.evolve(
         findings,
@@ -117,10 +129,7 @@ def run_demo(
             ),
         ),
     )
-    findings, report, _ = write_report(
-        session, out, findings, ("markdown", "html"), progress=progress
-    )
-    return findings, report
+    return findings
 
 
 def run_report(
@@ -139,8 +148,19 @@ def run_report(
         lambda: recorded_in(session),
         lambda r: f"{r.events} events, {r.parties} parties",
     )
-    findings = collect(session, out, recorded, as_of=as_of, progress=progress, title=REPORT_TITLE)
-    return write_report(session, out, findings, renderer, file_name=file_name, progress=progress)
+    with OutputFolder(out) as folder:
+        findings = collect(
+            session,
+            folder,
+            recorded,
+            as_of=as_of,
+            progress=progress,
+            title=REPORT_TITLE,
+            report_name=file_name,
+        )
+        return write_report(
+            session, folder, findings, renderer, file_name=file_name, progress=progress
+        )
 
 
 def print_report(session: Ledger, report: Report) -> None:
@@ -217,9 +237,9 @@ def ledger_register_commands(cli: click.Group) -> None:
                 )
             out.mkdir(parents=True, exist_ok=True)
             _fresh_sqlite(path)
-            (out / MARKER).write_text(
-                "loopledger demo made loopledger.db here and replaces it on every run.\n",
-                encoding="utf-8",
+            replace_file(
+                out / MARKER,
+                b"loopledger demo made loopledger.db here and replaces it on every run.\n",
             )
             given = str(path)
         session.close()
