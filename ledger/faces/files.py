@@ -6,7 +6,7 @@ command did not make must not be overwritten without being asked; and a planted 
 "files the last run wrote" must not make a rerun delete the reader's own files.
 
 So inside an output folder every file is created new (``O_CREAT | O_EXCL | O_NOFOLLOW``,
-relative to the folder's descriptor, plain names only). What a run wrote is listed with the
+relative to the folder's descriptor, plain names only) and renamed into place when complete. What a run wrote is listed with the
 SHA-256 of each file; the next run removes a listed file only if it is a regular file whose
 content still has that hash — exactly what loopledger wrote, nothing else — and only under a
 name the command itself writes. A single named file
@@ -143,33 +143,45 @@ class OutputFolder:
     # --- writing -------------------------------------------------------------------------------
 
     def write(self, name: str, data: bytes | str) -> Path:
-        """Create ``name`` in the folder with ``data``; refuse if anything is there already."""
+        """Create ``name`` in the folder with ``data``; refuse if anything is there already.
+
+        The data goes to a new temporary file that is renamed to ``name`` once complete, so a
+        run killed mid-write leaves no half-written file under an output's name (only a
+        ``.name.tmp-PID`` beside it), and a rename replaces a link, never writes through it.
+        """
         if not _NAME.fullmatch(name):
             raise ValueError(f"not a plain output file name: {name!r}")
-        payload = data.encode("utf-8") if isinstance(data, str) else data
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
-        try:
-            fd = os.open(name, flags, 0o644, dir_fd=self.fd)
-        except FileExistsError:
-            self.check_free([name])
-            raise
-        except OSError as exc:
-            raise _refuse(self.path / name, f"cannot write it: {exc.strerror or exc}") from None
-        try:
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
         if name != self.listing:
-            self.written[name] = digest(payload)
+            self.check_free([name])
+        self._put(name, data.encode("utf-8") if isinstance(data, str) else data)
+        if name != self.listing:
+            self.written[name] = digest(data.encode("utf-8") if isinstance(data, str) else data)
             self.write_listing()  # kept current, so even a run that stops half-way is undone
         return self.path / name
 
+    def _put(self, name: str, payload: bytes) -> None:
+        temporary = f".{name}.tmp-{os.getpid()}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+        try:
+            fd = os.open(temporary, flags, 0o644, dir_fd=self.fd)
+        except OSError as exc:
+            raise _refuse(self.path / name, f"cannot write it: {exc.strerror or exc}") from None
+        try:
+            try:
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(temporary, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+        except BaseException:
+            os.unlink(temporary, dir_fd=self.fd)
+            raise
+
     def write_listing(self) -> None:
-        """Record what this run wrote, with hashes, for the next run's :meth:`clear_previous`."""
-        if self._lstat(self.listing) is not None:
-            os.unlink(self.listing, dir_fd=self.fd)
+        """Record what this run wrote, with hashes, for the next run's :meth:`clear_previous`
+        (renamed over the previous listing: there is always one whole listing)."""
         self.write(
             self.listing, "".join(f"{sha}  {name}\n" for name, sha in sorted(self.written.items()))
         )
