@@ -128,6 +128,15 @@ def needed(specs: Iterable[Any]) -> list[str]:
     return list(dict.fromkeys([NAME, *(r for s in specs for r in s.requires)]))
 
 
+MAX_QUARTERS = 400
+"""Most quarter ends ``--by quarter`` shows (a century): a span beyond is most likely a typo."""
+
+
+def quarters_between(first: dt.date, last: dt.date) -> int:
+    """Calendar quarters from the one holding ``first`` to the one holding ``last``."""
+    return (last.year - first.year) * 4 + (last.month - 1) // 3 - (first.month - 1) // 3 + 1
+
+
 def metrics_answer(
     ledger: Any,
     result: Any,
@@ -153,6 +162,15 @@ def metrics_answer(
     if by != "quarter":
         raise InputError(Problem(field="--by", message=f"expected 'quarter'; got {by!r}"))
     first = flows.first_date if isinstance(flows, Flows) else None
+    if first and last and quarters_between(first, last) > MAX_QUARTERS:
+        raise InputError(
+            Problem(
+                field="--by",
+                message=f"the history runs from {first} to {last}, "
+                f"{quarters_between(first, last):,} quarters; --by quarter shows at most "
+                f"{MAX_QUARTERS} (a date far in the future is likely a typo) — give --as-of",
+            )
+        )
     days: list[dt.date] = list(quarter_ends(first, last)) if first and last else []
     series: list[tuple[dt.date | None, list[dict[str, Any]]]] = []
     wanted = [n for n in needed(specs) if n in result.states]
