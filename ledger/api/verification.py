@@ -26,6 +26,7 @@ from ledger.model import plain
 from ledger.model.events import Event
 from ledger.model.problems import CorruptRecord
 from ledger.store import Store, describe
+from ledger.store.urls import redact
 
 if TYPE_CHECKING:
     from ledger.api.facade import Ledger
@@ -156,16 +157,24 @@ def fresh_process_digest(store_url: str) -> dict[str, str]:
     The new process loads installed plugins only; projections registered in-process (tests)
     are compared where both processes have them.
     """
-    code = "import sys; from ledger.api.verification import _digest_main; _digest_main(sys.argv[1])"
+    # The URL goes in on stdin, never in argv: argv is in the process table for every user
+    # to read, and a PostgreSQL URL carries its password.
+    code = (
+        "import sys; from ledger.api.verification import _digest_main; "
+        "_digest_main(sys.stdin.readline().rstrip('\\n'))"
+    )
     done = subprocess.run(
-        [sys.executable, "-c", code, store_url],
+        [sys.executable, "-c", code],
+        input=store_url + "\n",
         capture_output=True,
         text=True,
         check=False,
         timeout=600,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"fresh-process fold failed: {done.stderr.strip()[-500:]}")
+        raise RuntimeError(
+            f"fresh-process fold failed: {redact(done.stderr.strip()[-500:], store_url)}"
+        )
     return dict(orjson.loads(done.stdout))
 
 

@@ -22,7 +22,7 @@ from ledger.book import Known
 from ledger.model.events import Event
 from ledger.model.postings import Posting
 from ledger.store.records import BOOK_ID, Record, Recorded, encode_record
-from ledger.store.urls import describe
+from ledger.store.urls import describe, redact
 
 if TYPE_CHECKING:
     from ledger.store.store import Store
@@ -164,4 +164,4 @@ class Appender:
     def _busy(self, exc: Exception) -> Exception:
         from ledger.store.store import ConcurrentAppend
 
-        return ConcurrentAppend(f"the store {describe(self.store.url)} is busy: {exc}")
+        return ConcurrentAppend(f"the store {describe(self.store.url)} is busy: {redact(str(exc), self.store.url)}")

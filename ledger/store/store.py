@@ -49,7 +49,7 @@ from ledger.store.rows import (
     state_mac,
     state_parts,
 )
-from ledger.store.urls import describe, environment, sqlite_path
+from ledger.store.urls import describe, environment, redact, sqlite_path
 
 DEFAULT_STORE: Final = "loopledger.db"
 READ_BATCH: Final = 5_000
@@ -108,7 +108,7 @@ class Store:
         try:
             self._app = LedgerApplication(env=env)
         except Exception as exc:  # noqa: BLE001 - any driver error becomes one clear message
-            raise StoreError(f"cannot open the store {describe(url)}: {exc}") from None
+            raise StoreError(f"cannot open the store {describe(url)}: {redact(str(exc), url)}") from None
         self.kind = env["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
         self._mapper: RecordMapper = self._app.mapper  # type: ignore[assignment]
         self.memory_postings: dict[int, tuple[bytes, bytes]] = {}
@@ -426,7 +426,7 @@ class Store:
                     cursor.execute(statement)
         except Exception as exc:  # noqa: BLE001 - a concurrent creator on a fresh database won
             if self.kind != "postgres" or "already exists" not in str(exc):
-                raise StoreError(f"cannot prepare the store {describe(self.url)}: {exc}") from None
+                raise StoreError(f"cannot prepare the store {describe(self.url)}: {redact(str(exc), self.url)}") from None
 
     # --- postings ---------------------------------------------------------------------------------
 
