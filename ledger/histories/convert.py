@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from ledger.histories import fields
 from ledger.model.events import EVENT_TYPES, Event, type_fields
+from ledger.model.limits import MAX_DECIMAL_PLACES
 from ledger.model.values import PARTY_ID
 
 EVENT_ID: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
@@ -90,7 +91,8 @@ def _generate(cls: type[Event]) -> Fast:
             check, value = "True", money
         elif kind == "decimal":
             check = "True"
-            value = f"fields._fast_decimal(v, {meta.get('positive', True)})"
+            positive, places = meta.get("positive", True), meta.get("places", MAX_DECIMAL_PLACES)
+            value = f"fields._fast_decimal(v, {positive}, {places})"
         elif kind == "date":
             check, value = "True", "fields._fast_date(v)"
         elif kind == "bool":

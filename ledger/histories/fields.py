@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.model.amounts import AmountError, parse_common, parse_decimal
+from ledger.model.limits import MAX_DECIMAL_PLACES, MONEY_PLACES
 from ledger.model.events import COMMON_FIELDS, Condition, type_fields
 from ledger.model.values import CURRENCY, PARTY_ID, UNDISCLOSED, Money, Undisclosed
 
@@ -91,7 +92,7 @@ def _convert(meta: dict[str, Any], value: Any, currency: str, name: str) -> Any:
     if kind == "ids":
         return _ids(value, meta, name)
     if kind == "decimal":
-        number = _decimal(value)
+        number = _decimal(value, meta.get("places", MAX_DECIMAL_PLACES))
         if meta.get("positive", True) and number <= 0:
             raise FieldError(f"expected a positive number; got {value!r}")
         return number
@@ -113,9 +114,9 @@ def _convert(meta: dict[str, Any], value: Any, currency: str, name: str) -> Any:
     raise FieldError(f"unsupported field kind {kind}")
 
 
-def _decimal(value: Any) -> Decimal:
+def _decimal(value: Any, places: int = MAX_DECIMAL_PLACES) -> Decimal:
     try:
-        return parse_decimal(value)
+        return parse_decimal(value, places=places)
     except AmountError as exc:
         raise FieldError(str(exc)) from None
 
@@ -123,7 +124,7 @@ def _decimal(value: Any) -> Decimal:
 def _fast_money(value: Any, currency: str, *, zero: bool = False) -> Money:
     """:func:`_money` for the common forms in the file's currency (already checked); the careful
     path for everything else."""
-    amount = parse_common(value)
+    amount = parse_common(value, MONEY_PLACES)
     if amount is None or amount < 0 or (not zero and not amount):
         return _money(value, currency, zero=zero)
     money = object.__new__(Money)
@@ -132,10 +133,10 @@ def _fast_money(value: Any, currency: str, *, zero: bool = False) -> Money:
     return money
 
 
-def _fast_decimal(value: Any, positive: bool) -> Decimal:
-    number = parse_common(value)
+def _fast_decimal(value: Any, positive: bool, places: int = MAX_DECIMAL_PLACES) -> Decimal:
+    number = parse_common(value, places)
     if number is None or (positive and number <= 0):
-        return _positive_decimal(value) if positive else _decimal(value)
+        return _positive_decimal(value, places) if positive else _decimal(value, places)
     return number
 
 
@@ -148,8 +149,8 @@ def _fast_date(value: Any) -> dt.date:
     return _date(value)
 
 
-def _positive_decimal(value: Any) -> Decimal:
-    number = _decimal(value)
+def _positive_decimal(value: Any, places: int = MAX_DECIMAL_PLACES) -> Decimal:
+    number = _decimal(value, places)
     if number <= 0:
         raise FieldError(f"expected a positive number; got {value!r}")
     return number
@@ -161,7 +162,7 @@ def _money(value: Any, currency: str, *, zero: bool = False) -> Money:
         parts = value.strip().split()
         if len(parts) == 2 and CURRENCY.match(parts[1]):
             value, code = parts[0], parts[1]
-    amount = _decimal(value)
+    amount = _decimal(value, MONEY_PLACES)
     if zero and amount < 0:
         raise FieldError(f"expected an amount ≥ 0 (0 is allowed here); got {value!r}")
     if not zero and amount <= 0:

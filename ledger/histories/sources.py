@@ -31,6 +31,7 @@ import attrs
 import orjson
 
 from ledger.histories.yaml_text import Located, line_of, load_yaml
+from ledger.model.limits import MAX_NUMBER_TEXT
 from ledger.model.problems import InputError, Problem
 
 YAML_CHUNK: Final = 2_000
@@ -118,7 +119,11 @@ def _exact_json(text: bytes | str, name: str, line: int) -> Any:
 
     try:
         return json.loads(
-            text, parse_float=str, object_pairs_hook=no_duplicates, parse_constant=_constant
+            text,
+            parse_float=str,
+            parse_int=_json_int,
+            object_pairs_hook=no_duplicates,
+            parse_constant=_constant,
         )
     except RecursionError:
         raise InputError(Problem(file=name, line=line, message="JSON nested too deeply")) from None
@@ -132,6 +137,13 @@ def _exact_json(text: bytes | str, name: str, line: int) -> Any:
         ) from None
     except ValueError as exc:
         raise InputError(Problem(file=name, line=line, message=f"JSON error: {exc}")) from None
+
+
+def _json_int(text: str) -> int | str:
+    """A JSON integer; one longer than any number may be stays its text, so the field that
+    reads it refuses it by length with a located message (Python's int() would first raise its
+    own digit-limit error, or spend quadratic time on a huge literal)."""
+    return int(text) if len(text) <= MAX_NUMBER_TEXT else text
 
 
 def _constant(text: str) -> Any:
@@ -228,7 +240,10 @@ class _JsonReader:
         self.text, self.at, self.line, self.eof = "", 0, 1, False
         self._counted_at, self._counted_line = 0, 1
         self.json = json.JSONDecoder(
-            parse_float=str, parse_constant=_constant, object_pairs_hook=self._no_duplicates
+            parse_float=str,
+            parse_int=_json_int,
+            parse_constant=_constant,
+            object_pairs_hook=self._no_duplicates,
         )
 
     @staticmethod

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
+from ledger.model.limits import CAPACITY_PLACES, MAX_DECIMAL_PLACES, MONEY_PLACES, SHARE_PLACES
 from ledger.model.values import Money, Undisclosed
 
 Confidence = Literal["stated", "reported", "estimate"]
@@ -43,14 +44,29 @@ def money(*, required: bool = True, zero: bool = False, undisclosed: bool = Fals
     with ``undisclosed``, the file may also write ``undisclosed`` (an :class:`Undisclosed`).
 
     The loader reads the sign rule from here; the book applies the same rule to events built
-    in Python (e.g. a negative strike is refused there too).
+    in Python (e.g. a negative strike is refused there too). At most
+    :data:`~ledger.model.limits.MONEY_PLACES` decimal places.
     """
-    return _field("money", required=required, zero=zero, undisclosed=undisclosed)
+    return _field(
+        "money", required=required, zero=zero, undisclosed=undisclosed, places=MONEY_PLACES
+    )
 
 
-def decimal(*, required: bool = True, positive: bool = True) -> Any:
-    """An exact non-money number (shares, GW, a rate)."""
-    return _field("decimal", required=required, positive=positive)
+def decimal(
+    *, required: bool = True, positive: bool = True, places: int = MAX_DECIMAL_PLACES
+) -> Any:
+    """An exact non-money number (shares, GW, a rate) with at most ``places`` decimals."""
+    return _field("decimal", required=required, positive=positive, places=places)
+
+
+def shares_count(*, required: bool = True) -> Any:
+    """A number of shares (or warrants over shares): :data:`SHARE_PLACES` decimals at most."""
+    return decimal(required=required, places=SHARE_PLACES)
+
+
+def gigawatts(*, required: bool = True) -> Any:
+    """Data-centre capacity in GW: :data:`CAPACITY_PLACES` decimals at most."""
+    return decimal(required=required, places=CAPACITY_PLACES)
 
 
 def date(*, required: bool = True) -> Any:
@@ -122,7 +138,7 @@ class WarrantTranche:
     """A slice of a warrant grant that vests when all its conditions hold."""
 
     id: str = text()
-    shares: Decimal = decimal()
+    shares: Decimal = shares_count()
     conditions: tuple[Condition, ...] = nested(Condition)
 
 
@@ -165,7 +181,7 @@ class Investment(Event):
     investor: str = party()
     investee: str = party()
     amount: Money = money()
-    shares: Decimal | None = decimal(required=False)
+    shares: Decimal | None = shares_count(required=False)
     instrument: str = choice(("equity", "convertible", "debt"), default="equity")
     commitment: str | None = ref("commitment", required=False)
     tranche: str | None = tranche_ref(required=False)
@@ -209,7 +225,7 @@ class Commitment(Event):
     payee: str = party()
     amount: Money | Undisclosed = money(undisclosed=True)
     kind: str = choice(("purchase", "investment", "compute", "lease"))
-    capacity_gw: Decimal | None = decimal(required=False)
+    capacity_gw: Decimal | None = gigawatts(required=False)
     start: dt.date | None = date(required=False)
     end: dt.date | None = date(required=False)
     binding: bool = flag(True)
@@ -238,7 +254,7 @@ class Delivery(Event):
     TYPE: ClassVar[str] = "delivery"
     supplier: str = party()
     customer: str = party()
-    capacity_gw: Decimal | None = decimal(required=False)
+    capacity_gw: Decimal | None = gigawatts(required=False)
     quantity: Decimal | None = decimal(required=False)
     unit: str | None = text(required=False)
     commitment: str | None = ref("commitment", required=False)
@@ -268,7 +284,7 @@ class WarrantGrant(Event):
     TYPE: ClassVar[str] = "warrant_grant"
     issuer: str = party()
     holder: str = party()
-    shares: Decimal = decimal()
+    shares: Decimal = shares_count()
     strike: Money = money(zero=True)  # 0: a zero-strike warrant, legitimate; < 0 is refused
     expiry: dt.date = date()
     tranches: tuple[WarrantTranche, ...] = nested(WarrantTranche, required=True)
@@ -290,7 +306,7 @@ class WarrantExercise(Event):
 
     TYPE: ClassVar[str] = "warrant_exercise"
     grant: str = ref("warrant_grant")
-    shares: Decimal = decimal()
+    shares: Decimal = shares_count()
     cashless: bool = flag(False)
 
 
@@ -344,7 +360,7 @@ class Amendment(Event):
     TYPE: ClassVar[str] = "amendment"
     of: str = ref("commitment", "warrant_grant")
     amount: Money | None = money(required=False)
-    shares: Decimal | None = decimal(required=False)
+    shares: Decimal | None = shares_count(required=False)
     tranche: str | None = tranche_ref(required=False)
     status: str | None = _field("choice", required=False, options=STATUSES)
 
