@@ -18,14 +18,20 @@ from typing import Any, Final
 import yaml
 from yaml.resolver import BaseResolver
 
+from ledger.model.limits import MAX_ALIAS_NODES as LIMIT_ALIAS_NODES
+from ledger.model.limits import MAX_DEPTH as LIMIT_DEPTH
 from ledger.model.problems import InputError, Problem
 
 MAX_EXPANDED_NODES: Final = 2_000_000
 """Most nodes a document may have once its aliases are expanded (a million-event file has far
 fewer per chunk; an alias bomb has billions)."""
 
-MAX_DEPTH: Final = 64
+MAX_DEPTH: Final = LIMIT_DEPTH
 """Deepest nesting of mappings and lists (an event with tranches and conditions needs 6)."""
+
+MAX_ALIAS_NODES: Final = LIMIT_ALIAS_NODES
+"""Most values a document's aliases may add beyond those it writes out (the two bounds hold
+together: a chunk of plain events never nears either, an alias bomb passes both quickly)."""
 
 BOOL: Final = {"true": True, "false": False}
 NULL: Final = ("null", "")
@@ -87,12 +93,30 @@ TextLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 
 
 def _check_size(node: yaml.Node, name: str) -> None:
-    """Refuse a document whose aliases expand past the bound or that nests too deep."""
+    """Refuse a document whose aliases expand past either bound or that nests too deep."""
     sizes: dict[int, int] = {}
+    extra = 0  # values the aliases add: each time a sized node is reached again, its size
+
+    def again(seen: yaml.Node) -> None:
+        nonlocal extra
+        extra += sizes[id(seen)]
+        if extra > MAX_ALIAS_NODES:
+            raise InputError(
+                Problem(
+                    file=name,
+                    line=seen.start_mark.line + 1,
+                    message=f"the YAML aliases (*anchor) add more than {MAX_ALIAS_NODES:,} "
+                    "values; write the repeated values out, or use fewer aliases",
+                )
+            )
+
     stack: list[tuple[yaml.Node, int, bool]] = [(node, 1, False)]
     while stack:
         current, depth, done = stack.pop()
         key = id(current)
+        if not done and key in sizes:  # reached again through an alias
+            again(current)
+            continue
         if depth > MAX_DEPTH:
             raise InputError(
                 Problem(
@@ -121,10 +145,12 @@ def _check_size(node: yaml.Node, name: str) -> None:
                     )
                 )
             continue
-        if key in sizes:
-            continue
         stack.append((current, depth, True))
-        stack += [(c, depth + 1, False) for c in children if id(c) not in sizes]
+        for c in children:
+            if id(c) in sizes:
+                again(c)
+            else:
+                stack.append((c, depth + 1, False))
 
 
 def load_yaml(text: str | bytes, name: str, first_line: int = 1) -> Any:
