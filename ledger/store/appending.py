@@ -164,4 +164,6 @@ class Appender:
     def _busy(self, exc: Exception) -> Exception:
         from ledger.store.store import ConcurrentAppend
 
-        return ConcurrentAppend(f"the store {describe(self.store.url)} is busy: {redact(str(exc), self.store.url)}")
+        return ConcurrentAppend(
+            f"the store {describe(self.store.url)} is busy: {redact(str(exc), self.store.url)}"
+        )

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final, Self
@@ -59,6 +60,52 @@ STATE_COMPRESS_OVER: Final = 64 << 10
 
 class ConcurrentAppend(StoreError):
     """Another writer appended first, or holds the store; re-read the head and try again."""
+
+
+def _open_application(env: dict[str, str], url: str) -> LedgerApplication:
+    """The eventsourcing application over the store; table creation racing another process
+    that opens a fresh database at the same moment is retried, any other error is one message."""
+    for attempt in range(4):
+        try:
+            return LedgerApplication(env=env)
+        except Exception as exc:  # noqa: BLE001 - any driver error becomes one clear message
+            if attempt < 3 and _lost_creation_race(exc):
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            raise StoreError(
+                f"cannot open the store {describe(url)}: {redact(str(exc), url)}"
+            ) from None
+    raise AssertionError("unreachable")
+
+
+def _lost_creation_race(exc: BaseException) -> bool:
+    """PostgreSQL's CREATE TABLE IF NOT EXISTS is not atomic: two sessions creating one table
+    at once, one gets a unique violation on the catalogue (or 'already exists')."""
+    text = f"{type(exc).__name__}: {exc} {exc.__cause__ or ''}"
+    return any(
+        word in text
+        for word in (
+            "already exists",
+            "pg_type_typname_nsp_index",
+            "UniqueViolation",
+            "duplicate key",
+        )
+    )
+
+
+def _create_private(path: str) -> None:
+    """Create a new SQLite store file readable by its owner only (0600), never through a link.
+
+    Why: a store holds whole deal histories, often confidential; SQLite would create it with
+    the umask's 0644. An existing file is left as it is (its owner chose its mode).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        os.close(os.open(path, flags, 0o600))
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create the store {path}: {exc.strerror or exc}") from None
 
 
 class Store:
@@ -105,10 +152,9 @@ class Store:
                 if k.startswith(("LOOPLEDGER_CIPHER", "LOOPLEDGER_COMPRESSOR"))
             }
         )
-        try:
-            self._app = LedgerApplication(env=env)
-        except Exception as exc:  # noqa: BLE001 - any driver error becomes one clear message
-            raise StoreError(f"cannot open the store {describe(url)}: {redact(str(exc), url)}") from None
+        if path and create:
+            _create_private(path)
+        self._app = _open_application(env, url)
         self.kind = env["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
         self._mapper: RecordMapper = self._app.mapper  # type: ignore[assignment]
         self.memory_postings: dict[int, tuple[bytes, bytes]] = {}
@@ -426,7 +472,9 @@ class Store:
                     cursor.execute(statement)
         except Exception as exc:  # noqa: BLE001 - a concurrent creator on a fresh database won
             if self.kind != "postgres" or "already exists" not in str(exc):
-                raise StoreError(f"cannot prepare the store {describe(self.url)}: {redact(str(exc), self.url)}") from None
+                raise StoreError(
+                    f"cannot prepare the store {describe(self.url)}: {redact(str(exc), self.url)}"
+                ) from None
 
     # --- postings ---------------------------------------------------------------------------------
 
