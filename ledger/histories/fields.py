@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.model.amounts import AmountError, parse_common, parse_decimal
-from ledger.model.limits import MAX_DECIMAL_PLACES, MONEY_PLACES
 from ledger.model.events import COMMON_FIELDS, Condition, type_fields
+from ledger.model.limits import MAX_DECIMAL_PLACES, MONEY_PLACES
 from ledger.model.values import CURRENCY, PARTY_ID, UNDISCLOSED, Money, Undisclosed
 
 

@@ -189,7 +189,7 @@ def _ungrouped(whole: str, shown: str, has_point: bool) -> str:
     return whole.replace(sep, "")
 
 
-_COMMON = re.compile(r"(0|[1-9][0-9]{0,17})(?:\.([0-9]{1,%d}))?([KMBT])?" % MAX_DECIMAL_PLACES)
+_COMMON = re.compile(rf"(0|[1-9][0-9]{{0,17}})(?:\.([0-9]{{1,{MAX_DECIMAL_PLACES}}}))?([KMBT])?")
 _COMMON_INT = 10**MAX_INTEGER_DIGITS
 
 
