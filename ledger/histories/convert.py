@@ -126,7 +126,8 @@ def convert_fast(raw: Any, currency: str) -> Event | None:
     """The event when ``raw`` is a valid event mapping; None when the careful path must look."""
     if not isinstance(raw, dict):
         return None
-    cls = EVENT_TYPES.get(raw.get("type"))  # type: ignore[arg-type]
+    kind = raw.get("type")
+    cls = EVENT_TYPES.get(kind) if type(kind) is str else None  # a list is unhashable
     if cls is None:
         return None
     return fast_converter(cls)(raw, currency)
