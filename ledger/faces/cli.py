@@ -1,6 +1,7 @@
 """The ``loopledger`` command line: the core commands; plugins add the rest.
 
-Exit codes: 0 ok, 1 a check failed, 2 bad input or usage.
+Exit codes: 0 ok, 1 a check failed, 2 bad input or usage, 3 the store changed while writing
+(retry; see ``ledger.faces.options``).
 """
 
 from __future__ import annotations
@@ -21,15 +22,31 @@ from ledger.api.verification import VerifyReport
 from ledger.faces.options import (
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
+    EXIT_STORE_CHANGED,
     as_of_option,
     exit_on_failures,
     json_option,
 )
 from ledger.faces.output import console, listed_json, print_json, table
 from ledger.model.events import EVENT_TYPES
-from ledger.model.problems import InputError, LedgerError, StoreError
+from ledger.model.limits import MAX_PROBLEMS
+from ledger.model.problems import InputError, LedgerError, Problem, StoreError
+from ledger.model.safetext import visible
 from ledger.plugin.manager import PluginLoadError, make_plugin_manager
-from ledger.store import describe
+from ledger.store import ConcurrentAppend, describe
+
+
+def print_problems(problems: list[Problem]) -> None:
+    """One line per problem on stderr, at most MAX_PROBLEMS of them (a broken file of a
+    hundred thousand events must not flood the terminal), the rest counted."""
+    for problem in problems[:MAX_PROBLEMS]:
+        click.echo(f"error: {visible(problem.render())}", err=True)
+    if len(problems) > MAX_PROBLEMS:
+        click.echo(
+            f"error: … and {len(problems) - MAX_PROBLEMS:,} more problems of the same run "
+            f"(the first {MAX_PROBLEMS} are shown)",
+            err=True,
+        )
 
 
 class LedgerGroup(click.Group):
@@ -39,15 +56,21 @@ class LedgerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as exc:
-            for problem in exc.problems:
-                click.echo(f"error: {problem.render()}", err=True)
+            print_problems(exc.problems)
             click.echo("nothing was written.", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        except ConcurrentAppend as exc:
+            click.echo(
+                f"error: the store changed while you were writing ({visible(str(exc))}); "
+                "run the replay again — nothing was written, and a rerun records each event once",
+                err=True,
+            )
+            sys.exit(EXIT_STORE_CHANGED)
         except StoreError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {visible(str(exc))}", err=True)
             sys.exit(EXIT_BAD_INPUT)
         except LedgerError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {visible(str(exc))}", err=True)
             sys.exit(EXIT_CHECK_FAILED)
         finally:
             session = ctx.obj
@@ -305,12 +328,12 @@ def print_verify(report: VerifyReport) -> None:
         out.print(f"{mark} {c.name}: {c.description}")
         for v in c.violations[:10]:
             out.print(
-                f"       {v.message}"
+                f"       {visible(v.message)}"
                 + (f" [events: {', '.join(v.event_ids)}]" if v.event_ids else ""),
                 markup=False,
             )
     for n in report.notes:
-        out.print(f"note  {n.message}", markup=False)
+        out.print(f"note  {visible(n.message)}", markup=False)
     verdict = "all checks hold" if report.ok else "CHECKS FAILED"
     out.print(f"{verdict}: {report.records} records in {report.store}", markup=False)
     if report.head is not None and report.ok:  # never invite keeping the head of a bad store
@@ -414,8 +437,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {exc} (LOOPLEDGER_STRICT_PLUGINS is set)", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except InputError as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem.render()}", err=True)
+        print_problems(exc.problems)
         sys.exit(EXIT_BAD_INPUT)
     try:
         group.main(args=argv, prog_name="loopledger", obj=plugins, standalone_mode=True)

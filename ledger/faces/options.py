@@ -15,7 +15,10 @@ from ledger.model.amounts import AmountError, parse_decimal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_STORE_CHANGED = 0, 1, 2, 3
+"""0 ok; 1 a check failed; 2 bad input or usage (nothing written); 3 the store changed while
+this command was writing (another writer got there first, again and again): nothing was
+written, and running the same command again is safe and will finish."""
 
 
 class IsoDate(click.ParamType):  # type: ignore[type-arg]

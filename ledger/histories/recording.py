@@ -40,7 +40,7 @@ from ledger.model.codec import chain_hash, content_hash, differing_fields
 from ledger.model.events import Event, Reversal, references
 from ledger.model.problems import ConflictError, InputError, Problem
 from ledger.model.values import Party
-from ledger.store import ConcurrentAppend, Record
+from ledger.store import ConcurrentAppend, Record, describe
 from ledger.store.rows import StoredRecords
 
 RETRIES: Final = 5
@@ -138,7 +138,7 @@ def replay(
             on_recorded(StoredRecords(engine.store, report.head - report.appended, report.head))
         return report
     raise ConcurrentAppend(
-        f"{engine.store.url}: other writers kept appending; run the replay again"
+        f"{describe(engine.store.url)}: other writers kept appending; run the replay again"
     )
 
 

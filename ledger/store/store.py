@@ -32,7 +32,7 @@ from typing import Any, Final, Self
 from urllib.parse import quote
 
 import orjson
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 
 from ledger.book import Known
 from ledger.model.codec import GENESIS
@@ -89,6 +89,8 @@ def _lost_creation_race(exc: BaseException) -> bool:
             "pg_type_typname_nsp_index",
             "UniqueViolation",
             "duplicate key",
+            "tuple concurrently updated",  # two sessions changing one catalogue row
+            "deadlock detected",
         )
     )
 
@@ -466,12 +468,16 @@ class Store:
         if self.kind == "popo":
             return
         statements = tables.create_statements(self.kind == "postgres")
-        try:
-            with self.datastore.transaction(commit=True) as cursor:
-                for statement in statements:
-                    cursor.execute(statement)
-        except Exception as exc:  # noqa: BLE001 - a concurrent creator on a fresh database won
-            if self.kind != "postgres" or "already exists" not in str(exc):
+        for attempt in range(4):
+            try:
+                with self.datastore.transaction(commit=True) as cursor:
+                    for statement in statements:
+                        cursor.execute(statement)
+                return
+            except Exception as exc:  # noqa: BLE001 - a concurrent creator on a fresh database
+                if attempt < 3 and self.kind == "postgres" and _lost_creation_race(exc):
+                    time.sleep(0.05 * (attempt + 1))  # another creator is making them too
+                    continue
                 raise StoreError(
                     f"cannot prepare the store {describe(self.url)}: {redact(str(exc), self.url)}"
                 ) from None
@@ -553,7 +559,12 @@ class Store:
         self, name: str, position: int, chain: str, version: str, data: Any, cursor: Any = None
     ) -> None:
         """Replace this user's checkpoint ``name`` with ``data`` (plain JSON-able values; not
-        when read-only)."""
+        when read-only).
+
+        A checkpoint only saves time: when another process writes it at the same moment (a lock
+        held too long, a key conflict), this one is simply not written — the caller already has
+        its answer. Inside a caller's transaction (``cursor``) the caller decides.
+        """
         if self.read_only:
             return
         encoded = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
@@ -578,8 +589,11 @@ class Store:
         if cursor is not None:
             cursor.execute(sql, params)
             return
-        with self.datastore.transaction(commit=True) as cur:
-            cur.execute(sql, params)
+        try:
+            with self.datastore.transaction(commit=True) as cur:
+                cur.execute(sql, params)
+        except (IntegrityError, OperationalError):
+            return
 
     def delete_states(self, names: Sequence[str] | None = None) -> None:
         """Discard this user's checkpoints ``names`` (all of them, and the 0.1 pickles, when None)."""
