@@ -16,6 +16,7 @@ import orjson
 from invariants.violation import Violation
 from ledger.model.codec import GENESIS, chain_hash, content_hash, from_dict, party_from_dict
 from ledger.model.events import Event
+from ledger.model.problems import unreadable_reason
 from ledger.model.values import Party
 
 
@@ -25,6 +26,10 @@ def chain_violations(raw_records: Iterable[tuple[int, bytes]]) -> list[Violation
     previous = GENESIS
     expected_position = 1
     for position, raw in raw_records:
+        reason = unreadable_reason(raw)
+        if reason is not None:
+            found.append(Violation("hash-chain", f"record #{position} cannot be read: {reason}"))
+            return found
         try:
             data = orjson.loads(raw)
             body = data["r"]

@@ -34,6 +34,19 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 postgres_url = pgserver.postgres_url
 
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The derived-data key is made under ``$XDG_STATE_HOME``: a temp dir, so tests leave no trace
+    in the user's home (child processes inherit it)."""
+    old = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state-home"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = old
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "ledger" / "examples" / "ai-compute-2025-2026.yaml"
 

@@ -14,6 +14,7 @@ through the engine, and hand the fold to a plugin's query. Written once here, no
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -280,6 +281,50 @@ def check_fold(result: Result, *needed: str) -> None:
             for n in missing
         ]
         raise FoldFailed("; ".join(reasons))
+
+
+def encrypt_store(
+    source_url: str,
+    target_url: str,
+    *,
+    source_key: bytes | None = None,
+    target_key: bytes | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> int:
+    """Copy the store at ``source_url`` into a new store at ``target_url`` encrypted with
+    ``target_key`` (default: the configured key); the number of records copied.
+
+    The records are copied as stored (same hashes, chain and recorded-at moments), so ``verify``
+    holds on both; ``source_key`` opens an encrypted source (moving a store to a new key). A
+    copy that fails leaves no new SQLite file behind.
+    """
+    from ledger.store import copy_records, encryption, sqlite_path
+
+    key = target_key if target_key is not None else encryption.configured_key()
+    if key is None:
+        raise StoreError(
+            f"encrypt needs the new store's key: set ${encryption.KEY_ENV} or give --key-file "
+            "(make one with 'loopledger keygen --out FILE')"
+        )
+    if source_key is not None and source_key == key:
+        raise StoreError("the new key is the source's key: encrypt copies under a different key")
+    path = sqlite_path(target_url)
+    if path is not None and os.path.lexists(path):
+        raise StoreError(f"{path} exists: encrypt writes a new store, it never overwrites one")
+    if os.path.abspath(source_url) == os.path.abspath(target_url) or source_url == target_url:
+        raise StoreError("the new store must be another store than the source")
+    try:
+        with (
+            Store(source_url, create=False, key=source_key) as source,
+            Store(target_url, create=True, key=key) as target,
+        ):
+            return copy_records(source, target, progress)
+    except BaseException:
+        if path is not None and os.path.exists(path):
+            for leftover in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(leftover)
+        raise
 
 
 def open(

@@ -99,11 +99,12 @@ def index_violations(store: Store, raw: Iterable[tuple[int, bytes]]) -> list[Vio
             found.append(_gone(*pending))
             pending = next(indexed, None)
         if pending is not None and pending[0] == position:
-            if pending[1] != event_id:
+            if pending[1] != store.index_id(event_id):
+                shown = "another id's digest" if store.encrypted else f"'{pending[1]}'"
                 found.append(
                     Violation(
                         "id-index",
-                        f"position #{position} is indexed as '{pending[1]}' but stores '{event_id}'",
+                        f"position #{position} is indexed as {shown} but stores '{event_id}'",
                         (event_id,),
                     )
                 )

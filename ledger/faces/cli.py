@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 a check failed, 2 bad input or usage, 3 the store changed wh
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import sys
 import traceback
@@ -33,7 +34,7 @@ from ledger.model.limits import MAX_PROBLEMS
 from ledger.model.problems import InputError, LedgerError, Problem, StoreError
 from ledger.model.safetext import visible
 from ledger.plugin.manager import PluginLoadError, make_plugin_manager
-from ledger.store import ConcurrentAppend, describe
+from ledger.store import ConcurrentAppend, describe, encryption
 
 
 def print_problems(problems: list[Problem]) -> None:
@@ -88,6 +89,14 @@ class LedgerGroup(click.Group):
     default=None,
     metavar="PATH|URL",
     help="SQLite file (default ./loopledger.db or $LOOPLEDGER_STORE), 'memory:', or postgresql://user:pass@host:port/db.",
+)
+@click.option(
+    "--key-file",
+    default=None,
+    metavar="FILE",
+    expose_value=False,
+    callback=lambda ctx, param, value: _use_key_file(value),
+    help="The store's encryption key (a file made by 'loopledger keygen --out'); or $LOOPLEDGER_KEY.",
 )
 @click.version_option(__version__, prog_name="loopledger")
 @click.pass_context
@@ -371,9 +380,18 @@ def verify_command(session: Ledger, anchors: tuple[tuple[int, str], ...], as_jso
 
 
 def _add_serve() -> None:
+    from ledger.faces.keys import encrypt_command, keygen_command
     from ledger.faces.web.command import serve_command
 
     cli.add_command(serve_command)
+    cli.add_command(keygen_command)
+    cli.add_command(encrypt_command)
+
+
+def _use_key_file(path: str | None) -> None:
+    """``--key-file``: named in the environment, so a fresh-process fold (verify) finds it too."""
+    if path:
+        os.environ[encryption.KEY_FILE_ENV] = path
 
 
 _add_serve()
@@ -397,6 +415,17 @@ def _accept_store_after_command(command: click.Command) -> None:
     if isinstance(command, click.Group):  # and its subcommands: 'scenario run X --store Y'
         for sub in command.commands.values():
             _accept_store_after_command(sub)
+    if not any("--key-file" in p.opts for p in command.params):
+        command.params.append(
+            click.Option(
+                ["--key-file", "key_file_override"],
+                default=None,
+                metavar="FILE",
+                expose_value=False,
+                callback=lambda ctx, param, value: _use_key_file(value),
+                help="The store's encryption key (the same as 'loopledger --key-file').",
+            )
+        )
     if any("--store" in p.opts for p in command.params):
         return
     command.params.append(

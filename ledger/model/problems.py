@@ -7,6 +7,8 @@ CLI can print one clear line per problem and exit 2 without writing anything.
 
 from __future__ import annotations
 
+from typing import Final
+
 import attrs
 
 
@@ -64,6 +66,20 @@ class ConflictError(InputError):
 
 class StoreError(LedgerError):
     """The store could not be opened or used (bad URL, unreachable server, corrupt file)."""
+
+
+UNREADABLE: Final = b"\x00unreadable:"
+"""What the store hands on in place of a record whose stored bytes it cannot decrypt or
+decompress, followed by the reason: every reader then names that position instead of crashing."""
+
+
+def unreadable(reason: str) -> bytes:
+    return UNREADABLE + reason.encode()
+
+
+def unreadable_reason(raw: bytes) -> str | None:
+    """The reason a record could not be read, when ``raw`` is :func:`unreadable`'s marker."""
+    return raw[len(UNREADABLE) :].decode() if raw.startswith(UNREADABLE) else None
 
 
 class CorruptRecord(LedgerError):

@@ -6,8 +6,19 @@ May import ``ledger.model`` and ``ledger.book``; must not import the engine, plu
 
 from __future__ import annotations
 
+from ledger.store import encryption
+from ledger.store.copying import copy_records
 from ledger.store.records import Record
 from ledger.store.store import DEFAULT_STORE, ConcurrentAppend, Store
 from ledger.store.urls import describe, sqlite_path
 
-__all__ = ["DEFAULT_STORE", "ConcurrentAppend", "Record", "Store", "describe", "sqlite_path"]
+__all__ = [
+    "DEFAULT_STORE",
+    "ConcurrentAppend",
+    "Record",
+    "Store",
+    "copy_records",
+    "describe",
+    "encryption",
+    "sqlite_path",
+]

@@ -16,11 +16,17 @@ from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
+from eventsourcing.persistence import (
+    IntegrityError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
 
 from ledger.book import Known
 from ledger.model.events import Event
 from ledger.model.postings import Posting
+from ledger.model.problems import StoreError
 from ledger.store.records import BOOK_ID, Record, Recorded, encode_record
 from ledger.store.urls import describe, redact
 
@@ -99,21 +105,54 @@ class Appender:
             for i, r in enumerate(records)
         ]
         index_rows = [
-            (r.value.id, first + i, r.value.TYPE, r.value.date.isoformat(), r.content_hash)
+            self.store.index_row(r.value, first + i, r.content_hash)
             for i, r in enumerate(records)
             if isinstance(r.value, Event)
         ]
         self.head += len(records)
         if self.store.kind == "popo":
-            for event_id, position, kind, day, digest in index_rows:
-                self._memory_ids[event_id] = Known(
-                    kind, dt.date.fromisoformat(day), position, digest
-                )
+            for i, r in enumerate(records):
+                if isinstance(r.value, Event):
+                    self._memory_ids[r.value.id] = Known(
+                        r.value.TYPE, r.value.date, first + i, r.content_hash
+                    )
             self._memory_events += events
             self._memory_index += index_rows
             self._memory_postings += postings
             return
-        stored = [self.store.mapper.to_stored_event(e) for e in events]
+        self._insert([self.store.mapper.to_stored_event(e) for e in events], index_rows, postings)
+
+    def write_raw(
+        self,
+        rows: Sequence[tuple[int, bytes, tuple[str, int, str, str, str] | None]],
+        postings: Sequence[tuple[int, Sequence[Posting]]] = (),
+    ) -> None:
+        """Write stored records as their bytes (a copy of another store: :mod:`ledger.store.copying`).
+
+        Each row is ``(position, record bytes, index row or None)``; positions must follow the head.
+        """
+        events = []
+        for position, raw, _ in rows:
+            if position != self.head + 1:
+                raise StoreError(
+                    f"cannot copy record #{position} after #{self.head}: the source is not dense"
+                )
+            self.head = position
+            events.append(Recorded(BOOK_ID, position, raw))
+        index_rows = [row for _, _, row in rows if row is not None]
+        if self.store.kind == "popo":
+            self._memory_events += events
+            self._memory_index += index_rows
+            self._memory_postings += postings
+            return
+        self._insert([self.store.mapper.to_stored_event(e) for e in events], index_rows, postings)
+
+    def _insert(
+        self,
+        stored: Sequence[StoredEvent],
+        index_rows: Sequence[tuple[str, int, str, str, str]],
+        postings: Sequence[tuple[int, Sequence[Posting]]],
+    ) -> None:
         recorder = self.store.recorder
         try:
             recorder._insert_events(self._cursor, stored, index_rows=index_rows)

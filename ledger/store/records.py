@@ -18,7 +18,7 @@ from eventsourcing.persistence import (
 
 from ledger.model.codec import from_dict, party_from_dict, party_to_dict, to_dict
 from ledger.model.events import Event
-from ledger.model.problems import CorruptRecord
+from ledger.model.problems import CorruptRecord, unreadable, unreadable_reason
 from ledger.model.values import Party
 
 BOOK_ID: Final = uuid5(UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8"), "loopledger:book")
@@ -68,11 +68,16 @@ class RecordMapper(Mapper[UUID]):
         )
 
     def raw_state(self, stored_event: StoredEvent) -> bytes:
+        """The record's bytes; :func:`~ledger.model.problems.unreadable` when they do not decrypt."""
         state = stored_event.state
-        if self.cipher:
-            state = self.cipher.decrypt(state)
-        if self.compressor:
-            state = self.compressor.decompress(state)
+        try:
+            if self.cipher:
+                state = self.cipher.decrypt(bytes(state))
+            if self.compressor:
+                state = self.compressor.decompress(state)
+        except Exception as exc:  # noqa: BLE001 - altered or truncated bytes, named by position
+            what = "decrypt" if self.cipher else "decompress"
+            return unreadable(f"its stored bytes do not {what} ({exc}): altered or truncated")
         return state
 
 
@@ -107,6 +112,9 @@ def record_type(raw: bytes) -> str | None:
 
 def decode_record(raw: bytes, position: int) -> Record:
     """One stored record; :class:`CorruptRecord` naming the position when it does not decode."""
+    reason = unreadable_reason(raw)
+    if reason is not None:
+        raise CorruptRecord(position, reason)
     try:
         data = orjson.loads(raw)
         body = data["r"]

@@ -28,6 +28,7 @@ import os
 import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from types import EllipsisType
 from typing import Any, Final, Self
 from urllib.parse import quote
 
@@ -38,7 +39,7 @@ from ledger.book import Known
 from ledger.model.codec import GENESIS
 from ledger.model.postings import Posting
 from ledger.model.problems import StoreError
-from ledger.store import derived, tables
+from ledger.store import derived, encryption, tables
 from ledger.store.recorders import LedgerApplication, MemoryRecorder
 from ledger.store.records import BOOK_ID, TOPIC, Record, RecordMapper, decode_record
 from ledger.store.rows import (
@@ -114,9 +115,19 @@ class Store:
     """Append-only record stream, its index, postings and checkpoints, in one database."""
 
     def __init__(
-        self, url: str = DEFAULT_STORE, *, create: bool = True, read_only: bool = False
+        self,
+        url: str = DEFAULT_STORE,
+        *,
+        create: bool = True,
+        read_only: bool = False,
+        key: bytes | EllipsisType | None = ...,
     ) -> None:
         """Open the store at ``url``; with ``create=False`` it must already exist.
+
+        ``key`` is the encryption key (:mod:`ledger.store.encryption`): by default the one this
+        process was given (``$LOOPLEDGER_KEY`` or ``$LOOPLEDGER_KEY_FILE``); ``None`` opens a
+        plain store. A new store opened with a key is encrypted; an encrypted store refuses a
+        missing or wrong key, a plain one refuses a key, each with one message.
 
         Why: a mistyped ``--store`` for ``verify`` must not create an empty store and report
         that all checks hold on it. Only commands that record (``replay``, ``demo``) create.
@@ -147,13 +158,12 @@ class Store:
             env["CREATE_TABLE"] = "n"
             if path:  # the driver refuses every write on this connection
                 env["SQLITE_DBNAME"] = f"file:{quote(os.path.abspath(path))}?mode=ro"
-        env.update(
-            {
-                k: v
-                for k, v in os.environ.items()
-                if k.startswith(("LOOPLEDGER_CIPHER", "LOOPLEDGER_COMPRESSOR"))
-            }
-        )
+        env.update({k: v for k, v in os.environ.items() if k.startswith("LOOPLEDGER_COMPRESSOR")})
+        if key is ...:
+            key = encryption.configured_key()
+        self.sealer = encryption.Sealer(key) if key else None
+        if self.sealer is not None:
+            env.update(self.sealer.environment)
         if path and create:
             _create_private(path)
         self._app = _open_application(env, url)
@@ -169,7 +179,98 @@ class Store:
             )
         if not read_only:
             self._create_tables()
+        try:
+            self._check_encryption()
+        except StoreError:
+            self._app.close()
+            raise
+        if not read_only:
             self._ensure_index()
+
+    # --- encryption at rest ---------------------------------------------------------------------
+
+    def _check_encryption(self) -> None:
+        """Refuse a missing or wrong key, or a key for a plain store; mark a new encrypted one."""
+        if self.kind == "popo":
+            return  # nothing is at rest
+        mark = self._meta(encryption.MARK)
+        where = describe(self.url)
+        if mark is not None:
+            if self.sealer is None:
+                raise StoreError(
+                    f"{where} is encrypted: give its key in ${encryption.KEY_ENV} or with "
+                    "--key-file (the key 'loopledger keygen' printed when the store was made)"
+                )
+            if not self.sealer.opens(mark):
+                raise StoreError(
+                    f"the key given does not open {where}: it is not the key this store was "
+                    "encrypted with (the AES-GCM check failed); nothing was read"
+                )
+            return
+        if self.sealer is None:
+            return
+        if self._raw_count() or self.read_only:
+            raise StoreError(
+                f"{where} is a plain store (not encrypted), yet a key was given: open it without "
+                f"${encryption.KEY_ENV} / --key-file, or copy it into a new encrypted store with "
+                f"'loopledger --store {where} encrypt --out NEW'"
+            )
+        p = self.param
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"INSERT INTO {tables.META} (name, value) VALUES ({p}, {p}) "
+                "ON CONFLICT (name) DO NOTHING",
+                (encryption.MARK, self.sealer.mark()),
+            )
+        self._check_encryption()  # a concurrent creator may have marked it with another key
+
+    def _meta(self, name: str) -> bytes | None:
+        """A row of ``loopledger_meta``; None when absent (or the store predates the table)."""
+        p = self.param
+        if self.kind == "sqlite":
+            exists = self._fetch(
+                f"SELECT name FROM sqlite_master WHERE type='table' AND name={p}",
+                (tables.META,),
+            )
+        else:
+            exists = [
+                r
+                for r in self._fetch("SELECT to_regclass(%s) AS t", (tables.META,))
+                if r["t"] is not None
+            ]
+        if not exists:
+            return None
+        rows = self._fetch(f"SELECT value FROM {tables.META} WHERE name={p}", (name,))
+        if not rows:
+            return None
+        return bytes(rows[0][0] if self.kind == "sqlite" else rows[0]["value"])
+
+    def _raw_count(self) -> int:
+        """How many records the table holds, without decoding one (the key may not fit them)."""
+        rows = self._fetch(f"SELECT COUNT(*) AS n FROM {self.events_table}")
+        return int(rows[0][0] if self.kind == "sqlite" else rows[0]["n"])
+
+    @property
+    def encrypted(self) -> bool:
+        return self.sealer is not None
+
+    def index_id(self, event_id: str) -> str:
+        """The form of ``event_id`` in the index: itself, or its keyed digest when encrypted."""
+        return event_id if self.sealer is None else self.sealer.index_id(event_id)
+
+    def index_row(
+        self, event: Any, position: int, content_hash: str
+    ) -> tuple[str, int, str, str, str]:
+        """The index row of ``event`` at ``position`` as stored (id and hash sealed if encrypted)."""
+        if self.sealer is None:
+            return (event.id, position, event.TYPE, event.date.isoformat(), content_hash)
+        return (
+            self.sealer.index_id(event.id),
+            position,
+            event.TYPE,
+            event.date.isoformat(),
+            self.sealer.seal_text(content_hash),
+        )
 
     def _has_tables(self) -> bool:
         """Whether the database already holds loopledger's record table (PostgreSQL)."""
@@ -222,6 +323,13 @@ class Store:
     def decrypt(self, body: bytes) -> bytes:
         cipher = self._mapper.cipher
         return cipher.decrypt(bytes(body)) if cipher else bytes(body)
+
+    def _decrypt_derived(self, body: bytes) -> bytes | None:
+        """Derived bytes in the clear; None when they do not decrypt (they are derived again)."""
+        try:
+            return self.decrypt(body)
+        except ValueError:
+            return None
 
     # --- the record stream ----------------------------------------------------------------------
 
@@ -281,8 +389,10 @@ class Store:
                 raw = raw_state(StoredEvent(BOOK_ID, version, TOPIC, state))
                 entries: tuple[Posting, ...] | None = None
                 if body is not None:
-                    plain = self.decrypt(body)
-                    if sign.verified(mac, b"postings", version.to_bytes(8, "big"), plain):
+                    plain = self._decrypt_derived(body)
+                    if plain is not None and sign.verified(
+                        mac, b"postings", version.to_bytes(8, "big"), plain
+                    ):
                         entries = decode_postings(plain)
                 yield Stored(version, raw, entries)
             position = rows[-1][0]
@@ -358,14 +468,17 @@ class Store:
 
     def lookup(self, ids: Iterable[str], cursor: Any = None) -> dict[str, Known]:
         """Index rows of the given event ids that are recorded (others are simply absent)."""
-        wanted = sorted(set(ids))
+        forms = {self.index_id(event_id): event_id for event_id in set(ids)}
+        wanted = sorted(forms)
         found: dict[str, Known] = {}
         if self.kind == "popo":
             index = self._app.recorder.index  # type: ignore[attr-defined]
-            for event_id in wanted:
-                row = index.get(event_id)
+            for form in wanted:
+                row = index.get(form)
                 if row is not None:
-                    found[event_id] = Known(row[1], dt.date.fromisoformat(row[2]), row[0], row[3])
+                    found[forms[form]] = Known(
+                        row[1], dt.date.fromisoformat(row[2]), row[0], self._open_hash(row[3])
+                    )
             return found
         p = self.param
 
@@ -378,8 +491,10 @@ class Store:
                     chunk,
                 )
                 for row in cur.fetchall():
-                    found[row[0] if self.kind == "sqlite" else row["event_id"]] = _known(
-                        row, self.kind
+                    known = _known(row, self.kind)
+                    form = row[0] if self.kind == "sqlite" else row["event_id"]
+                    found[forms[form]] = known._replace(
+                        content_hash=self._open_hash(known.content_hash)
                     )
 
         if cursor is not None:
@@ -389,8 +504,11 @@ class Store:
                 run(cur)
         return found
 
+    def _open_hash(self, stored: str) -> str:
+        return stored if self.sealer is None else self.sealer.open_text(stored)
+
     def index_rows(self) -> dict[str, int]:
-        """Every indexed event id with its position (for verification)."""
+        """Every indexed event id (as stored: see :meth:`index_id`) with its position."""
         if self.kind == "popo":
             return {k: v[0] for k, v in self._app.recorder.index.items()}  # type: ignore[attr-defined]
         rows = self._fetch(f"SELECT event_id, position FROM {tables.INDEX}")
@@ -401,7 +519,7 @@ class Store:
         )
 
     def index_by_position(self, batch: int = READ_BATCH) -> Iterator[tuple[int, str]]:
-        """``(position, event id)`` of every indexed event in recorded order, read in pages."""
+        """``(position, event id as stored)`` of every indexed event in recorded order, in pages."""
         if self.kind == "popo":
             index = self._app.recorder.index  # type: ignore[attr-defined]
             yield from sorted((row[0], event_id) for event_id, row in index.items())
@@ -452,7 +570,7 @@ class Store:
         from ledger.model.events import Event
 
         index_rows = [
-            (r.value.id, r.position, r.value.TYPE, r.value.date.isoformat(), r.content_hash)
+            self.index_row(r.value, r.position, r.content_hash)
             for r in self.read()
             if isinstance(r.value, Event)
         ]

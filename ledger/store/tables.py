@@ -6,6 +6,8 @@
   with a MAC (:mod:`ledger.store.derived`): a projection folds from them without the book.
 * ``loopledger_state`` — checkpoints of projections and of the book, one row per name and key,
   plain data with a MAC and a version.
+* ``loopledger_meta`` — facts about the store itself: whether it is encrypted, with a check
+  that the key opens it (:mod:`ledger.store.encryption`).
 * ``loopledger_checkpoints`` — the pickled checkpoints of loopledger 0.1: never read again;
   ``verify`` names them and ``rebuild`` drops them.
 """
@@ -18,6 +20,7 @@ INDEX: Final = "loopledger_ids"
 POSTINGS: Final = "loopledger_postings"
 STATE: Final = "loopledger_state"
 LEGACY_CHECKPOINTS: Final = "loopledger_checkpoints"
+META: Final = "loopledger_meta"
 
 
 def create_statements(postgres: bool) -> list[str]:
@@ -32,6 +35,7 @@ def create_statements(postgres: bool) -> list[str]:
             f"CREATE TABLE IF NOT EXISTS {POSTINGS} (position BIGINT PRIMARY KEY, body {blob} NOT NULL, "
             f"mac {blob} NOT NULL)"
         ),
+        f"CREATE TABLE IF NOT EXISTS {META} (name TEXT PRIMARY KEY, value {blob} NOT NULL)",
         (
             f"CREATE TABLE IF NOT EXISTS {STATE} (name TEXT NOT NULL, key_id TEXT NOT NULL, "
             "position BIGINT NOT NULL, chain TEXT NOT NULL, version TEXT NOT NULL, "
