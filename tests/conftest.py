@@ -47,6 +47,7 @@ def _private_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
     else:
         os.environ["XDG_STATE_HOME"] = old
 
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "ledger" / "examples" / "ai-compute-2025-2026.yaml"
 
