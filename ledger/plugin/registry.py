@@ -6,12 +6,24 @@ plugins in a different order cannot change any result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
 
 from ledger.engine import Registered
+
+
+def register_each(
+    register: Callable[..., None],
+    entries: Iterable[tuple[str, Callable[..., Any], str]],
+    *,
+    requires: tuple[str, ...] = (),
+) -> None:
+    """Register several queries (or metrics) that read the same projections: ``(name, function,
+    description)`` each — one table in a plugin instead of a ``register(...)`` call per entry."""
+    for name, function, description in entries:
+        register(name, function, requires=requires, description=description)
 
 
 @attrs.frozen

@@ -21,6 +21,7 @@ from invariants.accounting import balances_of
 from invariants.violation import Context, Violation
 from ledger import hookimpl
 from ledger.model.values import is_cash
+from ledger.plugin.registry import register_each
 from plugins.audit import flows, tracers
 from plugins.audit.commands import add_commands
 from plugins.audit.flows import NAME, PROJECTION, FlowState
@@ -104,30 +105,30 @@ def ledger_register_queries(register: Callable[..., None]) -> None:
     from plugins.audit.api import audit_answer, picture, round_trips
     from plugins.audit.graph import graph_answer
 
-    register(
-        "audit",
-        audit_answer,
+    register_each(
+        register,
+        [
+            ("audit", audit_answer, "loops per layer and round trips of cash"),
+            (
+                "audit.round_trips",
+                round_trips,
+                "how much of each party's outgoing cash came back to it, under one rule",
+            ),
+            (
+                "audit.picture",
+                picture,
+                "one layer's flows drawn with its biggest loops (SVG or PNG)",
+            ),
+            (
+                "audit.graph",
+                graph_answer,
+                (
+                    "parties at places stable across dates, flows per drawn layer (cash, binding "
+                    "and non-binding promises, equity) and the loops, for an interactive graph"
+                ),
+            ),
+        ],
         requires=(NAME,),
-        description="loops per layer and round trips of cash",
-    )
-    register(
-        "audit.round_trips",
-        round_trips,
-        requires=(NAME,),
-        description="how much of each party's outgoing cash came back to it, under one rule",
-    )
-    register(
-        "audit.picture",
-        picture,
-        requires=(NAME,),
-        description="one layer's flows drawn with its biggest loops (SVG or PNG)",
-    )
-    register(
-        "audit.graph",
-        graph_answer,
-        requires=(NAME,),
-        description="parties at places stable across dates, flows per drawn layer (cash, "
-        "binding and non-binding promises, equity) and the loops, for an interactive graph",
     )
 
 

@@ -34,6 +34,18 @@ def _table(
     return t
 
 
+def _shares(
+    report: Any, title: str, columns: list[str], rows: list[tuple[str, Any, Any, Any]]
+) -> Any:
+    """A table of parties, two amounts and the share the second is of the first."""
+    return _table(
+        title,
+        columns,
+        [(report.name(p), billions(a), billions(b), percent(share, 1)) for p, a, b, share in rows],
+        right=tuple(columns[1:]),
+    )
+
+
 DISPLAY_ROUNDING = (
     "$B: billions rounded half-even to 0.1 for display only; --json prints exact amounts."
 )
@@ -79,40 +91,22 @@ def print_report(report: AuditReport) -> None:
             markup=False,
         )
     parties = sorted(report.trace.parties, key=lambda f: (-f.returned, -f.departed, f.party))
-    out.print(
-        _table(
+    sellers = sorted(report.trace.sellers, key=lambda s: (-s.own_money_returned, s.seller))
+    shares = [
+        (
             f"Round trips of cash{when}{currency}, rule {report.rule}: paid to other parties, and back",
             ["party", "departed", "returned", "share"],
-            [
-                (
-                    report.name(f.party),
-                    billions(f.departed),
-                    billions(f.returned),
-                    percent(f.share, 1),
-                )
-                for f in parties
-            ],
-            right=("departed", "returned", "share"),
-        )
-    )
-    sellers = sorted(report.trace.sellers, key=lambda s: (-s.own_money_returned, s.seller))
-    if sellers:
-        out.print(
-            _table(
-                f"Sellers{when}, rule {report.rule}: purchase revenue that was their own money",
-                ["seller", "purchase revenue", "own money", "share"],
-                [
-                    (
-                        report.name(s.seller),
-                        billions(s.purchase_revenue),
-                        billions(s.own_money_returned),
-                        percent(s.share, 1),
-                    )
-                    for s in sellers
-                ],
-                right=("purchase revenue", "own money", "share"),
-            )
-        )
+            [(f.party, f.departed, f.returned, f.share) for f in parties],
+        ),
+        (
+            f"Sellers{when}, rule {report.rule}: purchase revenue that was their own money",
+            ["seller", "purchase revenue", "own money", "share"],
+            [(s.seller, s.purchase_revenue, s.own_money_returned, s.share) for s in sellers],
+        ),
+    ]
+    for title, columns, rows in shares:
+        if rows or columns[0] == "party":  # the sellers' table only when there are sellers
+            out.print(_shares(report, title, columns, rows))
     for w in report.warrants:
         if w.note:
             out.print(f"note: warrant '{w.grant}': {w.note}", markup=False)

@@ -11,23 +11,29 @@ from collections.abc import Callable
 import click
 
 from ledger import hookimpl
+from ledger.plugin.registry import register_each
 from plugins.balances.commands import add_commands
 from plugins.balances.projection import NAME, PROJECTION, balances_answer
 
 
 @hookimpl
-def ledger_register_projections(register: Callable[..., None]) -> None:
-    register(PROJECTION)
+def ledger_register_queries(register: Callable[..., None]) -> None:
+    register_each(
+        register,
+        [
+            (
+                "balances",
+                balances_answer,
+                "non-zero balances per party, account and commodity as of a date",
+            )
+        ],
+        requires=(NAME,),
+    )
 
 
 @hookimpl
-def ledger_register_queries(register: Callable[..., None]) -> None:
-    register(
-        "balances",
-        balances_answer,
-        requires=(NAME,),
-        description="non-zero balances per party, account and commodity as of a date",
-    )
+def ledger_register_projections(register: Callable[..., None]) -> None:
+    register(PROJECTION)
 
 
 @hookimpl

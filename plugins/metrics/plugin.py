@@ -19,6 +19,7 @@ import click
 
 from ledger import hookimpl
 from ledger.plugin.figures import Figure
+from ledger.plugin.registry import register_each
 from plugins.metrics.api import metrics_answer
 from plugins.metrics.commands import add_commands
 from plugins.metrics.commitments import commitment_coverage, funding_gap
@@ -80,10 +81,15 @@ def ledger_register_metrics(register: Callable[..., None]) -> None:
 
 @hookimpl
 def ledger_register_queries(register: Callable[..., None]) -> None:
-    register(
-        "metrics",
-        metrics_answer,
-        description="every registered metric as of a date, or at every quarter end (by='quarter')",
+    register_each(
+        register,
+        [
+            (
+                "metrics",
+                metrics_answer,
+                "every registered metric as of a date, or at every quarter end (by='quarter')",
+            )
+        ],
     )
 
 

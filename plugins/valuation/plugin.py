@@ -14,6 +14,7 @@ from collections.abc import Callable
 import click
 
 from ledger import hookimpl
+from ledger.plugin.registry import register_each
 from plugins.valuation import positions
 from plugins.valuation.commands import add_commands
 from plugins.valuation.curves import warrant_curve_answer
@@ -35,17 +36,21 @@ def ledger_register_projections(register: Callable[..., None]) -> None:
 
 @hookimpl
 def ledger_register_queries(register: Callable[..., None]) -> None:
-    register(
-        "value",
-        value_answer,
+    register_each(
+        register,
+        [
+            (
+                "value",
+                value_answer,
+                "every holding valued as of a date, with its basis and assumptions",
+            ),
+            (
+                "value.warrant_curve",
+                warrant_curve_answer,
+                "each warrant's value against its issuer's share price, hurdles marked",
+            ),
+        ],
         requires=(positions.NAME,),
-        description="every holding valued as of a date, with its basis and assumptions",
-    )
-    register(
-        "value.warrant_curve",
-        warrant_curve_answer,
-        requires=(positions.NAME,),
-        description="each warrant's value against its issuer's share price, hurdles marked",
     )
 
 
