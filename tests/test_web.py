@@ -198,7 +198,7 @@ def test_a_read_only_store_writes_nothing(store, tmp_path):
         assert book.audit().cycles
         book.store.save_state("x", 1, "c", "1", {"state": 1})  # not saved: read-only
         assert book.store.load_state("x") is None
-        book.store.replace_postings([(1, ())])  # not saved either
+        book.store.replace_postings([(1, "", ())])  # not saved either
         with pytest.raises(StoreError, match="open read-only: cannot append records"):
             book.store.appending(0)
         with pytest.raises(StoreError, match="open read-only: nothing can be recorded"):

@@ -80,10 +80,13 @@ class VerifyReport:
 
 
 def index_violations(store: Store, raw: Iterable[tuple[int, bytes]]) -> list[Violation]:
-    """The id index (written with each append) and the stream agree: no event missing from either.
+    """The id index (written with each append) and the stream agree: no event missing from
+    either, and each indexed id, type, date and content hash is the record's.
 
-    Both are read in position order and compared as they go by, so memory does not grow with
-    the store.
+    Why every column: replay's idempotency reads the hash, reversal scans read the type, and
+    ``--as-of`` cuts read the date — an index altered outside loopledger would make them answer
+    wrongly with every record intact. Both are read in position order and compared as they go
+    by, so memory does not grow with the store.
     """
     found: list[Violation] = []
     indexed = store.index_by_position()
@@ -92,15 +95,18 @@ def index_violations(store: Store, raw: Iterable[tuple[int, bytes]]) -> list[Vio
         if not data.startswith(b'{"k":"event"'):
             continue
         try:
-            event_id = orjson.loads(data)["r"]["id"]
+            record = orjson.loads(data)
+            event_id, kind, day = record["r"]["id"], record["r"]["type"], record["r"]["date"]
+            digest = record["h"]
         except (orjson.JSONDecodeError, KeyError, TypeError):
             continue  # an undecodable record: the hash-chain check names it
         while pending is not None and pending[0] < position:
-            found.append(_gone(*pending))
+            found.append(_gone(*pending[:2]))
             pending = next(indexed, None)
         if pending is not None and pending[0] == position:
-            if pending[1] != store.index_id(event_id):
-                shown = "another id's digest" if store.encrypted else f"'{pending[1]}'"
+            _, indexed_id, indexed_type, indexed_day, indexed_hash = pending
+            if indexed_id != store.index_id(event_id):
+                shown = "another id's digest" if store.encrypted else f"'{indexed_id}'"
                 found.append(
                     Violation(
                         "id-index",
@@ -108,6 +114,25 @@ def index_violations(store: Store, raw: Iterable[tuple[int, bytes]]) -> list[Vio
                         (event_id,),
                     )
                 )
+            else:
+                wrong = [
+                    f"{name} {got!r} (the record's is {want!r})"
+                    for name, got, want in (
+                        ("type", indexed_type, kind),
+                        ("date", indexed_day, day),
+                        ("content hash", indexed_hash, digest),
+                    )
+                    if got != want
+                ]
+                if wrong:
+                    found.append(
+                        Violation(
+                            "id-index",
+                            f"the index row of '{event_id}' (#{position}) was altered: "
+                            + "; ".join(wrong),
+                            (event_id,),
+                        )
+                    )
             pending = next(indexed, None)
         else:
             found.append(
@@ -120,7 +145,7 @@ def index_violations(store: Store, raw: Iterable[tuple[int, bytes]]) -> list[Vio
         if len(found) >= 20:
             return found
     while pending is not None and len(found) < 20:
-        found.append(_gone(*pending))
+        found.append(_gone(*pending[:2]))
         pending = next(indexed, None)
     return found
 

@@ -394,7 +394,7 @@ class Engine:
         failures: list[Failure] = []
         problems: list[Problem] = []
         entries: list[Entry] | None = [] if keep_entries else None
-        rewrite: list[tuple[int, tuple[Any, ...]]] = []
+        rewrite: list[tuple[int, str, tuple[Any, ...]]] = []
         position = processed = 0
         rows: Iterable[Any] = (
             self.store.read_stored() if mismatches is not None else self.store.read_raw()
@@ -423,7 +423,7 @@ class Engine:
             if mismatches is not None and stored_postings != postings:
                 mismatches.append(position)
             if save:
-                rewrite.append((position, postings))
+                rewrite.append((position, record.content_hash, postings))
                 if len(rewrite) >= REWRITE_BATCH:
                     self.store.replace_postings(rewrite)
                     rewrite = []

@@ -306,7 +306,7 @@ def _chunk(
     if reaching_back:
         raise _Retroactive(reaching_back)
     records: list[Record] = []
-    postings: list[tuple[int, Any]] = []
+    postings: list[tuple[int, str, Any]] = []
     recorded_at = appender.recorded_at
     for c in events:
         event = c.event
@@ -324,7 +324,7 @@ def _chunk(
         position = new_position
         chain = chain_hash(chain, digest, recorded_at)
         records.append(Record("event", event, digest, chain, position, recorded_at))
-        postings.append((position, entry_postings))
+        postings.append((position, digest, entry_postings))
         state.index_at.append(c.item.index)
         facts.add_event(position, event.date)
         if book.max_date is None or event.date > book.max_date:
@@ -401,14 +401,14 @@ def _rewrite_stored_postings(engine: Engine, book: Book, appender: Any) -> None:
     from ledger.store.records import decode_record
 
     rewritten = Book(dict(book.reversed), validate=False)
-    rows: list[tuple[int, Any]] = []
+    rows: list[tuple[int, str, Any]] = []
     for position, raw in engine.store.read_raw():
         record = decode_record(raw, position)
         if isinstance(record.value, Party):
             rewritten.declare(record.value)
             continue
         postings, _ = rewritten.apply(record.value, position, record.content_hash)
-        rows.append((position, postings))
+        rows.append((position, record.content_hash, postings))
         if len(rows) >= CHUNK:
             appender.replace_postings(rows)
             rows = []

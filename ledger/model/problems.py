@@ -82,6 +82,10 @@ def unreadable_reason(raw: bytes) -> str | None:
     return raw[len(UNREADABLE) :].decode() if raw.startswith(UNREADABLE) else None
 
 
+class DamagedStore(LedgerError):
+    """The database itself is damaged (a corrupt page): nothing past it can be read (exit 1)."""
+
+
 class CorruptRecord(LedgerError):
     """A stored record no longer decodes: the store was altered outside loopledger (exit 1).
 

@@ -25,9 +25,9 @@ from eventsourcing.persistence import (
 
 from ledger.book import Known
 from ledger.model.events import Event
-from ledger.model.postings import Posting
 from ledger.model.problems import StoreError
 from ledger.store.records import BOOK_ID, Record, Recorded, encode_record
+from ledger.store.rows import PostingsRow
 from ledger.store.urls import describe, redact
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class Appender:
         self._memory_events: list[Recorded] = []
         self._memory_index: list[tuple[str, int, str, str, str]] = []
         self._memory_ids: dict[str, Known] = {}
-        self._memory_postings: list[tuple[int, Sequence[Posting]]] = []
+        self._memory_postings: list[PostingsRow] = []
         self._states: list[tuple[str, int, str, str, Any]] = []
 
     def __enter__(self) -> Self:
@@ -87,9 +87,7 @@ class Appender:
             return found
         return self.store.lookup(wanted, cursor=self._cursor)
 
-    def write(
-        self, records: Sequence[Record], postings: Sequence[tuple[int, Sequence[Posting]]] = ()
-    ) -> None:
+    def write(self, records: Sequence[Record], postings: Sequence[PostingsRow] = ()) -> None:
         """Write ``records`` (positions ``head+1 …``) with their index rows and postings."""
         if not records:
             return
@@ -125,7 +123,7 @@ class Appender:
     def write_raw(
         self,
         rows: Sequence[tuple[int, bytes, tuple[str, int, str, str, str] | None]],
-        postings: Sequence[tuple[int, Sequence[Posting]]] = (),
+        postings: Sequence[PostingsRow] = (),
     ) -> None:
         """Write stored records as their bytes (a copy of another store: :mod:`ledger.store.copying`).
 
@@ -151,7 +149,7 @@ class Appender:
         self,
         stored: Sequence[StoredEvent],
         index_rows: Sequence[tuple[str, int, str, str, str]],
-        postings: Sequence[tuple[int, Sequence[Posting]]],
+        postings: Sequence[PostingsRow],
     ) -> None:
         recorder = self.store.recorder
         try:
@@ -172,7 +170,7 @@ class Appender:
             return
         self.store.save_state(name, position, chain, version, data, cursor=self._cursor)
 
-    def replace_postings(self, rows: Sequence[tuple[int, Sequence[Posting]]]) -> None:
+    def replace_postings(self, rows: Sequence[PostingsRow]) -> None:
         """Overwrite stored postings (after a reversal changed what earlier events post)."""
         if self.store.kind == "popo":
             self._memory_postings += rows

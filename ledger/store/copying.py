@@ -60,6 +60,10 @@ def _write(appender: Appender, target: Store, rows: list[tuple[Stored, Record]])
             )
             for stored, record in rows
         ],
-        [(stored.position, stored.postings) for stored, _ in rows if stored.postings is not None],
+        [
+            (stored.position, record.content_hash, stored.postings)
+            for stored, record in rows
+            if stored.postings is not None
+        ],
     )
     return len(rows)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 import orjson
 
@@ -72,8 +72,18 @@ def decode_postings(body: bytes) -> tuple[Posting, ...]:
     return tuple(Posting(p, a, c, Decimal(q)) for p, a, c, q in orjson.loads(body))
 
 
-def postings_mac(position: int, body: bytes, signer: derived.Signer | None = None) -> bytes:
-    return (signer or derived.signer()).mac(b"postings", position.to_bytes(8, "big"), body)
+PostingsRow: TypeAlias = tuple[int, str, Sequence[Posting]]
+"""``(position, content hash of the record there, its postings)``: what the postings table stores."""
+
+
+def postings_mac(
+    position: int, content_hash: str, body: bytes, signer: derived.Signer | None = None
+) -> bytes:
+    """The MAC of stored postings binds them to the record they were derived from (its position
+    and content hash): postings kept from before a record was rewritten are never used for it."""
+    return (signer or derived.signer()).mac(
+        b"postings", position.to_bytes(8, "big"), content_hash.encode(), body
+    )
 
 
 def state_mac(name: str, position: int, chain: str, version: str, body: bytes) -> bytes:

@@ -23,6 +23,7 @@ layer (appending, tables); splitting it by table would spread one transaction ov
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import time
@@ -33,16 +34,24 @@ from typing import Any, Final, Self
 from urllib.parse import quote
 
 import orjson
-from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
+from eventsourcing.persistence import DatabaseError, IntegrityError, OperationalError, StoredEvent
 
 from ledger.book import Known
 from ledger.model.codec import GENESIS
 from ledger.model.postings import Posting
-from ledger.model.problems import StoreError
+from ledger.model.problems import DamagedStore, StoreError
 from ledger.store import derived, encryption, tables
 from ledger.store.recorders import LedgerApplication, MemoryRecorder
-from ledger.store.records import BOOK_ID, TOPIC, Record, RecordMapper, decode_record
+from ledger.store.records import (
+    BOOK_ID,
+    TOPIC,
+    Record,
+    RecordMapper,
+    decode_record,
+    record_hash,
+)
 from ledger.store.rows import (
+    PostingsRow,
     SavedState,
     Stored,
     decode_postings,
@@ -312,9 +321,26 @@ class Store:
         return "%s" if self.kind == "postgres" else "?"
 
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self.datastore.transaction(commit=False) as cursor:
+        with (
+            self._damage_named("reading the store"),
+            self.datastore.transaction(commit=False) as cursor,
+        ):
             cursor.execute(sql, params)
             return list(cursor.fetchall())
+
+    @contextlib.contextmanager
+    def _damage_named(self, doing: str) -> Iterator[None]:
+        """A database file damaged outside loopledger (a corrupt page) is one message naming
+        what was being read, exit 1 — not a driver traceback. Busy and conflict errors pass."""
+        try:
+            yield
+        except (OperationalError, IntegrityError):
+            raise
+        except DatabaseError as exc:
+            raise DamagedStore(
+                f"the database of {describe(self.url)} is damaged ({redact(str(exc), self.url)}) "
+                f"while {doing}: it was altered outside loopledger; restore it from a copy"
+            ) from None
 
     def encrypt(self, body: bytes) -> bytes:
         cipher = self._mapper.cipher
@@ -335,7 +361,8 @@ class Store:
 
     def head(self) -> tuple[int, str]:
         """``(position, chain link)`` of the last record; ``(0, GENESIS)`` when empty."""
-        last = self._app.recorder.select_events(BOOK_ID, desc=True, limit=1)
+        with self._damage_named("reading the last record"):
+            last = self._app.recorder.select_events(BOOK_ID, desc=True, limit=1)
         if not last:
             return 0, GENESIS
         record = decode_record(self._mapper.raw_state(last[0]), last[0].originator_version)
@@ -390,8 +417,13 @@ class Store:
                 entries: tuple[Posting, ...] | None = None
                 if body is not None:
                     plain = self._decrypt_derived(body)
-                    if plain is not None and sign.verified(
-                        mac, b"postings", version.to_bytes(8, "big"), plain
+                    digest = record_hash(raw)
+                    if (
+                        plain is not None
+                        and digest is not None
+                        and sign.verified(
+                            mac, b"postings", version.to_bytes(8, "big"), digest.encode(), plain
+                        )
                     ):
                         entries = decode_postings(plain)
                 yield Stored(version, raw, entries)
@@ -415,7 +447,10 @@ class Store:
                 f"ORDER BY originator_version LIMIT {p}"
             )
         book_id: Any = BOOK_ID.hex if self.kind == "sqlite" else BOOK_ID
-        with self.datastore.transaction(commit=False) as cursor:
+        with (
+            self._damage_named(f"reading the records after #{after}"),
+            self.datastore.transaction(commit=False) as cursor,
+        ):
             cursor.execute(sql, (book_id, after, limit))
             if self.kind == "sqlite":
                 return [tuple(row) for row in cursor.fetchall()]
@@ -456,7 +491,7 @@ class Store:
         self,
         records: Sequence[Record],
         expected_head: int,
-        postings: Sequence[tuple[int, Sequence[Posting]]] = (),
+        postings: Sequence[PostingsRow] = (),
     ) -> None:
         """Insert ``records`` at positions ``expected_head+1 …`` in one transaction, or none."""
         if not records:
@@ -518,27 +553,36 @@ class Store:
             else {r["event_id"]: r["position"] for r in rows}
         )
 
-    def index_by_position(self, batch: int = READ_BATCH) -> Iterator[tuple[int, str]]:
-        """``(position, event id as stored)`` of every indexed event in recorded order, in pages."""
+    def index_by_position(
+        self, batch: int = READ_BATCH
+    ) -> Iterator[tuple[int, str, str, str, str]]:
+        """``(position, event id as stored, type, day, content hash)`` of every indexed event in
+        recorded order, in pages (the hash opened when the store is encrypted)."""
         if self.kind == "popo":
             index = self._app.recorder.index  # type: ignore[attr-defined]
-            yield from sorted((row[0], event_id) for event_id, row in index.items())
+            yield from sorted(
+                (row[0], event_id, row[1], row[2], self._open_hash(row[3]))
+                for event_id, row in index.items()
+            )
             return
         after, p = 0, self.param
         while True:
             rows = self._fetch(
-                f"SELECT position, event_id FROM {tables.INDEX} WHERE position > {p} "
-                f"ORDER BY position LIMIT {p}",
+                f"SELECT position, event_id, type, day, content_hash FROM {tables.INDEX} "
+                f"WHERE position > {p} ORDER BY position LIMIT {p}",
                 (after, batch),
             )
             if not rows:
                 return
             for row in rows:
-                yield (
-                    (row[0], row[1])
-                    if self.kind == "sqlite"
-                    else (row["position"], row["event_id"])
+                position, event_id, kind, day, digest = (
+                    tuple(row) if self.kind == "sqlite" else tuple(row.values())
                 )
+                try:
+                    digest = self._open_hash(digest)
+                except (ValueError, TypeError):
+                    digest = "(does not decrypt)"
+                yield position, event_id, kind, day, digest
             after = rows[-1][0] if self.kind == "sqlite" else rows[-1]["position"]
 
     def index_days(self) -> Iterator[tuple[int, str, str]]:
@@ -602,20 +646,16 @@ class Store:
 
     # --- postings ---------------------------------------------------------------------------------
 
-    def postings_rows(
-        self, rows: Sequence[tuple[int, Sequence[Posting]]]
-    ) -> list[tuple[int, bytes, bytes]]:
+    def postings_rows(self, rows: Sequence[PostingsRow]) -> list[tuple[int, bytes, bytes]]:
         """``(position, stored body, MAC)`` rows for the given postings (signed by this user)."""
         out = []
         sign = derived.signer()
-        for position, postings in rows:
+        for position, digest, postings in rows:
             body = encode_postings(postings)
-            out.append((position, self.encrypt(body), postings_mac(position, body, sign)))
+            out.append((position, self.encrypt(body), postings_mac(position, digest, body, sign)))
         return out
 
-    def replace_postings(
-        self, rows: Sequence[tuple[int, Sequence[Posting]]], cursor: Any = None
-    ) -> None:
+    def replace_postings(self, rows: Sequence[PostingsRow], cursor: Any = None) -> None:
         """Write (or overwrite) the postings of the given positions (not when read-only: a
         fold then derives them again next time)."""
         if self.read_only:
