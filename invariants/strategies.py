@@ -15,10 +15,15 @@ For plugin authors::
 repayments, commitments with tranches (delivery-gated, or waiting on a trigger until an expiry
 date) or of undisclosed amount, purchases drawing them (sometimes beyond what is outstanding),
 deliveries, stock issued as consideration, warrant grants with delivery and share-price
-conditions, vests, exercises (cash and cashless), revenue reports, prices, listings, amendments
-and reversals — with amounts of 0–2 decimals up to 10^13, and fact-row ids on some events.
-Every event is valid where it is recorded, and dated on or after everything it refers to, so
-every as-of cut of a generated history is itself valid.
+conditions, vests, exercises (cash and cashless), revenue reports, prices, listings, amendments,
+reversals and balance assertions (settled once the history is drawn) — with amounts of 0–2
+decimals up to 10^13, and fact-row ids on some events. Every event is valid where it is
+recorded, and dated on or after everything it refers to, so every as-of cut of a generated
+history is itself valid.
+
+Why one module (one concept: the model of what a drawn history holds so far): each event
+kind's draw reads and updates the same state — open commitments, grants, holdings, dates — so
+splitting the kinds apart would spread that state across files.
 """
 
 from __future__ import annotations
@@ -31,8 +36,10 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
+from ledger.book.assertions import balances_as_of
 from ledger.model.events import (
     Amendment,
+    AssertBalance,
     Commitment,
     Condition,
     Delivery,
@@ -98,8 +105,12 @@ def party_list(n: int) -> tuple[Party, ...]:
 class HistoryModel:
     """What exists so far, so that each drawn event is valid where it is recorded."""
 
-    def __init__(self, parties: tuple[Party, ...]) -> None:
+    def __init__(self, parties: tuple[Party, ...], *, assertions: bool = False) -> None:
         self.parties = [p.id for p in parties]
+        self.assertions = assertions
+        """Whether to draw balance assertions; their amounts are filled in by
+        :func:`settle_assertions` once the whole history is drawn (a later event dated
+        earlier changes the balance an assertion speaks of)."""
         self.count = 0
         self.dates: dict[str, dt.date] = {}
         self.referenced: set[str] = set()
@@ -157,6 +168,8 @@ class HistoryModel:
             kinds.append("amend_grant")
         if self.reversible():
             kinds.append("reversal")
+        if self.assertions and self.dates:
+            kinds.append("assertion")
         kind = draw(st.sampled_from(kinds))
         event: Event = getattr(self, f"_{kind}")(draw)
         if draw(st.integers(0, 3)) == 0:
@@ -557,6 +570,17 @@ class HistoryModel:
         g["closed"] = True
         return Amendment(id=self._id(), date=date, of=gid, status="cancelled")
 
+    def _assertion(self, draw: Draw) -> Event:
+        # The key and amount are placeholders until settle_assertions() sees the whole history.
+        return AssertBalance(
+            id=self._id(),
+            date=self._date(draw),
+            party=draw(st.sampled_from(self.parties)),
+            account="assets:cash",
+            commodity="USD",
+            amount=Decimal(0),
+        )
+
     def _reversal(self, draw: Draw) -> Event:
         target = draw(st.sampled_from(self.reversible()))
         self.reversed.add(target)
@@ -572,13 +596,31 @@ class HistoryModel:
         )
 
 
+def settle_assertions(draw: Draw, events: tuple[Event, ...]) -> tuple[Event, ...]:
+    """Give each balance assertion a key that has postings by its date (when one has) and the
+    amount the ledger shows for it then — so every assertion holds, in every as-of cut too."""
+    settled = list(events)
+    for i, e in enumerate(settled):
+        if not isinstance(e, AssertBalance):
+            continue
+        keys = sorted(balances_as_of(settled, e.date))
+        key = draw(st.sampled_from(keys)) if keys else (e.party, e.account, e.commodity)
+        amount = balances_as_of(settled, e.date, [key])[key]
+        settled[i] = attrs.evolve(e, party=key[0], account=key[1], commodity=key[2], amount=amount)
+    return tuple(settled)
+
+
 @st.composite
 def histories(
-    draw: Draw, min_events: int = 1, max_events: int = 25, n_parties: int = 4
+    draw: Draw,
+    min_events: int = 1,
+    max_events: int = 25,
+    n_parties: int = 4,
+    assertions: bool = True,
 ) -> GeneratedHistory:
-    """A valid deal history (see the module docstring)."""
+    """A valid deal history (see the module docstring), balance assertions included."""
     parties = party_list(n_parties)
-    model = HistoryModel(parties)
+    model = HistoryModel(parties, assertions=assertions)
     n = draw(st.integers(min_events, max_events))
     events = tuple(model.draw_event(draw) for _ in range(n))
-    return GeneratedHistory(parties, events)
+    return GeneratedHistory(parties, settle_assertions(draw, events))

@@ -20,7 +20,7 @@ DATA = Path(__file__).parent / "data"
 def test_every_event_type_replays_and_each_event_balances_per_commodity(cli, name):
     ran = cli("replay", str(DATA / name))
     assert ran.code == 0, ran.err
-    assert "27 new, 0 already present, 4 new parties" in ran.out
+    assert "28 new, 0 already present, 4 new parties" in ran.out
     events = json.loads(cli("events", "--json").out)["events"]
     assert {e["type"] for e in events} == set(EVENT_TYPES)
     for e in events:
@@ -30,7 +30,13 @@ def test_every_event_type_replays_and_each_event_balances_per_commodity(cli, nam
         assert all(v == 0 for v in totals.values()), (e["id"], totals)
     # Types that move something post at least two legs; informational ones post none.
     posted = {e["type"] for e in events if e["postings"]}
-    assert posted == set(EVENT_TYPES) - {"price", "revenue_report", "listing", "reversal"}
+    assert posted == set(EVENT_TYPES) - {
+        "price",
+        "revenue_report",
+        "listing",
+        "reversal",
+        "assert_balance",
+    }
 
 
 def test_yaml_and_json_give_identical_balances(cli, tmp_path):

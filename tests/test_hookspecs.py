@@ -531,8 +531,8 @@ def test_hook_ledger_register_queries(tmp_path):
         # The built-ins answer through the same hook; one fold serves several questions.
         result = book.run()
         rows = book.balances(result=result, party=party)
-        cash = [r for r in rows if r["account"] == "assets:cash" and r["commodity"] == "USD"]
-        assert [Decimal(r["amount"]) for r in cash] == [amount]
+        cash = [r for r in rows if r.account == "assets:cash" and r.commodity == "USD"]
+        assert [r.amount for r in cash] == [amount]
         with pytest.raises(InputError, match="no query named 'nope'"):
             book.query("nope")
     # A user plugin cannot take over a built-in query.

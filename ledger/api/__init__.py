@@ -6,6 +6,22 @@ May import every ``ledger`` layer below it and ``invariants``; must not import f
 
 from __future__ import annotations
 
-from ledger.api.facade import FoldFailed, Ledger, Listed, check_fold, default_store_url, open
+from ledger.api.facade import FoldFailed, Ledger, check_fold, default_store_url, open, periods
+from ledger.api.listings import EventList, Listed, Register
+from ledger.api.parties import resolve_party
+from ledger.api.tables import Column, Table
 
-__all__ = ["FoldFailed", "Ledger", "Listed", "check_fold", "default_store_url", "open"]
+__all__ = [
+    "Column",
+    "EventList",
+    "FoldFailed",
+    "Ledger",
+    "Listed",
+    "Register",
+    "Table",
+    "check_fold",
+    "default_store_url",
+    "open",
+    "periods",
+    "resolve_party",
+]

@@ -19,16 +19,30 @@ import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import IO, TYPE_CHECKING, Any, Self
 
-import attrs
-
+from ledger.api.listings import (
+    AccountList,
+    EventList,
+    Listed,
+    PartyList,
+    Register,
+    Stats,
+    accounts,
+    party_list,
+    register,
+    stats,
+)
+from ledger.api.parties import resolve_party
 from ledger.engine import Engine, Result
+from ledger.histories.exports import Journal, read_journal, write_export
 from ledger.histories.loader import History
 from ledger.histories.recording import ReplayReport, replay
-from ledger.model.events import Event, Reversal, parties_of
-from ledger.model.postings import Posting
-from ledger.model.problems import LedgerError, StoreError
+from ledger.histories.sources import Input
+from ledger.model.events import AssertBalance, Event, Reversal, parties_of
+from ledger.model.periods import Period, combine, parse_period
+from ledger.model.problems import AssertionsFailed, InputError, LedgerError, Problem, StoreError
+from ledger.model.values import Party
 from ledger.store import DEFAULT_STORE, Record, Store, describe
 
 if TYPE_CHECKING:
@@ -43,16 +57,6 @@ def default_store_url() -> str:
 
 class FoldFailed(LedgerError):
     """The stored history does not fold, or a projection a question needs was quarantined."""
-
-
-@attrs.frozen
-class Listed:
-    """One recorded event as ``events`` lists it: where, what, its status and its postings."""
-
-    position: int
-    event: Event
-    status: str
-    postings: tuple[Posting, ...]
 
 
 class Ledger:
@@ -127,24 +131,32 @@ class Ledger:
 
     def replay(
         self,
-        *sources: str | Path | History,
+        *sources: str | Path | History | Input,
         on_recorded: Callable[[Sequence[Record]], object] | None = None,
         progress: Callable[[int], None] | None = None,
+        fmt: str | None = None,
     ) -> ReplayReport:
-        """Validate deal histories (files or loaded :class:`History` values) and append what is new.
+        """Validate deal histories and append what is new.
 
-        Files are read as streams and land in one transaction: all or nothing; the problems
-        found are raised together as one :class:`InputError`. Observers
-        (``ledger_events_recorded``) are told after the commit unless ``on_recorded`` replaces
-        them.
+        A source is a file (YAML, JSON, JSON Lines or CSV, told apart by suffix or content;
+        ``-`` is standard input), an :class:`~ledger.histories.sources.Input` (a stream with
+        a name), or a loaded :class:`History`; ``fmt`` forces the format of files. Files are
+        read as streams and land in one transaction: all or nothing; the problems found are
+        raised together as one :class:`InputError`, a balance assertion that fails as
+        :class:`AssertionsFailed`. Observers (``ledger_events_recorded``) are told after the
+        commit unless ``on_recorded`` replaces them.
         """
         if self.read_only:
             raise StoreError(f"{self.location} is open read-only: nothing can be recorded")
         self.may_create = True
+        chosen = [
+            Input(str(s), format=fmt) if fmt is not None and isinstance(s, (str, Path)) else s
+            for s in sources
+        ]
         notify = on_recorded or (
             lambda records: self.plugins.events_recorded(records, self.location)
         )
-        return replay(self.engine(), list(sources), on_recorded=notify, progress=progress)
+        return replay(self.engine(), chosen, on_recorded=notify, progress=progress)
 
     # --- folding ------------------------------------------------------------------------------
 
@@ -180,32 +192,27 @@ class Ledger:
             check_fold(result, *require)
         return result
 
-    def events(
-        self,
-        as_of: dt.date | None = None,
-        *,
-        types: Iterable[str] = (),
-        party: str | None = None,
-    ) -> list[Listed]:
-        """Recorded events in recorded order with their status and the postings each made."""
-        result = self.run(
-            as_of,
-            names=(),
-            require=(),
-            keep_entries=True,
-            use_checkpoint=False,
-            save_checkpoint=False,
+    def book_engine(self) -> Engine:
+        """An engine with no projections: the book alone (listings and exports need no more)."""
+        return Engine(self.store)
+
+    def _listed(self, as_of: dt.date | None) -> tuple[list[Listed], dict[str, Party], int]:
+        """Every recorded event (as of a date) with status and postings; the parties; records."""
+        result = self.book_engine().run(
+            as_of=as_of, keep_entries=True, use_checkpoint=False, save_checkpoint=False
         )
+        check_fold(result)
         postings = {e.position: e.postings for e in result.entries or []}
-        wanted = set(types)
-        listed = []
+        listed: list[Listed] = []
+        parties: dict[str, Party] = {}
+        records = 0
         for record in self.store.read():
+            records += 1
             event = record.value
-            if not isinstance(event, Event) or (as_of and event.date > as_of):
+            if isinstance(event, Party):
+                parties[event.id] = event
                 continue
-            if wanted and event.TYPE not in wanted:
-                continue
-            if party and party not in parties_of(event):
+            if as_of and event.date > as_of:
                 continue
             status = "recorded"
             if event.id in result.reversed:
@@ -213,7 +220,117 @@ class Ledger:
             elif isinstance(event, Reversal):
                 status = f"reverses {event.of}"
             listed.append(Listed(record.position, event, status, postings.get(record.position, ())))
-        return listed
+        return listed, parties, records
+
+    def events(
+        self,
+        as_of: dt.date | None = None,
+        *,
+        types: Iterable[str] = (),
+        party: str | None = None,
+        begin: dt.date | None = None,
+        end: dt.date | None = None,
+        period: Period | str | None = None,
+    ) -> EventList:
+        """Recorded events in recorded order with their status and the postings each made.
+
+        :param party: id, name or ticker (any case) of a party the events must name.
+        :param begin: only events dated on or after this date; ``end``: before it (exclusive);
+            ``period``: ``"2025Q4"``, ``"2025"``, … (see :mod:`ledger.model.periods`).
+        """
+        span = periods(begin, end, period)
+        cut = span.cut(as_of)
+        listed, parties, _ = self._listed(cut)
+        pid = resolve_party(parties, party) if party is not None else None
+        wanted = set(types)
+        chosen = [
+            item
+            for item in listed
+            if (not wanted or item.event.TYPE in wanted)
+            and (pid is None or pid in parties_of(item.event))
+            and span.contains(item.event.date)
+        ]
+        return EventList(tuple(chosen), cut)
+
+    def register(
+        self,
+        as_of: dt.date | None = None,
+        *,
+        party: str | None = None,
+        account: str | None = None,
+        commodity: str | None = None,
+        begin: dt.date | None = None,
+        end: dt.date | None = None,
+        period: Period | str | None = None,
+    ) -> Register:
+        """Postings in recorded order with a running balance per commodity (like hledger's
+        ``register``); ``account`` matches whole leading components (``assets`` or
+        ``assets:cash``). The running balance starts at zero at the period's beginning."""
+        span = periods(begin, end, period)
+        listed, parties, _ = self._listed(span.cut(as_of))
+        pid = resolve_party(parties, party) if party is not None else None
+        inside = [i for i in listed if span.contains(i.event.date)]
+        return register(inside, party=pid, account=account, commodity=commodity)
+
+    def accounts(
+        self,
+        as_of: dt.date | None = None,
+        *,
+        party: str | None = None,
+        begin: dt.date | None = None,
+        end: dt.date | None = None,
+        period: Period | str | None = None,
+    ) -> AccountList:
+        """Every (party, account, commodity) with postings, how many, first and last date."""
+        span = periods(begin, end, period)
+        listed, parties, _ = self._listed(span.cut(as_of))
+        pid = resolve_party(parties, party) if party is not None else None
+        return accounts([i for i in listed if span.contains(i.event.date)], party=pid)
+
+    def parties(self) -> PartyList:
+        """The recorded parties (id, name, ticker, shares outstanding, events naming each)."""
+        listed, parties, _ = self._listed(None)
+        return party_list(list(parties.values()), (i.event for i in listed))
+
+    def resolve_party(self, text: str, field: str = "--party") -> str:
+        """The id of the party named by id, name or ticker (any case); InputError otherwise."""
+        parties = {r.value.id: r.value for r in self.store.read() if isinstance(r.value, Party)}
+        return resolve_party(parties, text, field)
+
+    def stats(
+        self,
+        as_of: dt.date | None = None,
+        *,
+        begin: dt.date | None = None,
+        end: dt.date | None = None,
+        period: Period | str | None = None,
+    ) -> Stats:
+        """Records, events, parties, the date span and events per type (within a period)."""
+        span = periods(begin, end, period)
+        listed, parties, records = self._listed(span.cut(as_of))
+        inside = [i for i in listed if span.contains(i.event.date)]
+        return stats(self.location, records, len(parties), inside)
+
+    # --- histories out ------------------------------------------------------------------------
+
+    def journal(self, as_of: dt.date | None = None) -> Journal:
+        """The stored history as of a date with every event's postings (what exports read)."""
+        return read_journal(self.book_engine(), as_of)
+
+    def export(
+        self,
+        fmt: str,
+        out: Path | IO[str],
+        *,
+        as_of: dt.date | None = None,
+        title: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Journal:
+        """Write the stored history as ``hledger``, ``ledger``, ``beancount``, ``csv`` (posting
+        rows) or ``jsonl`` (replayable) to a file or text stream; returns what was exported."""
+        return write_export(
+            self.book_engine(), fmt, out, as_of=as_of, title=title, progress=progress
+        )
 
     def verify(
         self, anchors: Sequence[tuple[int, str]] = (), *, fresh_process: bool = True
@@ -246,9 +363,26 @@ class Ledger:
             check_fold(result, *spec.requires)
         return spec.answer(self, result, **options)
 
-    def balances(self, as_of: dt.date | None = None, **options: Any) -> Any:
-        """Balances per party, account and commodity (the ``balances`` plugin's query)."""
-        return self.query("balances", as_of=as_of, **options)
+    def balances(
+        self,
+        as_of: dt.date | None = None,
+        *,
+        begin: dt.date | None = None,
+        end: dt.date | None = None,
+        period: Period | str | None = None,
+        **options: Any,
+    ) -> Any:
+        """Balances per party, account and commodity (the ``balances`` plugin's query).
+
+        With ``begin`` (or a ``period`` that has one) the amounts are the flows *within* the
+        period — the postings of events dated in it — instead of balances as of its end.
+        Options: ``party`` (id, name or ticker), ``depth`` (accounts cut to that many
+        components, with subtotals), ``result`` (an earlier fold of the same date).
+        """
+        span = periods(begin, end, period)
+        if span.begin is not None:
+            options["begin"] = span.begin
+        return self.query("balances", as_of=span.cut(as_of), **options)
 
     def audit(self, as_of: dt.date | None = None, **options: Any) -> Any:
         """Loops per layer and round trips of cash (the ``audit`` plugin's query)."""
@@ -261,6 +395,16 @@ class Ledger:
     def value(self, as_of: dt.date | None = None, **options: Any) -> Any:
         """Every holding valued with its basis (the ``valuation`` plugin's query)."""
         return self.query("value", as_of=as_of, **options)
+
+
+def periods(
+    begin: dt.date | None = None,
+    end: dt.date | None = None,
+    period: Period | str | None = None,
+) -> Period:
+    """``begin``/``end`` (exclusive) narrowed by ``period`` (a :class:`Period` or its text)."""
+    chosen = parse_period(period) if isinstance(period, str) else period
+    return combine(begin, end, chosen)
 
 
 def check_fold(result: Result, *needed: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import decimal
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from ledger.book.instruments import CommitmentState, GrantState, LoanState
 from ledger.book.state import ZERO, BookState, mark_date
 from ledger.model.events import (
     Amendment,
+    AssertBalance,
     Commitment,
     Delivery,
     Event,
@@ -628,6 +630,25 @@ def _reversal(book: BookState, e: Reversal) -> tuple[Posting, ...]:
     )
 
 
+ACCOUNT = re.compile(r"^[a-z0-9][a-z0-9_.-]*(:[a-z0-9][a-z0-9_.-]*)*$")
+
+
+def _assert_balance(book: BookState, e: AssertBalance) -> tuple[Posting, ...]:
+    # Posts nothing: whether the balance holds is checked over the whole history
+    # (ledger.book.assertions), since events recorded later may be dated earlier.
+    if not ACCOUNT.match(e.account):
+        raise _reject(
+            "account",
+            f"expected an account such as assets:cash (lowercase words joined by ':'); got {e.account!r}",
+        )
+    if not e.commodity.strip() or " " in e.commodity.strip():
+        raise _reject(
+            "commodity",
+            f"expected a commodity such as USD, committed:USD or shares:amd; got {e.commodity!r}",
+        )
+    return ()
+
+
 HANDLERS: dict[type[Event], Callable[[BookState, Any], tuple[Posting, ...]]] = {
     OpeningBalance: _opening,
     Investment: _investment,
@@ -645,4 +666,5 @@ HANDLERS: dict[type[Event], Callable[[BookState, Any], tuple[Posting, ...]]] = {
     Listing: _listing,
     Amendment: _amendment,
     Reversal: _reversal,
+    AssertBalance: _assert_balance,
 }

@@ -12,25 +12,32 @@ import re
 import sys
 import traceback
 import warnings
-from pathlib import Path
 from typing import Any
 
 import click
 
 from ledger import __version__
 from ledger.api import Ledger
+from ledger.api.tables import Column
 from ledger.api.verification import VerifyReport
+from ledger.faces.journal_commands import add_commands as add_journal_commands
 from ledger.faces.options import (
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
     EXIT_STORE_CHANGED,
     as_of_option,
     exit_on_failures,
-    json_option,
+    output_option,
+    party_option,
+    period_options,
 )
-from ledger.faces.output import console, listed_json, print_json, table
+from ledger.faces.output import console, grouped, print_json, print_records, table
+from ledger.faces.progress import progress_bar
+from ledger.faces.tables import Flattened, ReplayTable, Rows, VerifyTable, per_file
+from ledger.histories.sources import FORMATS, STDIN, Source
 from ledger.model.events import EVENT_TYPES
 from ledger.model.limits import MAX_PROBLEMS
+from ledger.model.periods import Period
 from ledger.model.problems import InputError, LedgerError, Problem, StoreError
 from ledger.model.safetext import visible
 from ledger.plugin.manager import PluginLoadError, make_plugin_manager
@@ -58,7 +65,8 @@ class LedgerGroup(click.Group):
             return super().invoke(ctx)
         except InputError as exc:
             print_problems(exc.problems)
-            click.echo("nothing was written.", err=True)
+            if not isinstance(ctx.obj, Ledger) or ctx.obj.may_create:
+                click.echo("nothing was written.", err=True)  # said where a write was asked
             sys.exit(EXIT_BAD_INPUT)
         except ConcurrentAppend as exc:
             click.echo(
@@ -114,33 +122,40 @@ def cli(ctx: click.Context, store_url: str | None) -> None:
 
 
 @cli.command("replay")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@json_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="The files' format (default: by suffix, else by content — for '-' too).",
+)
+@output_option
 @click.pass_obj
-def replay_command(session: Ledger, files: tuple[Path, ...], as_json: bool) -> None:
-    """Validate deal-history FILES (YAML or JSON), then append their new events.
+def replay_command(session: Ledger, files: tuple[str, ...], fmt: str | None, output: str) -> None:
+    """Validate deal-history FILES (YAML, JSON, JSON Lines or CSV; '-' reads standard input),
+    then append their new events.
 
     Everything is checked before anything is written; already-recorded events (same id, same
-    content) are skipped, so replaying a file twice changes nothing.
+    content) are skipped, so replaying a file twice changes nothing. Balance assertions
+    (type assert_balance) that the ledger disagrees with fail the replay (exit 1), naming them.
     """
-    report = session.replay(*files)
-    if as_json:
-        print_json(
-            {
-                "store": describe(session.store_url),
-                "files": [
-                    {
-                        "file": f.file,
-                        "new": f.new,
-                        "already_present": f.present,
-                        "new_parties": f.new_parties,
-                    }
-                    for f in report.files
-                ],
-            }
-        )
+    sources: list[str | Source] = []
+    for f in files:
+        if f == "-":
+            sources.append(Source(STDIN, sys.stdin.buffer.read()))
+        else:
+            sources.append(f)
+    with progress_bar("replay", total=None):
+        report = session.replay(*sources, fmt=fmt)
+    table_ = ReplayTable(per_file(report.files))
+    if output == "json":
+        print_json({"store": describe(session.store_url), "files": table_.to_records()})
         return
-    for done in report.files:
+    if output in ("csv", "tsv"):
+        print_records(table_, output)
+        return
+    for done in table_.files:
         click.echo(
             f"{done.file}: {done.new} new, {done.present} already present"
             + (f", {done.new_parties} new parties" if done.new_parties else "")
@@ -150,6 +165,7 @@ def replay_command(session: Ledger, files: tuple[Path, ...], as_json: bool) -> N
 
 @cli.command("events")
 @as_of_option
+@period_options
 @click.option(
     "--type",
     "types",
@@ -157,63 +173,59 @@ def replay_command(session: Ledger, files: tuple[Path, ...], as_json: bool) -> N
     type=click.Choice(sorted(EVENT_TYPES)),
     help="Only events of this type (repeatable).",
 )
-@click.option("--party", "-p", help="Only events naming this party.")
-@json_option
+@party_option("Only events naming this party")
+@output_option
 @click.pass_obj
 def events_command(
     session: Ledger,
     as_of: dt.date | None,
+    period: Period,
     types: tuple[str, ...],
     party: str | None,
-    as_json: bool,
+    output: str,
 ) -> None:
-    """List recorded events in recorded order, with the postings each one made."""
-    listed = [listed_json(item) for item in session.events(as_of, types=types, party=party)]
-    if as_json:
-        print_json({"as_of": as_of, "events": listed})
+    """List recorded events in recorded order: date, type, id, parties, amount, status
+    (with -O json, the postings each one made too)."""
+    listed = session.events(as_of, types=types, party=party, period=period)
+    if output == "json":
+        print_json(listed.to_json())
+        return
+    if output in ("csv", "tsv"):
+        print_records(listed, output)
         return
     rows = [
-        (e["position"], e["date"], e["type"], e["id"], ", ".join(parties_of_dict(e)), e["status"])
-        for e in listed
+        (
+            r["position"],
+            r["date"],
+            r["type"],
+            r["id"],
+            r["parties"],
+            "" if r["amount"] is None else f"{grouped(r['amount'], r['currency'])} {r['currency']}",
+            r["status"],
+        )
+        for r in listed.to_records()
     ]
     console().print(
         table(
-            f"{len(listed)} events",
-            ["#", "date", "type", "id", "parties", "status"],
+            f"{len(rows)} events",
+            ["#", "date", "type", "id", "parties", "amount", "status"],
             rows,
-            right=["#"],
+            right=["#", "amount"],
         )
     )
-
-
-def parties_of_dict(event: dict[str, Any]) -> list[str]:
-    keys = (
-        "party",
-        "investor",
-        "investee",
-        "lender",
-        "borrower",
-        "payer",
-        "payee",
-        "buyer",
-        "seller",
-        "supplier",
-        "customer",
-        "issuer",
-        "holder",
-    )
-    return [str(event[k]) for k in keys if k in event]
 
 
 @cli.command("project")
 @click.argument("name")
 @as_of_option
-@json_option
+@output_option
 @click.pass_obj
-def project_command(session: Ledger, name: str, as_of: dt.date | None, as_json: bool) -> None:
+def project_command(session: Ledger, name: str, as_of: dt.date | None, output: str) -> None:
     """Show the state of projection NAME (any plugin's), as of a date.
 
-    Exits 1 if the projection failed on some event (it is then quarantined).
+    Text and CSV list the state's values one per line as PATH and VALUE (paths as in
+    jq: balances.0.amount); -O json gives the whole state. Exits 1 if the projection failed
+    on some event (it is then quarantined).
     """
     registered = session.plugins.projection(name)
     result = session.run(as_of, names=[name])
@@ -221,7 +233,7 @@ def project_command(session: Ledger, name: str, as_of: dt.date | None, as_json: 
     state = result.state(name)
     describe_state = getattr(registered.projection, "describe", None)
     data = describe_state(state) if describe_state else state
-    if as_json:
+    if output == "json":
         print_json(
             {
                 "projection": name,
@@ -231,8 +243,18 @@ def project_command(session: Ledger, name: str, as_of: dt.date | None, as_json: 
                 "state": data,
             }
         )
-    else:
-        console().print_json(data=_jsonable(data))
+        return
+    flat = Flattened.of(_jsonable(data))
+    if output in ("csv", "tsv"):
+        print_records(flat, output)
+        return
+    console().print(
+        table(
+            f"projection {name} ({registered.plugin}) at #{result.position}",
+            ["path", "value"],
+            flat.text_rows(),
+        )
+    )
 
 
 def _jsonable(data: Any) -> Any:
@@ -267,9 +289,9 @@ def rebuild_command(session: Ledger, name: str | None) -> None:
 
 
 @cli.command("plugins")
-@json_option
+@output_option
 @click.pass_obj
-def plugins_command(session: Ledger, as_json: bool) -> None:
+def plugins_command(session: Ledger, output: str) -> None:
     """List loaded plugins: name, version, origin, hooks — and plugins that failed to load."""
     infos = session.plugins.describe()
     regs = session.plugins.registries
@@ -296,13 +318,17 @@ def plugins_command(session: Ledger, as_json: bool) -> None:
             for f in session.plugins.failures
         ],
     }
-    if as_json:
+    if output == "json":
         print_json(data)
         return
     rows = [
         (p["name"], p["version"] or "", p["origin"], ", ".join(p["provides"]))
         for p in data["plugins"]
     ]
+    if output in ("csv", "tsv"):
+        columns = (Column("name"), Column("version"), Column("origin"), Column("provides"))
+        print_records(Rows(columns, tuple(rows)), output)
+        return
     console().print(table("Plugins", ["name", "version", "origin", "provides"], rows))
     for f in data["failures"]:
         click.echo(f"failed: {f['plugin']} ({f['origin']}) could not {f['stage']}: {f['error']}")
@@ -361,18 +387,21 @@ def print_verify(report: VerifyReport) -> None:
     help="A chain hash kept outside the store (POSITION:HASH, as the 'head:' line prints it): "
     "the record there must still carry it — catches a history cut short. Repeatable.",
 )
-@json_option
+@output_option
 @click.pass_obj
-def verify_command(session: Ledger, anchors: tuple[tuple[int, str], ...], as_json: bool) -> None:
+def verify_command(session: Ledger, anchors: tuple[tuple[int, str], ...], output: str) -> None:
     """Recompute the hash chain and check every registered invariant on the store.
 
     Exit 0 when all hold; 1 with a report naming the broken link or invariant, the events
     involved and the amounts. The last line gives the chain's head: kept elsewhere and passed
     back with --anchor, it also proves that no record up to it was removed or rewritten.
     """
-    report = session.verify(anchors)
-    if as_json:
+    with progress_bar("verify", total=None):
+        report = session.verify(anchors)
+    if output == "json":
         print_json(report.to_json())
+    elif output in ("csv", "tsv"):
+        print_records(VerifyTable(report), output)
     else:
         print_verify(report)
     if not report.ok:
@@ -395,6 +424,7 @@ def _use_key_file(path: str | None) -> None:
 
 
 _add_serve()
+add_journal_commands(cli)
 
 
 def _override_store(ctx: click.Context, param: click.Parameter, value: str | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 from collections.abc import Callable
 from decimal import Decimal
@@ -12,6 +13,7 @@ import click
 
 from ledger.engine import Result
 from ledger.model.amounts import AmountError, parse_decimal
+from ledger.model.periods import Period, PeriodError, combine, parse_period, period_start
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,6 +73,127 @@ def json_option(f: F) -> F:
         is_flag=True,
         help="Machine-readable JSON (amounts as exact decimal strings).",
     )(f)
+
+
+OUTPUTS = ("text", "json", "csv", "tsv")
+
+
+def output_option(f: F) -> F:
+    """``-O/--output text|json|csv|tsv`` with ``--json`` as an alias of ``-O json``.
+
+    The command receives ``output`` (never None). ``text`` is a table on a terminal and plain
+    aligned lines when piped; ``csv``/``tsv`` are the answer's exact rows.
+    """
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, output: str | None, as_json: bool, **kwargs: Any) -> Any:
+        if as_json and output not in (None, "json"):
+            raise click.UsageError(f"--json means -O json; it cannot go with -O {output}")
+        return f(*args, output="json" if as_json else (output or "text"), **kwargs)
+
+    decorated = click.option(
+        "--json", "as_json", is_flag=True, help="The same as -O json (kept for scripts)."
+    )(wrapper)
+    decorated = click.option(
+        "-O",
+        "--output",
+        "output",
+        type=click.Choice(OUTPUTS),
+        default=None,
+        help="text (a table; plain aligned lines when piped), json (exact decimal strings), "
+        "csv or tsv (the exact rows).",
+    )(decorated)
+    return decorated  # type: ignore[return-value]
+
+
+class PeriodStart(click.ParamType):  # type: ignore[type-arg]
+    """A date, or the first day of a month, quarter or year (``2025-10``, ``2025Q4``, ``2025``)."""
+
+    name = "DATE"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return period_start(str(value))
+        except PeriodError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class PeriodType(click.ParamType):  # type: ignore[type-arg]
+    """``2025``, ``2025Q4``, ``2025-10``, ``2025-10-06`` or ``FROM..TO``."""
+
+    name = "PERIOD"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Period:
+        if isinstance(value, Period):
+            return value
+        try:
+            return parse_period(str(value))
+        except PeriodError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def period_options(f: F) -> F:
+    """``-b/--begin``, ``-e/--end`` (exclusive) and ``-p/--period``, as hledger has them.
+
+    The command receives ``period`` (a :class:`~ledger.model.periods.Period`, maybe unbounded).
+    """
+
+    @functools.wraps(f)
+    def wrapper(
+        *args: Any,
+        begin: dt.date | None,
+        end: dt.date | None,
+        period_text: Period | None,
+        **kwargs: Any,
+    ) -> Any:
+        try:
+            span = combine(begin, end, period_text)
+        except PeriodError as exc:
+            raise click.BadParameter(str(exc), param_hint="-b/-e/-p") from None
+        return f(*args, period=span, **kwargs)
+
+    decorated = click.option(
+        "-p",
+        "--period",
+        "period_text",
+        type=PeriodType(),
+        default=None,
+        help="Only events dated in this period: 2025, 2025Q4, 2025-10, 2025-10-06 or FROM..TO.",
+    )(wrapper)
+    decorated = click.option(
+        "-e",
+        "--end",
+        "end",
+        type=PeriodStart(),
+        default=None,
+        help="Only events dated before this date (exclusive, as in hledger; 2026 = before 2026-01-01).",
+    )(decorated)
+    decorated = click.option(
+        "-b",
+        "--begin",
+        "begin",
+        type=PeriodStart(),
+        default=None,
+        help="Only events dated on or after this date (or month, quarter, year).",
+    )(decorated)
+    return decorated  # type: ignore[return-value]
+
+
+def party_option(help_text: str) -> Callable[[F], F]:
+    """``--party NAME``: an id, name or ticker, any case; unknown is exit 2 listing the known."""
+    return click.option(
+        "--party",
+        "party",
+        default=None,
+        metavar="PARTY",
+        help=f"{help_text} (id, name or ticker, any case).",
+    )
 
 
 def fail(message: str, code: int = EXIT_CHECK_FAILED) -> NoReturn:

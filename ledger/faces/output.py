@@ -1,40 +1,40 @@
-"""Printing: JSON with exact decimal strings, and readable tables.
+"""Printing: JSON with exact decimal strings, readable tables, and plain text for pipes.
 
 JSON never rounds: every amount is the exact decimal as text. Human tables show amounts in full
 with thousands separators; where a report abbreviates (``$10.0B``) it says so and rounds half-even
 at that point only.
+
+When standard output is not a terminal, tables are plain aligned lines — no box drawing, no
+colour, no width limit, so an id is never wrapped and ``loopledger events | grep ID`` finds its
+line; ``-O csv``/``-O tsv`` print the exact rows of the answer instead (:func:`print_records`).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import sys
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import orjson
 from rich.console import Console
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from ledger.api.listings import Listed
+    from ledger.api.tables import Table as Records
+
+PIPE_WIDTH = 100_000
+"""Console width when not on a terminal: wide enough that no line is ever wrapped."""
+
 from ledger.model.amounts import format_decimal
 from ledger.model.codec import to_dict
 from ledger.model.safetext import json_visible, visible
-from ledger.model.values import is_cash
+from ledger.model.values import amount_text, is_cash
 
 CENT = Decimal("0.01")
-
-
-def amount_text(value: Decimal, commodity: str | None = None) -> str:
-    """Exact text; money commodities show at least two decimals (only zeros are added)."""
-    if (
-        commodity is not None
-        and (is_cash(commodity) or commodity.startswith("committed:"))
-        and isinstance(exponent := value.as_tuple().exponent, int)
-        and exponent > -2
-    ):
-        value = value.quantize(CENT)
-    return format_decimal(value)
 
 
 def _default(obj: Any) -> Any:
@@ -60,8 +60,53 @@ def print_json(data: Any) -> None:
     sys.stdout.write(dumps(data) + "\n")
 
 
+def on_terminal() -> bool:
+    """Whether standard output is a terminal (then tables are drawn; otherwise plain lines)."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class _Stripped:
+    """A text stream that drops the spaces rich pads the end of table lines with."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return int(self.stream.write("\n".join(line.rstrip() for line in text.split("\n"))))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 def console() -> Console:
-    return Console(highlight=False, soft_wrap=False, width=max(100, Console().width))
+    """The console for data: a terminal's (at least 100 wide), or plain text without limits."""
+    if on_terminal():
+        return Console(highlight=False, soft_wrap=False, width=max(100, Console().width))
+    return Console(
+        file=cast(IO[str], _Stripped(sys.stdout)),
+        highlight=False,
+        soft_wrap=False,
+        width=PIPE_WIDTH,
+        color_system=None,
+        emoji=False,
+    )
+
+
+def new_table(title: str | None) -> Table:
+    """An empty rich table styled for where it goes: boxed on a terminal, plain when piped."""
+    shown = None if title is None else cell(title)
+    if on_terminal():
+        return Table(title=shown, title_justify="left", show_lines=False)
+    return Table(
+        title=shown,
+        title_justify="left",
+        box=None,
+        pad_edge=False,
+        show_edge=False,
+        header_style="",
+        title_style="",
+    )
 
 
 def table(
@@ -71,17 +116,24 @@ def table(
     *,
     right: Iterable[str] = (),
 ) -> Table:
-    """A rich table; columns named in ``right`` are right-aligned (numbers).
+    """A rich table; columns named in ``right`` are right-aligned (numbers). Long cells fold
+    on a terminal; piped, nothing folds (see :func:`console`).
 
     Every cell and the title are shown as text: rich markup in them is escaped and control or
     bidi characters are made visible (they come from other people's files).
     """
     right = set(right)
-    t = Table(title=None if title is None else cell(title), title_justify="left", show_lines=False)
+    t = new_table(title)
+    fold = on_terminal()
     for c in columns:
-        t.add_column(cell(c), justify="right" if c in right else "left", overflow="fold")
+        t.add_column(
+            cell(c),
+            justify="right" if c in right else "left",
+            overflow="fold" if fold else "ignore",
+            no_wrap=not fold,
+        )
     for row in rows:
-        t.add_row(*[cell(str(v)) for v in row])
+        t.add_row(*[cell("" if v is None else str(v)) for v in row])
     return t
 
 
@@ -90,6 +142,13 @@ def cell(text: str) -> str:
     from rich.markup import escape
 
     return escape(visible(text, keep_newlines=True))
+
+
+def print_records(records: Records, fmt: str) -> None:
+    """The rows of a typed answer as CSV (``fmt="csv"``) or TSV, exact values, header first."""
+    writer = csv.writer(sys.stdout, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
+    writer.writerow([c.name for c in records.columns])
+    writer.writerows(records.text_rows())
 
 
 def grouped(value: Decimal, commodity: str | None = None) -> str:
@@ -147,22 +206,10 @@ def percent(value: Decimal | str | None, places: int = 2) -> str:
     return f"{(Decimal(value) * 100).quantize(step, rounding=ROUND_HALF_EVEN)}%"
 
 
-def listed_json(item: Any) -> dict[str, Any]:
-    """One :class:`ledger.api.Listed` event as ``loopledger events --json`` prints it."""
-    return {
-        "position": item.position,
-        **to_dict(item.event),
-        "status": item.status,
-        "postings": [
-            {
-                "party": p.party,
-                "account": p.account,
-                "commodity": p.commodity,
-                "quantity": amount_text(p.quantity, p.commodity),
-            }
-            for p in item.postings
-        ],
-    }
+def listed_json(item: Listed) -> dict[str, Any]:
+    """One :class:`ledger.api.Listed` event as ``loopledger events -O json`` prints it (the web
+    face's events too: one path)."""
+    return item.to_json()
 
 
 def jsonable(data: Any) -> Any:

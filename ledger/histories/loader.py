@@ -17,7 +17,8 @@ import contextlib
 import io
 import os
 import stat
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Final
@@ -26,7 +27,7 @@ import attrs
 
 from ledger.histories.convert import EVENT_ID, convert_fast
 from ledger.histories.fields import convert_fields
-from ledger.histories.sources import RawItem, Source, format_of, open_source
+from ledger.histories.sources import STDIN, RawItem, Source, format_of, open_source
 from ledger.histories.yaml_text import line_of
 from ledger.model.amounts import AmountError, parse_decimal
 from ledger.model.events import EVENT_TYPES, Event
@@ -72,6 +73,8 @@ class Converted:
     item: RawItem
     event: Event | None
     problems: list[Problem]
+    party: Party | None = None
+    """A party declared between events (JSON Lines, CSV): recorded where it stood."""
 
 
 @attrs.define
@@ -84,6 +87,14 @@ class HistoryStream:
     parties: tuple[Party, ...]
     party_lines: dict[str, int]
     events: Iterator[Converted]
+    relocate: Callable[[Problem], Problem] | None = None
+    """Puts a problem located by line in the source's terms (a CSV's row and column)."""
+
+    def placed(self, problems: list[Problem]) -> list[Problem]:
+        """``problems`` in the source's terms."""
+        if self.relocate is None:
+            return problems
+        return [self.relocate(p) for p in problems]
 
 
 def _readable(path: Path) -> None:
@@ -106,9 +117,15 @@ def _readable(path: Path) -> None:
 def open_history(
     path: str | Path, *, format: str | None = None, stream: IO[bytes] | None = None
 ) -> Iterator[HistoryStream]:
-    """Open a deal-history file (or ``stream``, read as ``path`` names it) for streaming."""
+    """Open a deal-history file (or ``stream``, read as ``path`` names it) for streaming.
+
+    ``-`` is standard input. The format is ``format``, else the suffix's, else told from the
+    content (:func:`ledger.histories.sources.sniff`).
+    """
     name = str(path)
     chosen = format_of(path, format)
+    if stream is None and name == STDIN:
+        stream = sys.stdin.buffer
     with contextlib.ExitStack() as stack:
         if stream is None:
             _readable(Path(path))
@@ -193,6 +210,15 @@ def read_stream(source: Source) -> HistoryStream:
 
     def events() -> Iterator[Converted]:
         for item in source.items:
+            if item.kind == "party":
+                found_party: list[Problem] = []
+                declared = _parties(
+                    [item.data], name, found_party, item.line, party_lines, number=item.line
+                )
+                yield Converted(
+                    item, None, found_party, party=declared[0] if declared else None
+                )
+                continue
             event = convert_fast(item.data, currency)
             if event is not None:
                 yield Converted(item, event, [])
@@ -208,6 +234,7 @@ def read_stream(source: Source) -> HistoryStream:
         tuple(parties),
         party_lines,
         events(),
+        source.relocate,
     )
 
 
@@ -246,8 +273,11 @@ def collect(stream: HistoryStream) -> History:
     events: list[Event] = []
     lines: dict[str, int] = {}
     seen: dict[str, int] = {}
+    parties = list(stream.parties)
     for converted in stream.events:
-        problems += converted.problems
+        problems += stream.placed(converted.problems)
+        if converted.party is not None:
+            parties.append(converted.party)
         event = converted.event
         if event is None:
             continue
@@ -274,7 +304,7 @@ def collect(stream: HistoryStream) -> History:
         stream.file,
         stream.title,
         stream.currency,
-        stream.parties,
+        tuple(parties),
         tuple(events),
         lines,
         stream.party_lines,
@@ -287,7 +317,11 @@ def _parties(
     problems: list[Problem],
     line: int | None,
     lines: dict[str, int] | None = None,
+    *,
+    number: int | None = None,
 ) -> list[Party]:
+    """The parties of a ``parties`` list (or one party declared between events: ``number`` is
+    its line, and messages say "party" instead of "party #1")."""
     if not isinstance(raw, list):
         problems.append(
             Problem(
@@ -301,14 +335,15 @@ def _parties(
     parties: list[Party] = []
     ids: set[str] = set()
     for index, item in enumerate(raw, start=1):
-        item_line = line_of(item)
+        item_line = line_of(item) or number
+        label = "party" if number is not None else f"party #{index}"
         if not isinstance(item, dict):
             problems.append(
                 Problem(
                     file=name,
                     line=item_line,
                     field="parties",
-                    message=f"party #{index}: expected a mapping with id and name",
+                    message=f"{label}: expected a mapping with id and name",
                 )
             )
             continue
@@ -320,7 +355,7 @@ def _parties(
                     file=name,
                     line=item_line,
                     field="parties",
-                    message=f"party #{index}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; expected id, name, ticker, shares_outstanding",
+                    message=f"{label}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; expected id, name, ticker, shares_outstanding",
                 )
             )
         if not isinstance(pid, str) or not PARTY_ID.match(pid):
@@ -329,7 +364,7 @@ def _parties(
                     file=name,
                     line=item_line,
                     field="parties",
-                    message=f"party #{index}: expected an id of lowercase letters, digits, '-', '_' or '.'; got {pid!r}",
+                    message=f"{label}: expected an id of lowercase letters, digits, '-', '_' or '.'; got {pid!r}",
                 )
             )
             continue

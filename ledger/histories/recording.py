@@ -36,9 +36,11 @@ from ledger.engine import Engine
 from ledger.engine.eager import EagerFolds
 from ledger.engine.facts import FACTS_STATE, FACTS_VERSION, load_facts
 from ledger.histories.loader import Converted, History, HistoryStream, open_history
+from ledger.histories.sources import Input
 from ledger.model.codec import chain_hash, content_hash, differing_fields
-from ledger.model.events import Event, Reversal, references
-from ledger.model.problems import ConflictError, InputError, Problem
+from ledger.book.assertions import DatedSums
+from ledger.model.events import AssertBalance, Event, Reversal, references
+from ledger.model.problems import AssertionsFailed, ConflictError, InputError, Problem
 from ledger.model.values import Party
 from ledger.store import ConcurrentAppend, Record, describe
 from ledger.store.rows import StoredRecords
@@ -48,7 +50,7 @@ CHUNK: Final = 5_000
 MAX_PROBLEMS: Final = 200
 """Problems reported in full; the rest of a badly broken file is counted, not listed."""
 
-Source = History | str | Path
+Source = History | Input | str | Path
 
 
 @attrs.frozen
@@ -145,6 +147,8 @@ def replay(
 def _opened(source: Source) -> AbstractContextManager[HistoryStream]:
     if isinstance(source, History):
         return nullcontext(source.stream())
+    if isinstance(source, Input):
+        return open_history(source.name, format=source.format, stream=source.stream)
     return open_history(source)
 
 
@@ -169,6 +173,7 @@ def _replay_once(
     for target, reversal in retroactive.items():
         book.reversed.setdefault(target, reversal)
     problems = _Problems()
+    asserted = _Asserted(_stored_assertions(store))
     reports: list[FileReport] = []
     # A reversal of a stored event changes what came after it: eager folds start again later.
     eager = EagerFolds(engine, head, chain, enabled=not stored_targets)
@@ -194,12 +199,14 @@ def _replay_once(
                         problems,
                         facts,
                         eager,
+                        asserted,
                     )
                     if progress is not None:
                         progress(position - head)
                 reports.append(FileReport(stream.file, state.new, state.present, state.new_parties))
         problems.raise_if_any()
         if position > head:
+            asserted.check(appender, book.reversed)
             engine.save_book(book, position, chain, appender)
             appender.save_state(FACTS_STATE, position, chain, FACTS_VERSION, facts.to_plain())
             eager.save(appender, position, chain)
@@ -239,33 +246,50 @@ def _parties(
     records: list[Record] = []
     found: list[Problem] = []
     for party in stream.parties:
-        digest = content_hash(party)
-        stored = book.parties.get(party.id)
-        if stored is not None:
-            # A shorter declaration (say only id and name) of a recorded party adds nothing
-            # and is accepted; a different value is a conflict.
-            changed = [
-                f for f in differing_fields(stored, party) if getattr(party, f, f) is not None
-            ]
-            if changed:
-                found.append(
-                    Problem(
-                        file=stream.file,
-                        line=stream.party_lines.get(party.id),
-                        field="parties",
-                        message=f"party '{party.id}' is already recorded with different content (differs in: {', '.join(changed)}); parties cannot be edited",
-                    )
-                )
-            continue
-        book.declare(party)
-        facts.add_party(party)
-        position += 1
-        chain = chain_hash(chain, digest, appender.recorded_at)
-        records.append(Record("party", party, digest, chain, position, appender.recorded_at))
-        state.new_parties += 1
-    problems.add(found)
+        position, chain = _party(
+            party, stream.party_lines.get(party.id), stream.file, book, appender, position,
+            chain, records, found, facts,
+        )
+    state.new_parties += len(records)
+    problems.add(stream.placed(found))
     appender.write(records)
     state.index_at.extend([0] * len(records))
+    return position, chain
+
+
+def _party(
+    party: Party,
+    line: int | None,
+    file: str,
+    book: Book,
+    appender: Any,
+    position: int,
+    chain: str,
+    records: list[Record],
+    found: list[Problem],
+    facts: Any,
+) -> tuple[int, str]:
+    """Record one declared party (appended to ``records``) unless it is recorded already."""
+    stored = book.parties.get(party.id)
+    if stored is not None:
+        # A shorter declaration (say only id and name) of a recorded party adds nothing
+        # and is accepted; a different value is a conflict.
+        changed = [f for f in differing_fields(stored, party) if getattr(party, f, f) is not None]
+        if changed:
+            found.append(
+                Problem(
+                    file=file,
+                    line=line,
+                    field="parties",
+                    message=f"party '{party.id}' is already recorded with different content (differs in: {', '.join(changed)}); parties cannot be edited",
+                )
+            )
+        return position, chain
+    book.declare(party)
+    facts.add_party(party)
+    position += 1
+    chain = chain_hash(chain, content_hash(party), appender.recorded_at)
+    records.append(Record("party", party, content_hash(party), chain, position, appender.recorded_at))
     return position, chain
 
 
@@ -280,6 +304,7 @@ def _chunk(
     problems: _Problems,
     facts: Any,
     eager: EagerFolds,
+    asserted: _Asserted,
 ) -> tuple[int, str]:
     found: list[Problem] = []
     events = [c for c in chunk if c.event is not None]
@@ -308,9 +333,20 @@ def _chunk(
     records: list[Record] = []
     postings: list[tuple[int, str, Any]] = []
     recorded_at = appender.recorded_at
-    for c in events:
+    for c in chunk:
+        if c.party is not None:
+            before = len(records)
+            position, chain = _party(
+                c.party, c.item.line, stream.file, book, appender, position, chain, records,
+                found, facts,
+            )
+            if len(records) > before:
+                state.index_at.append(0)
+                state.new_parties += 1
+            continue
         event = c.event
-        assert event is not None
+        if event is None:
+            continue
         digest = content_hash(event)
         seen = book.known.get(event.id)
         if seen is not None:
@@ -326,6 +362,7 @@ def _chunk(
         records.append(Record("event", event, digest, chain, position, recorded_at))
         postings.append((position, digest, entry_postings))
         state.index_at.append(c.item.index)
+        asserted.met(event, stream.file, c.item.line)
         facts.add_event(position, event.date)
         if book.max_date is None or event.date > book.max_date:
             book.max_date = event.date
@@ -337,13 +374,80 @@ def _chunk(
         elif event.id not in book.reversed:
             eager.feed(position, event, entry_postings)
         state.new += 1
-    problems.add(found)
+    problems.add(stream.placed(found))
     if not problems.listed:
         appender.write(records, postings)
     else:
-        state.new -= len(records)  # nothing more is written once anything is wrong
+        # nothing more is written once anything is wrong
+        state.new -= sum(1 for r in records if r.kind == "event")
         position -= len(records)
     return position, chain
+
+
+def _stored_assertions(store: Any) -> list[AssertBalance]:
+    """The recorded balance assertions (read through the index; few, so held)."""
+    found = []
+    for position in store.positions_of_type(AssertBalance.TYPE):
+        for record in store.read(after=position - 1, upto=position):
+            if isinstance(record.value, AssertBalance):
+                found.append(record.value)
+    return found
+
+
+class _Asserted:
+    """Balance assertions a replay must check before it commits: every new one, and every
+    recorded one that a new event dated on or before it can change."""
+
+    def __init__(self, stored: list[AssertBalance]) -> None:
+        self.stored = stored
+        self.new: list[AssertBalance] = []
+        self.where: dict[str, tuple[str, int | None]] = {}
+        self.since: Any = None
+        """The earliest date of a new event."""
+
+    def met(self, event: Event, file: str, line: int | None) -> None:
+        if self.since is None or event.date < self.since:
+            self.since = event.date
+        if isinstance(event, AssertBalance):
+            self.new.append(event)
+            self.where[event.id] = (file, line)
+
+    def check(self, appender: Any, reversed_ids: dict[str, str]) -> None:
+        """Raise :class:`AssertionsFailed` (nothing is committed) when one does not hold."""
+        if self.since is None:
+            return
+        chosen = [
+            a
+            for a in [*(a for a in self.stored if a.date >= self.since), *self.new]
+            if a.id not in reversed_ids
+        ]
+        if not chosen:
+            return
+        sums = DatedSums(chosen)
+        assert sums.last_day is not None
+        for position, day, postings in appender.dated_postings(sums.last_day):
+            if postings is None:
+                raise InputError(
+                    Problem(
+                        file=appender.store.url,
+                        position=position,
+                        message="the stored postings of this record are not signed by this "
+                        "user's key, so balance assertions cannot be checked against them; "
+                        "'loopledger verify' names such records",
+                    )
+                )
+            sums.feed(day, postings)
+        failed = sums.failed()
+        if not failed:
+            return
+        lines = []
+        for f in failed:
+            file, line = self.where.get(f.assertion.id, (appender.store.url, None))
+            lines.append(f"{file}:{line}: {f.message()}" if line else f"{file}: {f.message()}")
+        raise AssertionsFailed(
+            "\n".join(lines)
+            + "\nnothing was written: the ledger disagrees with these balance assertions"
+        )
 
 
 def _seen(

@@ -14,6 +14,14 @@ chunk, so memory does not grow with the file. Three formats:
   handle (anchors, aliases, tags, complex keys, duplicate keys) is parsed by the bounded PyYAML
   loader instead (:mod:`ledger.histories.yaml_text`), so both give the same values.
 
+* **CSV** (``.csv``) — the spreadsheet format: a header row of field names, then one event (or
+  ``type`` ``party`` row) a row, read row by row (:mod:`ledger.histories.csv_format`).
+
+A JSON Lines or CSV file may declare parties between its events (``{"type": "party", …}`` lines,
+``party`` rows): they are yielded in place (``RawItem.kind == "party"``) so that a replay records
+them where they stood — which is how ``export --format jsonl`` keeps the recorded order.
+Standard input has no suffix: its format is told from its first line (:func:`sniff`).
+
 Numbers never become floats: JSON floats arrive as text, YAML scalars are text (see
 :mod:`ledger.histories.yaml_text`). Lines of fields are found only when a message needs one.
 """
@@ -43,7 +51,18 @@ JSON_BLOCK: Final = 1 << 20
 MAX_EVENT_BYTES: Final = 1 << 20
 """The largest single event accepted (a JSON Lines line, a JSON element, a YAML item)."""
 
-FORMATS: Final = ("yaml", "json", "jsonl")
+FORMATS: Final = ("yaml", "json", "jsonl", "csv")
+SUFFIXES: Final = {
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+}
+STDIN: Final = "-"
+"""The path that means standard input (``replay -``)."""
+SNIFF_BYTES: Final = 1 << 16
 
 
 @attrs.frozen
@@ -55,6 +74,8 @@ class RawItem:
     data: Any
     locate: Callable[[str], int | None] | None = attrs.field(default=None, eq=False)
     """Finds the line of a field on demand (parsing again the item's own text)."""
+    kind: str = "event"
+    """``event``, or ``party`` for a party declared between events (JSON Lines, CSV)."""
 
     def field_line(self, field: str | None) -> int | None:
         if field is None:
@@ -73,22 +94,101 @@ class Source:
     format: str
     header: Any
     items: Iterator[RawItem]
+    relocate: Callable[[Problem], Problem] | None = None
+    """Turns a problem located by line into this format's terms (a CSV's row and column)."""
 
 
-def format_of(path: str | Path, given: str | None = None) -> str:
-    """``yaml``, ``json`` or ``jsonl`` — from ``given``, else from the file name's suffix."""
+@attrs.frozen
+class Input:
+    """A history to read that is not simply a file named by its suffix: standard input, a
+    stream, or a file whose format is given (``--format``)."""
+
+    name: str
+    stream: IO[bytes] | None = attrs.field(default=None, eq=False)
+    format: str | None = None
+
+
+def format_of(path: str | Path, given: str | None = None) -> str | None:
+    """``yaml``, ``json``, ``jsonl`` or ``csv`` — from ``given``, else from the file name's
+    suffix; None when neither tells (the content decides: :func:`sniff`)."""
     if given is not None:
+        if given not in FORMATS:
+            raise InputError(
+                Problem(
+                    field="--format",
+                    message=f"expected one of {', '.join(FORMATS)}; got {given!r}",
+                )
+            )
         return given
-    suffix = Path(path).suffix.lower()
-    return {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffix, "yaml")
+    if str(path) == STDIN:
+        return None
+    return SUFFIXES.get(Path(path).suffix.lower())
 
 
-def open_source(stream: IO[bytes], name: str, format: str) -> Source:
-    """Start reading ``stream`` (binary) as a deal history in ``format``."""
+def sniff(head: bytes) -> str:
+    """The format of history text that came without a suffix, from its first line: a whole
+    JSON object without ``events`` is JSON Lines, other text starting with ``{`` or ``[`` JSON,
+    comma/semicolon/tab-separated field names with ``type`` among them CSV, else YAML."""
+    body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    first = body.split(b"\n", 1)[0].strip()
+    if first.startswith(b"{"):
+        try:
+            value = orjson.loads(first)
+        except orjson.JSONDecodeError:
+            return "json"
+        return "jsonl" if isinstance(value, dict) and "events" not in value else "json"
+    if body.startswith(b"["):
+        return "json"
+    text = first.decode("utf-8", "replace")
+    cells = [c.strip().strip('"').lower() for c in re.split(r"[,;\t]", text)]
+    if len(cells) > 1 and "type" in cells and not text.lstrip().startswith("#"):
+        return "csv"
+    return "yaml"
+
+
+class _Prefixed:
+    """A byte stream whose first bytes were read to sniff its format, read again from the start."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head, self.rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.head:
+            return self.rest.read(size)
+        if size < 0:
+            out, self.head = self.head + self.rest.read(), b""
+            return out
+        out, self.head = self.head[:size], self.head[size:]
+        return out
+
+    def readline(self, size: int = -1) -> bytes:
+        if not self.head:
+            return self.rest.readline(size)
+        end = self.head.find(b"\n")
+        if end >= 0 and (size < 0 or end < size):
+            out, self.head = self.head[: end + 1], self.head[end + 1 :]
+            return out
+        if 0 <= size <= len(self.head):
+            out, self.head = self.head[:size], self.head[size:]
+            return out
+        out, self.head = self.head, b""
+        return out + self.rest.readline(-1 if size < 0 else size - len(out))
+
+
+def open_source(stream: IO[bytes], name: str, format: str | None) -> Source:
+    """Start reading ``stream`` (binary) as a deal history in ``format`` (None: sniffed)."""
+    if format is None:
+        head = stream.read(SNIFF_BYTES)
+        format = sniff(head)
+        stream = _Prefixed(head, stream)  # type: ignore[assignment]
     if format == "jsonl":
         return _jsonl(stream, name)
     if format == "json":
         return _json(stream, name)
+    if format == "csv":
+        from ledger.histories.csv_format import csv_source
+
+        return csv_source(stream, name)
     return _yaml(stream, name)
 
 
@@ -186,7 +286,7 @@ def _jsonl(stream: IO[bytes], name: str) -> Source:
         raise InputError(Problem(file=name, message="the file is empty; expected a header line"))
     header = _fast_json_line(first, name, line)
     if isinstance(header, dict):
-        header = _located(header, line)
+        header = located(header, line)
         if "events" in header:
             raise InputError(
                 Problem(
@@ -213,13 +313,17 @@ def _jsonl(stream: IO[bytes], name: str) -> Source:
                 )
             if not raw.strip():
                 continue
+            data = _fast_json_line(raw, name, number)
+            if isinstance(data, dict) and data.get("type") == "party":
+                yield RawItem(0, number, located(data, number), kind="party")
+                continue
             index += 1
-            yield RawItem(index, number, _fast_json_line(raw, name, number))
+            yield RawItem(index, number, data)
 
     return Source(name, "jsonl", header, items())
 
 
-def _located(data: dict[str, Any], line: int) -> Located:
+def located(data: dict[str, Any], line: int) -> Located:
     located = Located(data)
     located.line = line
     located.key_lines = dict.fromkeys(data, line)
@@ -407,7 +511,7 @@ def _json(stream: IO[bytes], name: str) -> Source:
 def _locate_tree(value: Any, line: int) -> Any:
     """Lines for header values (parties): their mappings get the line they start on."""
     if isinstance(value, dict):
-        located = _located(value, line)
+        located = located(value, line)
         for k, v in located.items():
             located[k] = _locate_tree(v, line)
         return located

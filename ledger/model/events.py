@@ -374,6 +374,19 @@ class Reversal(Event):
     reason: str = text()
 
 
+@attrs.frozen(kw_only=True)
+class AssertBalance(Event):
+    """A balance the ledger must show: ``party``'s ``account`` holds exactly ``amount`` of
+    ``commodity`` as of ``date`` (what ``balances --as-of DATE`` prints). Replay and verify
+    fail, naming it, when the ledger disagrees — beancount's ``balance`` directive."""
+
+    TYPE: ClassVar[str] = "assert_balance"
+    party: str = party()
+    account: str = text()
+    commodity: str = text()
+    amount: Decimal = decimal(positive=False)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -393,6 +406,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Listing,
         Amendment,
         Reversal,
+        AssertBalance,
     )
 }
 

@@ -22,12 +22,21 @@ class Problem:
     position: int | None = None
     line: int | None = None
     field: str | None = None
+    row: int | None = None
+    """A spreadsheet row (CSV input: the header is row 1), given instead of a line."""
+    column: str | None = None
+    """The spreadsheet column letter of ``field`` (CSV input)."""
 
     def render(self) -> str:
-        """``file:line: event 'id' (#position) field 'f': message`` — parts that are unknown are left out."""
+        """``file:line: event 'id' (#position) field 'f': message`` — parts that are unknown are
+        left out; CSV input reads ``file row 5: … field 'amount' (column D): …``."""
         where: list[str] = []
-        if self.file:
+        if self.file and self.row:
+            where.append(f"{self.file} row {self.row}")
+        elif self.file:
             where.append(f"{self.file}:{self.line}" if self.line else self.file)
+        elif self.row:
+            where.append(f"row {self.row}")
         elif self.line:
             where.append(f"line {self.line}")
         subject: list[str] = []
@@ -39,6 +48,8 @@ class Problem:
             )
         if self.field:
             subject.append(f"field '{self.field}'")
+        if self.column:
+            subject.append(f"(column {self.column})")
         head = ": ".join(p for p in (" ".join(where), " ".join(subject)) if p)
         return f"{head}: {self.message}" if head else self.message
 
@@ -62,6 +73,10 @@ class InputError(LedgerError):
 
 class ConflictError(InputError):
     """An event id already stored with different content (idempotency key reused)."""
+
+
+class AssertionsFailed(LedgerError):
+    """A balance assertion does not hold (exit 1): the history was not recorded."""
 
 
 class StoreError(LedgerError):

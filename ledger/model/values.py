@@ -115,3 +115,16 @@ def units(unit: str) -> str:
 def is_cash(commodity: str) -> bool:
     """True for a plain currency code."""
     return bool(CURRENCY.match(commodity))
+
+
+def amount_text(value: Decimal, commodity: str | None = None) -> str:
+    """Exact text; money commodities show at least two decimals (only zeros are added), so
+    every face (``--json``, the web API, notebooks) writes an amount the same way."""
+    if (
+        commodity is not None
+        and (is_cash(commodity) or commodity.startswith("committed:"))
+        and isinstance(exponent := value.as_tuple().exponent, int)
+        and exponent > -2
+    ):
+        value = value.quantize(Decimal("0.01"))
+    return format_decimal(value)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -176,6 +176,65 @@ class Appender:
             self._memory_postings += rows
             return
         self.store.replace_postings(rows, cursor=self._cursor)
+
+    def dated_postings(
+        self, upto_day: dt.date, batch: int = 5_000
+    ) -> Iterator[tuple[int, dt.date, tuple[Posting, ...] | None]]:
+        """``(position, event date, postings)`` of every event dated on or before ``upto_day``
+        — stored before or written in this transaction — in recorded order, read in pages (so
+        a replay can check balance assertions before its commit in bounded memory). Postings
+        not signed by this user come as None."""
+        from ledger.store import derived, tables
+        from ledger.store.rows import decode_postings
+
+        if self.store.kind == "popo":
+            days = {row[0]: dt.date.fromisoformat(row[2]) for row in self._memory_index_rows()}
+            pending = dict(self._memory_postings)
+            sign = derived.signer()
+            for position in sorted(days):
+                if days[position] > upto_day:
+                    continue
+                entries: tuple[Posting, ...] | None = tuple(pending.get(position, ()))
+                if position not in pending:
+                    body, mac = self.store.memory_postings.get(position, (None, None))
+                    entries = None
+                    if body is not None:
+                        plain = self.store.decrypt(body)
+                        if sign.verified(mac, b"postings", position.to_bytes(8, "big"), plain):
+                            entries = decode_postings(plain)
+                yield position, days[position], entries
+            return
+        p = self.store.param
+        sql = (
+            f"SELECT i.position, i.day, b.body, b.mac FROM {tables.INDEX} i "
+            f"LEFT JOIN {tables.POSTINGS} b ON b.position = i.position "
+            f"WHERE i.position > {p} AND i.day <= {p} ORDER BY i.position LIMIT {p}"
+        )
+        sign = derived.signer()
+        after, day = 0, upto_day.isoformat()
+        while True:
+            self._cursor.execute(sql, (after, day, batch))
+            rows = [
+                tuple(r) if self.store.kind == "sqlite" else tuple(r.values())
+                for r in self._cursor.fetchall()
+            ]
+            if not rows:
+                return
+            for position, text, body, mac in rows:
+                found: tuple[Posting, ...] | None = None
+                if body is not None:
+                    plain = self.store.decrypt(body)
+                    if sign.verified(mac, b"postings", int(position).to_bytes(8, "big"), plain):
+                        found = decode_postings(plain)
+                yield int(position), dt.date.fromisoformat(text), found
+            after = int(rows[-1][0])
+
+    def _memory_index_rows(self) -> list[tuple[int, str, str]]:
+        """(position, type, day) of every event of a memory store, stored or pending."""
+        index = self.store._app.recorder.index  # type: ignore[attr-defined]
+        rows = [(row[0], row[1], row[2]) for row in index.values()]
+        rows += [(position, kind, day) for _, position, kind, day, _ in self._memory_index]
+        return rows
 
     # --- helpers ----------------------------------------------------------------------------------
 

@@ -456,21 +456,23 @@ class Store:
                 return [tuple(row) for row in cursor.fetchall()]
             return [tuple(row.values()) for row in cursor.fetchall()]
 
+    def positions_of_type(self, type_name: str) -> list[int]:
+        """Positions of the stored events of one type, via the index (reversals, assertions)."""
+        if self.kind == "popo":
+            index = self._app.recorder.index  # type: ignore[attr-defined]
+            return sorted(row[0] for row in index.values() if row[1] == type_name)
+        rows = self._fetch(
+            f"SELECT position FROM {tables.INDEX} WHERE type={self.param} ORDER BY position",
+            (type_name,),
+        )
+        return [row[0] if self.kind == "sqlite" else row["position"] for row in rows]
+
     def reversals(self) -> list[tuple[int, str, str, dt.date]]:
         """``(position, reversal id, target id, date)`` of every stored reversal, via the index."""
         from ledger.model.events import Reversal
 
-        if self.kind == "popo":
-            index = self._app.recorder.index  # type: ignore[attr-defined]
-            positions = sorted(row[0] for row in index.values() if row[1] == "reversal")
-        else:
-            rows = self._fetch(
-                f"SELECT position FROM {tables.INDEX} WHERE type={self.param} ORDER BY position",
-                ("reversal",),
-            )
-            positions = [row[0] if self.kind == "sqlite" else row["position"] for row in rows]
         found = []
-        for position in positions:
+        for position in self.positions_of_type("reversal"):
             for record in self.read(after=position - 1, upto=position):
                 if isinstance(record.value, Reversal):
                     found.append((position, record.value.id, record.value.of, record.value.date))

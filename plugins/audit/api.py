@@ -33,6 +33,7 @@ from typing import Any, Final
 import attrs
 
 from invariants.violation import Violation
+from ledger.api.tables import Column, Table
 from ledger.engine import Result
 from ledger.engine.gc_pause import no_cyclic_gc
 from plugins.audit import tracers, tracing
@@ -91,9 +92,43 @@ FULL_CHECK_BUDGET: Final = 65_536
 """Moves × full checks allowed per rule on long histories: a full check reads every move."""
 
 
+CYCLE_COLUMNS = (
+    Column("layer"),
+    Column("path"),
+    Column("parties", "int"),
+    Column("bottleneck", "decimal"),
+    Column("time_respecting", "bool"),
+    Column("events"),
+)
+ROUND_TRIP_COLUMNS = (
+    Column("party"),
+    Column("departed", "decimal"),
+    Column("returned", "decimal"),
+    Column("share", "decimal"),
+)
+
+
 @attrs.frozen
-class AuditReport:
-    """Loops and round trips of one currency as of a date, under one tracing rule."""
+class RoundTrips(Table):
+    """Per party: cash that left it, and how much of that came back (under the audit's rule)."""
+
+    trace: Trace
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return ROUND_TRIP_COLUMNS
+
+    def to_records(self) -> list[dict[str, Any]]:
+        return [
+            {"party": f.party, "departed": f.departed, "returned": f.returned, "share": f.share}
+            for f in self.trace.parties
+        ]
+
+
+@attrs.frozen
+class AuditReport(Table):
+    """Loops and round trips of one currency as of a date, under one tracing rule; as a
+    table, one record per loop (``round_trips()`` gives the round trips as another)."""
 
     as_of: dt.date | None
     rule: Rule
@@ -113,6 +148,27 @@ class AuditReport:
     """How many cycles there are in all (``found``, ``exact``); None: all are listed."""
     leg_layers: Mapping[tuple[str, str], tuple[str, ...]] = attrs.field(factory=dict)
     """(source, target) → the single layers (cash, committed, equity) that hold that flow."""
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return CYCLE_COLUMNS
+
+    def to_records(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "layer": c.layer,
+                "path": " -> ".join(c.path),
+                "parties": len(c.parties),
+                "bottleneck": c.bottleneck,
+                "time_respecting": c.time_respecting,
+                "events": " ".join(c.event_ids),
+            }
+            for c in self.cycles
+        ]
+
+    def round_trips(self) -> RoundTrips:
+        """The round trips of cash per party, as a typed table."""
+        return RoundTrips(self.trace)
 
     def layers_of(self, cycle: Cycle) -> list[list[str]]:
         """Per leg of ``cycle``, the single layers it runs in: ``[["equity"], ["committed"]]``

@@ -21,8 +21,9 @@ from plugins.audit.tracing import RULES
 
 def add_commands(cli: click.Group) -> None:
     """Add ``loopledger audit`` and ``loopledger graph`` to the command line."""
-    from ledger.faces.options import as_of_option, exit_on_failures, json_option
-    from ledger.faces.output import print_json
+    from ledger.faces.options import as_of_option, exit_on_failures, output_option
+    from ledger.faces.output import print_json, print_records
+    from ledger.faces.progress import progress_bar
 
     layer_help = "cash (paid), committed (outstanding), equity (stakes), all (their union)"
 
@@ -64,7 +65,7 @@ def add_commands(cli: click.Group) -> None:
         help="Most loops listed, the biggest; the rest are counted and reported as truncated.",
     )
     @click.option("--currency", default="USD", show_default=True, help="Currency to audit.")
-    @json_option
+    @output_option
     @click.pass_obj
     def audit_command(
         session: Any,
@@ -75,28 +76,32 @@ def add_commands(cli: click.Group) -> None:
         max_length: int,
         max_cycles: int,
         currency: str,
-        as_json: bool,
+        output: str,
     ) -> None:
         """Loops of money per layer (cycles, bottlenecks, time order) and round trips of cash.
 
         A loop is a cycle of flows between parties; its bottleneck caps what can have gone all
         the way round. Round trips trace tagged dollars through every party's cash pool under
-        --rule, and report how much of each party's outgoing money came back to it.
+        --rule, and report how much of each party's outgoing money came back to it. -O csv: one
+        row per loop.
         """
-        result = session.run(as_of, names=[NAME, tracers.name_of(rule)])
-        exit_on_failures(result, NAME, tracers.name_of(rule))
-        report = session.query(
-            "audit",
-            result=result,
-            rule=rule,
-            layers=layers or LAYERS,
-            min_amount=min_amount,
-            max_length=max_length,
-            max_cycles=max_cycles,
-            currency=currency,
-        )
-        if as_json:
+        with progress_bar("audit", total=session.store.head()[0]) as tick:
+            result = session.run(as_of, names=[NAME, tracers.name_of(rule)], progress=tick)
+            exit_on_failures(result, NAME, tracers.name_of(rule))
+            report = session.query(
+                "audit",
+                result=result,
+                rule=rule,
+                layers=layers or LAYERS,
+                min_amount=min_amount,
+                max_length=max_length,
+                max_cycles=max_cycles,
+                currency=currency,
+            )
+        if output == "json":
             print_json(report.to_json())
+        elif output in ("csv", "tsv"):
+            print_records(report, output)
         else:
             print_report(report)
 

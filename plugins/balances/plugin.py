@@ -12,8 +12,9 @@ import click
 
 from ledger import hookimpl
 from ledger.plugin.registry import register_each
+from plugins.balances.api import balances_answer
 from plugins.balances.commands import add_commands
-from plugins.balances.projection import NAME, PROJECTION, balances_answer
+from plugins.balances.projection import NAME, PROJECTION
 
 
 @hookimpl
@@ -24,7 +25,8 @@ def ledger_register_queries(register: Callable[..., None]) -> None:
             (
                 "balances",
                 balances_answer,
-                "non-zero balances per party, account and commodity as of a date",
+                "non-zero balances per party, account and commodity as of a date, or the flows"
+                " within a period (begin=)",
             )
         ],
         requires=(NAME,),

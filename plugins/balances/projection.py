@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from ledger.book import Entry
 from ledger.engine.projection import Projection
@@ -36,10 +35,3 @@ def rows(state: Balances, party: str | None = None) -> list[dict[str, str]]:
 PROJECTION = Projection(
     NAME, initial, apply, version="1", describe=lambda s: {"balances": rows(s)}, eager=True
 )
-
-
-def balances_answer(
-    ledger: object, result: Any, *, party: str | None = None
-) -> list[dict[str, str]]:
-    """The ``balances`` query: non-zero balances as of the fold's date, optionally one party's."""
-    return rows(result.state(NAME), party)

@@ -18,11 +18,24 @@ from invariants.accounting import (
 from invariants.history import reversal_cancels, round_trip
 from invariants.instruments import commitment_limits, warrant_limits
 from ledger import hookimpl
+from ledger.book.assertions import failed_assertions
 
 
 def _balances(context: Context) -> list[Violation]:
     state = context.states.get("balances")
     return [] if state is None else balances_match(context.entries, state)
+
+
+def _assertions(context: Context) -> list[Violation]:
+    return [
+        Violation(
+            "balance-assertions",
+            f.message(),
+            (f.assertion.id,),
+            {"asserted": f.assertion.amount, "actual": f.actual},
+        )
+        for f in failed_assertions(context.events)
+    ]
 
 
 def _reversals(context: Context) -> list[Violation]:
@@ -50,6 +63,10 @@ CHECKS: dict[str, tuple[Callable[[Context], list[Violation]], str]] = {
     "commitment-limits": (
         lambda c: commitment_limits(c.entries, c.book),
         "drawn ≤ committed after amendments, per commitment",
+    ),
+    "balance-assertions": (
+        _assertions,
+        "every assert_balance event holds: the ledger shows its balance as of its date",
     ),
     "reversal-cancels": (
         _reversals,

@@ -7,10 +7,12 @@ import datetime as dt
 import inspect
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from ledger.api.tables import Column, Table
 from ledger.model.problems import InputError, Problem
 from ledger.plugin.figures import AMOUNT_PRECISION, RATIO_PRECISION, Figure, quarter_ends
 from plugins.metrics.flows import NAME, Flows
@@ -81,14 +83,63 @@ def figures_as_of(
     return [_json_item(name, item) for name, item in items], skipped
 
 
+COLUMNS = (
+    Column("as_of", "date"),
+    Column("metric"),
+    Column("subject"),
+    Column("value", "decimal"),
+    Column("unit"),
+    Column("inputs"),
+    Column("note"),
+)
+
+
+def _number(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
 @attrs.frozen
-class MetricsAnswer:
-    """Figures per date (one date, or every quarter end), the assumptions, what was skipped."""
+class MetricsAnswer(Table):
+    """Figures per date (one date, or every quarter end), the assumptions, what was skipped;
+    as a table, one record per figure and date (``value`` a Decimal: ratios as shown, rounded
+    half-even to 6 decimals; amounts exact)."""
 
     by: str | None
     series: list[tuple[dt.date | None, list[dict[str, Any]]]]
     skipped: list[str]
     assumptions: dict[str, Any]
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return COLUMNS
+
+    def to_records(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "as_of": day,
+                "metric": r.get("metric"),
+                "subject": r.get("subject"),
+                "value": _number(r.get("value")),
+                "unit": r.get("unit"),
+                "inputs": " ".join(r.get("inputs", [])),
+                "note": str(
+                    (r.get("detail") or {}).get("reason")
+                    or (r.get("detail") or {}).get("note")
+                    or ""
+                )
+                or None,
+            }
+            for day, rows in self.series
+            for r in rows
+        ]
+
+    def __len__(self) -> int:
+        return sum(len(rows) for _, rows in self.series)
 
     def to_json(self) -> dict[str, Any]:
         """What ``loopledger metrics --json`` prints."""
@@ -144,9 +195,10 @@ def metrics_answer(
     by: str | None = None,
     names: Sequence[str] = (),
     settings: Settings | None = None,
+    begin: dt.date | None = None,
 ) -> MetricsAnswer:
     """The ``metrics`` query: every chosen metric as of the fold's date, or at every quarter end
-    from the first recorded flow's quarter to that date (``by="quarter"``).
+    from the first recorded flow's quarter to that date (``by="quarter"``; from ``begin`` on when given).
 
     A series is folded once (:meth:`ledger.engine.Engine.series`): the states at each quarter
     end are the states as of that date, used before the fold moves on.
@@ -172,6 +224,8 @@ def metrics_answer(
             )
         )
     days: list[dt.date] = list(quarter_ends(first, last)) if first and last else []
+    if begin is not None:
+        days = [d for d in days if d >= begin]
     series: list[tuple[dt.date | None, list[dict[str, Any]]]] = []
     wanted = [n for n in needed(specs) if n in result.states]
     for folded in ledger.engine().series(days, wanted):

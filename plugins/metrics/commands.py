@@ -23,7 +23,7 @@ def _note(row: Mapping[str, Any]) -> str:
 def _shown(row: Mapping[str, Any]) -> str:
     value = row.get("value")
     if value is None:
-        return "None"
+        return "—"  # no figure (the note says why); never a raw None
     unit = row.get("unit")
     if unit in ("ratio", "share") or not isinstance(value, str):
         return str(value)
@@ -75,28 +75,32 @@ def _print(series: list[tuple[dt.date | None, list[dict[str, Any]]]]) -> None:
 
 def add_commands(cli: click.Group) -> None:
     """Add ``loopledger metrics`` to the command line."""
-    from ledger.faces.options import as_of_option, exit_on_failures, json_option
-    from ledger.faces.output import print_json
+    from ledger.faces.options import as_of_option, exit_on_failures, output_option, period_options
+    from ledger.faces.output import print_json, print_records
+    from ledger.faces.progress import progress_bar
+    from ledger.model.periods import Period
 
     @cli.command("metrics")
     @as_of_option
+    @period_options
     @click.option(
         "--by",
         type=click.Choice(["quarter"]),
         default=None,
         help="A time series: the figures at every calendar quarter end from the first event's "
-        "quarter to the last (or --as-of).",
+        "quarter to the last (or --as-of); with -b/-e/-p, the quarter ends in that range.",
     )
     @click.option("--metric", "-m", "names", multiple=True, help="Only this metric (repeatable).")
-    @json_option
-    @click.option("--csv", "as_csv", is_flag=True, help="CSV: one row per figure.")
+    @output_option
+    @click.option("--csv", "as_csv", is_flag=True, help="The same as -O csv.")
     @click.pass_obj
     def metrics_command(
         session: Any,
         as_of: dt.date | None,
+        period: Period,
         by: str | None,
         names: tuple[str, ...],
-        as_json: bool,
+        output: str,
         as_csv: bool,
     ) -> None:
         """Vendor-financing ratios, net revenue after consideration payable to customers
@@ -105,22 +109,29 @@ def add_commands(cli: click.Group) -> None:
 
         Every figure lists the event ids it was computed from. Ratios are exact quotients (50
         significant digits) shown rounded half-even to 6 decimals; amounts are exact. Warrants
-        are priced at their grant date with the [plugins.valuation] assumptions.
+        are priced at their grant date with the [plugins.valuation] assumptions. -b/-e/-p: the
+        figures as of the period's last day (with --by quarter: each quarter end in it).
         """
         from ledger.model.problems import InputError, Problem
 
-        if as_json and as_csv:
-            raise InputError(Problem(field="--csv", message="give --json or --csv, not both"))
+        if as_csv and output not in ("text", "csv"):
+            raise InputError(Problem(field="--csv", message=f"give -O {output} or --csv, not both"))
+        if as_csv:
+            output = "csv"
         specs = chosen_specs(session.plugins, names)
-        result = session.run(as_of, names=needed(specs))  # one fold, of what the metrics read
-        exit_on_failures(result, *sorted({r for s in specs for r in s.requires}))
-        answer = session.query("metrics", result=result, by=by, names=names)
+        cut = period.cut(as_of)
+        with progress_bar("metrics", total=session.store.head()[0]) as tick:
+            result = session.run(cut, names=needed(specs), progress=tick)
+            exit_on_failures(result, *sorted({r for s in specs for r in s.requires}))
+            answer = session.query("metrics", result=result, by=by, names=names, begin=period.begin)
         for s in answer.skipped:
             click.echo(f"warning: metric {s} was skipped", err=True)
         series = answer.series
-        if as_csv:
-            click.echo(_csv(series), nl=False)
-        elif as_json:
+        if output == "csv" and by is None and not period.bounded:
+            click.echo(_csv(series), nl=False)  # the original --csv layout
+        elif output in ("csv", "tsv"):
+            print_records(answer, output)
+        elif output == "json":
             print_json(answer.to_json())
         else:
             _print(series)

@@ -13,17 +13,16 @@ from plugins.valuation.report import NAME
 
 def add_commands(cli: click.Group) -> None:
     """Add ``loopledger value`` to the command line."""
-    from ledger.faces.options import as_of_option, exit_on_failures, json_option
-    from ledger.faces.output import print_json
+    from ledger.faces.options import as_of_option, exit_on_failures, output_option, party_option
+    from ledger.faces.output import print_json, print_records
+    from ledger.faces.progress import progress_bar
 
     @cli.command("value")
     @as_of_option
-    @click.option("--party", "-p", help="Only this party's holdings.")
-    @json_option
+    @party_option("Only this party's holdings")
+    @output_option
     @click.pass_obj
-    def value_command(
-        session: Any, as_of: dt.date | None, party: str | None, as_json: bool
-    ) -> None:
+    def value_command(session: Any, as_of: dt.date | None, party: str | None, output: str) -> None:
         """Value every party's holdings as of a date: shares, private stakes, warrant tranches
         (Black–Scholes / up-and-in barrier calls), commitments and loans at face.
 
@@ -31,10 +30,13 @@ def add_commands(cli: click.Group) -> None:
         and probabilities come from [plugins.valuation] in loopledger.toml (defaults: volatility
         0.50, rate 0.04, probability 0). Without --as-of: the date of the last recorded event.
         """
-        result = session.run(as_of, names=[NAME])  # one fold, of the positions alone
-        exit_on_failures(result, NAME)
-        data = session.query("value", result=result, party=party)
-        if as_json:
+        with progress_bar("value", total=session.store.head()[0]) as tick:
+            result = session.run(as_of, names=[NAME], progress=tick)
+            exit_on_failures(result, NAME)
+            data = session.query("value", result=result, party=party)
+        if output == "json":
             print_json(data)
+        elif output in ("csv", "tsv"):
+            print_records(data, output)
         else:
             print_valuation(data)

@@ -19,24 +19,20 @@ def _shown(row: Mapping[str, Any]) -> str:
 
 
 def print_valuation(data: Mapping[str, Any]) -> None:
-    from rich.table import Table
-
-    from ledger.faces.output import cell, console, grouped
+    from ledger.faces.output import cell, console, grouped, new_table, on_terminal
 
     out = console()
     by_party: dict[str, list[Mapping[str, Any]]] = {}
     for r in data["holdings"]:
         by_party.setdefault(r["party"], []).append(r)
     for party, listing in by_party.items():
-        t = Table(
-            title=cell(f"{party} — holdings valued as of {data['as_of']}"),
-            title_justify="left",
-        )
-        t.add_column("instrument", overflow="fold", max_width=32)
+        t = new_table(f"{party} — holdings valued as of {data['as_of']}")
+        terminal = on_terminal()  # piped: no column is folded, an id stays on one line
+        t.add_column("instrument", overflow="fold", max_width=32 if terminal else None)
         t.add_column("kind", no_wrap=True)
         t.add_column("quantity", justify="right", no_wrap=True)
         t.add_column("value", justify="right", no_wrap=True)
-        t.add_column("basis", overflow="fold", min_width=22)
+        t.add_column("basis", overflow="fold", min_width=22, no_wrap=not terminal)
         for r in listing:
             quantity = "?" if r["quantity"] is None else grouped(r["quantity"])
             if r["kind"] in ("commitment", "loan"):

@@ -8,7 +8,9 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ledger.model.problems import InputError, LedgerError, Problem
+from ledger.api.parties import resolve_party
+from ledger.api.tables import Column, Table
+from ledger.model.problems import LedgerError
 from ledger.model.values import Party
 from ledger.plugin import evidence
 from plugins.valuation import positions
@@ -185,20 +187,65 @@ def report(
     }
 
 
+HOLDING_COLUMNS = (
+    Column("party"),
+    Column("kind"),
+    Column("instrument"),
+    Column("tranche"),
+    Column("counterparty"),
+    Column("quantity", "decimal"),
+    Column("currency"),
+    Column("value", "decimal"),
+    Column("value_if_met", "decimal"),
+    Column("basis"),
+    Column("inputs"),
+)
+
+
+class ValueReport(dict[str, Any], Table):
+    """The valuation: the ``value --json`` mapping (``as_of``, ``assumptions``, ``holdings``)
+    that is also a typed table — one record per holding, and per tranche of a warrant grant."""
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return HOLDING_COLUMNS
+
+    def to_records(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for h in self["holdings"]:
+            lines = h.get("tranches") or [None]
+            for x in lines:
+                part = h if x is None else {**h, **x}
+                rows.append(
+                    {
+                        "party": h["party"],
+                        "kind": h["kind"],
+                        "instrument": h["instrument"],
+                        "tranche": None if x is None else x.get("tranche"),
+                        "counterparty": h.get("counterparty"),
+                        "quantity": part.get("quantity"),
+                        "currency": h.get("currency"),
+                        "value": part.get("value"),
+                        "value_if_met": part.get("value_if_met"),
+                        "basis": part.get("basis"),
+                        "inputs": " ".join(part.get("inputs") or ()),
+                    }
+                )
+        return rows
+
+    def __len__(self) -> int:
+        return dict.__len__(self)
+
+
 def value_answer(
     ledger: Any, result: Any, *, party: str | None = None, settings: Settings | None = None
-) -> dict[str, Any]:
-    """The ``value`` query: the report as of the fold's date (the last event's without one)."""
+) -> ValueReport:
+    """The ``value`` query: the report as of the fold's date (the last event's without one);
+    ``party`` by id, name or ticker."""
     settings = settings or Settings.from_config(ledger.plugins.plugin_config("valuation"))
     parties = result.parties
-    if party is not None and party not in parties:
-        raise InputError(
-            Problem(
-                field="--party",
-                message=f"unknown party '{party}' (known: {', '.join(sorted(parties)) or 'none'})",
-            )
-        )
+    pid = resolve_party(parties, party) if party is not None else None
     day = result.as_of or result.max_date
     if day is None:
-        return {"as_of": None, "assumptions": assumptions(settings), "holdings": []}
-    return report(result.state(NAME), parties, day, ledger.plugins, settings, party)
+        return ValueReport({"as_of": None, "assumptions": assumptions(settings), "holdings": []})
+    return ValueReport(report(result.state(NAME), parties, day, ledger.plugins, settings, pid))
