@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import attrs
+import pytest
 from hypothesis import given
 
 from invariants.strategies import histories
@@ -14,9 +15,11 @@ from ledger.book.assertions import failed_assertions
 from ledger.engine import Engine
 from ledger.histories.loader import load_file
 from ledger.histories.recording import replay
+from ledger.model.codec import chain_hash, content_hash
 from ledger.model.events import AssertBalance, Purchase
+from ledger.model.problems import AssertionsFailed
 from ledger.model.values import Money
-from ledger.store import Store
+from ledger.store import Record, Store
 
 HISTORY = """loopledger: 1
 parties:
@@ -79,11 +82,22 @@ def test_verify_names_an_assertion_the_stored_history_breaks(cli, write, store_p
         amount=Money(Decimal(10) ** 9),
         item="GPUs",
     )
+    # Replay itself refuses it (its transaction checks the assertions), so it goes in
+    # through the store's own append, with its postings, as a replay would have written them.
     history = attrs.evolve(
         load_file(write("x.yaml", "loopledger: 1\nevents: []\n")), events=(late,)
     )
     with Store(str(store_path)) as store:
-        replay(Engine(store), [history])
+        with pytest.raises(AssertionsFailed, match="check-cash"):
+            replay(Engine(store), [history])
+        head, chain = store.head()
+        at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+        digest = content_hash(late)
+        book, _ = Engine(store).book_at_head(None)
+        postings, refused = book.apply(late, head + 1, digest)
+        assert not refused
+        record = Record("event", late, digest, chain_hash(chain, digest, at), head + 1, at)
+        store.append([record], head, [(head + 1, postings)])
     ran = cli("verify")
     assert ran.code == 1
     assert "FAIL balance-assertions" in ran.out

@@ -34,7 +34,7 @@ from ledger.faces.options import (
 from ledger.faces.output import console, grouped, print_json, print_records, table
 from ledger.faces.progress import progress_bar
 from ledger.faces.tables import Flattened, ReplayTable, Rows, VerifyTable, per_file
-from ledger.histories.sources import FORMATS, STDIN, Source
+from ledger.histories.sources import FORMATS
 from ledger.model.events import EVENT_TYPES
 from ledger.model.limits import MAX_PROBLEMS
 from ledger.model.periods import Period
@@ -140,14 +140,10 @@ def replay_command(session: Ledger, files: tuple[str, ...], fmt: str | None, out
     content) are skipped, so replaying a file twice changes nothing. Balance assertions
     (type assert_balance) that the ledger disagrees with fail the replay (exit 1), naming them.
     """
-    sources: list[str | Source] = []
-    for f in files:
-        if f == "-":
-            sources.append(Source(STDIN, sys.stdin.buffer.read()))
-        else:
-            sources.append(f)
-    with progress_bar("replay", total=None):
-        report = session.replay(*sources, fmt=fmt)
+    # '-' is streamed from standard input like any file (open_history reads it, sniffing
+    # its format when --format does not give it): never read whole into memory.
+    with progress_bar("replay", total=None) as tick:
+        report = session.replay(*files, fmt=fmt, progress=tick)
     table_ = ReplayTable(per_file(report.files))
     if output == "json":
         print_json({"store": describe(session.store_url), "files": table_.to_records()})

@@ -27,7 +27,7 @@ from typing import IO, Any, Final
 
 import attrs
 
-from ledger.histories.sources import MAX_EVENT_BYTES, RawItem, Source, located
+from ledger.histories.sources import MAX_EVENT_BYTES, RawItem, Source, located_mapping
 from ledger.histories.yaml_text import load_yaml
 from ledger.model.events import EVENT_TYPES, type_fields
 from ledger.model.problems import InputError, Problem
@@ -232,29 +232,33 @@ def csv_source(stream: IO[bytes], name: str) -> Source:
                     continue  # an empty row: spreadsheets leave them
                 if str(values.get("type", "")).lower() == "party":
                     del values["type"]
-                    yield RawItem(0, row, located(values, row), kind="party")
+                    yield RawItem(0, row, located_mapping(values, row), kind="party")
                     continue
                 index += 1
-                yield RawItem(index, row, located(values, row))
+                yield RawItem(index, row, located_mapping(values, row))
         except csv.Error as exc:
             raise InputError(
                 Problem(file=name, row=reader.line_num + 1, message=f"CSV syntax error: {exc}")
             ) from None
 
-    header_data = located({"loopledger": FORMAT_VERSION, "parties": [], "events": []}, 1)
+    header_data = located_mapping({"loopledger": FORMAT_VERSION, "parties": [], "events": []}, 1)
     return Source(name, "csv", header_data, items(), relocate=relocation(columns))
 
 
-def relocation(columns: dict[str, str]) -> Callable[[Problem], Problem]:
-    """A problem located by line, relocated to the CSV's row and column (a missing required
-    field with no column says to add the column)."""
+def relocation(columns: dict[str, str]) -> Callable[[Problem], Problem | None]:
+    """A problem located by line, relocated to the CSV's row and column. A required field with
+    no column is one message, at the first row that needs it (later rows add nothing)."""
+    reported: set[str] = set()
 
-    def relocate(problem: Problem) -> Problem:
+    def relocate(problem: Problem) -> Problem | None:
         if problem.row is not None or problem.line is None:
             return problem
         field = problem.field or ""
         moved = attrs.evolve(problem, row=problem.line, line=None, column=columns.get(field))
         if field and field not in columns and problem.message.startswith("missing"):
+            if field in reported:
+                return None
+            reported.add(field)
             return attrs.evolve(
                 moved,
                 message=f"missing column '{field}', which this row's event type needs; add it to the header row",

@@ -27,7 +27,7 @@ import attrs
 
 from ledger.histories.convert import EVENT_ID, convert_fast
 from ledger.histories.fields import convert_fields
-from ledger.histories.sources import STDIN, RawItem, Source, format_of, open_source
+from ledger.histories.sources import STDIN, STDIN_NAME, RawItem, Source, format_of, open_source
 from ledger.histories.yaml_text import line_of
 from ledger.model.amounts import AmountError, parse_decimal
 from ledger.model.events import EVENT_TYPES, Event
@@ -87,14 +87,15 @@ class HistoryStream:
     parties: tuple[Party, ...]
     party_lines: dict[str, int]
     events: Iterator[Converted]
-    relocate: Callable[[Problem], Problem] | None = None
+    relocate: Callable[[Problem], Problem | None] | None = None
     """Puts a problem located by line in the source's terms (a CSV's row and column)."""
 
     def placed(self, problems: list[Problem]) -> list[Problem]:
         """``problems`` in the source's terms."""
         if self.relocate is None:
             return problems
-        return [self.relocate(p) for p in problems]
+        moved = (self.relocate(p) for p in problems)
+        return [p for p in moved if p is not None]
 
 
 def _readable(path: Path) -> None:
@@ -124,8 +125,10 @@ def open_history(
     """
     name = str(path)
     chosen = format_of(path, format)
-    if stream is None and name == STDIN:
-        stream = sys.stdin.buffer
+    if name == STDIN:
+        name = STDIN_NAME
+        if stream is None:
+            stream = sys.stdin.buffer
     with contextlib.ExitStack() as stack:
         if stream is None:
             _readable(Path(path))

@@ -443,7 +443,9 @@ class _Asserted:
         lines = []
         for f in failed:
             file, line = self.where.get(f.assertion.id, (appender.store.url, None))
-            lines.append(f"{file}:{line}: {f.message()}" if line else f"{file}: {f.message()}")
+            lines.append(
+                Problem(file=file, line=line, event_id=f.assertion.id, message=f.message()).render()
+            )
         raise AssertionsFailed(
             "\n".join(lines)
             + "\nnothing was written: the ledger disagrees with these balance assertions"

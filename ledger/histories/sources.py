@@ -62,6 +62,8 @@ SUFFIXES: Final = {
 }
 STDIN: Final = "-"
 """The path that means standard input (``replay -``)."""
+STDIN_NAME: Final = "<stdin>"
+"""How messages name standard input."""
 SNIFF_BYTES: Final = 1 << 16
 
 
@@ -94,8 +96,9 @@ class Source:
     format: str
     header: Any
     items: Iterator[RawItem]
-    relocate: Callable[[Problem], Problem] | None = None
-    """Turns a problem located by line into this format's terms (a CSV's row and column)."""
+    relocate: Callable[[Problem], Problem | None] | None = None
+    """Turns a problem located by line into this format's terms (a CSV's row and column);
+    None drops a repeat (one message per missing CSV column)."""
 
 
 @attrs.frozen
@@ -286,7 +289,7 @@ def _jsonl(stream: IO[bytes], name: str) -> Source:
         raise InputError(Problem(file=name, message="the file is empty; expected a header line"))
     header = _fast_json_line(first, name, line)
     if isinstance(header, dict):
-        header = located(header, line)
+        header = located_mapping(header, line)
         if "events" in header:
             raise InputError(
                 Problem(
@@ -315,7 +318,8 @@ def _jsonl(stream: IO[bytes], name: str) -> Source:
                 continue
             data = _fast_json_line(raw, name, number)
             if isinstance(data, dict) and data.get("type") == "party":
-                yield RawItem(0, number, located(data, number), kind="party")
+                party = {k: v for k, v in data.items() if k != "type"}
+                yield RawItem(0, number, located_mapping(party, number), kind="party")
                 continue
             index += 1
             yield RawItem(index, number, data)
@@ -323,7 +327,7 @@ def _jsonl(stream: IO[bytes], name: str) -> Source:
     return Source(name, "jsonl", header, items())
 
 
-def located(data: dict[str, Any], line: int) -> Located:
+def located_mapping(data: dict[str, Any], line: int) -> Located:
     located = Located(data)
     located.line = line
     located.key_lines = dict.fromkeys(data, line)
@@ -511,7 +515,7 @@ def _json(stream: IO[bytes], name: str) -> Source:
 def _locate_tree(value: Any, line: int) -> Any:
     """Lines for header values (parties): their mappings get the line they start on."""
     if isinstance(value, dict):
-        located = located(value, line)
+        located = located_mapping(value, line)
         for k, v in located.items():
             located[k] = _locate_tree(v, line)
         return located
