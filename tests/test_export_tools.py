@@ -9,9 +9,8 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 import orjson
+import pytest
 
 from benchmarks.generate import history as generated_history
 from tests.conftest import EXAMPLE, run_cli

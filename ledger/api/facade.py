@@ -39,9 +39,9 @@ from ledger.histories.exports import Journal, read_journal, write_export
 from ledger.histories.loader import History
 from ledger.histories.recording import ReplayReport, replay
 from ledger.histories.sources import Input
-from ledger.model.events import AssertBalance, Event, Reversal, parties_of
+from ledger.model.events import Reversal, parties_of
 from ledger.model.periods import Period, combine, parse_period
-from ledger.model.problems import AssertionsFailed, InputError, LedgerError, Problem, StoreError
+from ledger.model.problems import LedgerError, StoreError
 from ledger.model.values import Party
 from ledger.store import DEFAULT_STORE, Record, Store, describe
 
@@ -333,12 +333,17 @@ class Ledger:
         )
 
     def verify(
-        self, anchors: Sequence[tuple[int, str]] = (), *, fresh_process: bool = True
+        self,
+        anchors: Sequence[tuple[int, str]] = (),
+        *,
+        fresh_process: bool = True,
+        progress: Callable[[str, int], None] | None = None,
     ) -> VerifyReport:
-        """Every ``verify`` check on the store (hash chain, refold, determinism, invariants)."""
+        """Every ``verify`` check on the store (hash chain, refold, determinism, invariants);
+        ``progress(step, records)`` is told how far each step has got."""
         from ledger.api.verification import verify
 
-        return verify(self, anchors=anchors, fresh_process=fresh_process)
+        return verify(self, anchors=anchors, fresh_process=fresh_process, progress=progress)
 
     # --- questions plugins answer -----------------------------------------------------------
 

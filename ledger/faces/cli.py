@@ -32,7 +32,7 @@ from ledger.faces.options import (
     period_options,
 )
 from ledger.faces.output import console, grouped, print_json, print_records, table
-from ledger.faces.progress import progress_bar
+from ledger.faces.progress import progress_bar, steps_bar
 from ledger.faces.tables import Flattened, ReplayTable, Rows, VerifyTable, per_file
 from ledger.histories.sources import FORMATS
 from ledger.model.events import EVENT_TYPES
@@ -392,8 +392,8 @@ def verify_command(session: Ledger, anchors: tuple[tuple[int, str], ...], output
     involved and the amounts. The last line gives the chain's head: kept elsewhere and passed
     back with --anchor, it also proves that no record up to it was removed or rewritten.
     """
-    with progress_bar("verify", total=None):
-        report = session.verify(anchors)
+    with steps_bar("verify", total=session.store.head()[0]) as tick:
+        report = session.verify(anchors, progress=tick)
     if output == "json":
         print_json(report.to_json())
     elif output in ("csv", "tsv"):

@@ -27,11 +27,15 @@ def _ignore(done: int) -> None:
     return None
 
 
+def _ignore_step(step: str, done: int) -> None:
+    return None
+
+
 @contextlib.contextmanager
-def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    """A bar of ``total`` steps (a pulse when None); yields ``tick(done)`` to move it."""
+def _bar(label: str, total: int | None) -> Iterator[Callable[[int, str | None], None] | None]:
+    """The drawn bar's ``update(done, description)``, or None when nothing is drawn."""
     if not shows_progress():
-        yield _ignore
+        yield None
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -43,7 +47,42 @@ def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=total or None)
 
+        def update(done: int, description: str | None = None) -> None:
+            if description is None:
+                bar.update(task, completed=done)
+            else:
+                bar.update(task, completed=done, description=description)
+
+        yield update
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A bar of ``total`` steps (a pulse when None); yields ``tick(done)`` to move it."""
+    with _bar(label, total) as update:
+        if update is None:
+            yield _ignore
+            return
+        drawn = update
+
         def tick(done: int) -> None:
-            bar.update(task, completed=done)
+            drawn(done, None)
+
+        yield tick
+
+
+@contextlib.contextmanager
+def steps_bar(label: str, total: int | None) -> Iterator[Callable[[str, int], None]]:
+    """A bar for work done in named steps over the same records (verify: chain, refold, …);
+    yields ``tick(step, done)``, which names the step and moves the bar to ``done`` of
+    ``total`` records."""
+    with _bar(label, total) as update:
+        if update is None:
+            yield _ignore_step
+            return
+        drawn = update
+
+        def tick(step: str, done: int) -> None:
+            drawn(done, f"{label}: {step}")
 
         yield tick

@@ -111,9 +111,7 @@ def _cell(field: str, text: str, row: int, letter: str, name: str) -> tuple[Any,
 
 def _lines(stream: IO[bytes], name: str) -> Iterator[str]:
     """The stream's text lines (csv joins quoted line breaks itself), UTF-8 checked per line."""
-    number = 0
-    for raw in iter(lambda: stream.readline(MAX_EVENT_BYTES + 1), b""):
-        number += 1
+    for number, raw in enumerate(iter(lambda: stream.readline(MAX_EVENT_BYTES + 1), b""), 1):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -218,9 +218,7 @@ def read_stream(source: Source) -> HistoryStream:
                 declared = _parties(
                     [item.data], name, found_party, item.line, party_lines, number=item.line
                 )
-                yield Converted(
-                    item, None, found_party, party=declared[0] if declared else None
-                )
+                yield Converted(item, None, found_party, party=declared[0] if declared else None)
                 continue
             event = convert_fast(item.data, currency)
             if event is not None:

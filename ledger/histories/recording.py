@@ -32,13 +32,13 @@ from typing import Any, Final
 import attrs
 
 from ledger.book import Book, Known
+from ledger.book.assertions import DatedSums
 from ledger.engine import Engine
 from ledger.engine.eager import EagerFolds
 from ledger.engine.facts import FACTS_STATE, FACTS_VERSION, load_facts
 from ledger.histories.loader import Converted, History, HistoryStream, open_history
 from ledger.histories.sources import Input
 from ledger.model.codec import chain_hash, content_hash, differing_fields
-from ledger.book.assertions import DatedSums
 from ledger.model.events import AssertBalance, Event, Reversal, references
 from ledger.model.problems import AssertionsFailed, ConflictError, InputError, Problem
 from ledger.model.values import Party
@@ -247,8 +247,16 @@ def _parties(
     found: list[Problem] = []
     for party in stream.parties:
         position, chain = _party(
-            party, stream.party_lines.get(party.id), stream.file, book, appender, position,
-            chain, records, found, facts,
+            party,
+            stream.party_lines.get(party.id),
+            stream.file,
+            book,
+            appender,
+            position,
+            chain,
+            records,
+            found,
+            facts,
         )
     state.new_parties += len(records)
     problems.add(stream.placed(found))
@@ -289,7 +297,9 @@ def _party(
     facts.add_party(party)
     position += 1
     chain = chain_hash(chain, content_hash(party), appender.recorded_at)
-    records.append(Record("party", party, content_hash(party), chain, position, appender.recorded_at))
+    records.append(
+        Record("party", party, content_hash(party), chain, position, appender.recorded_at)
+    )
     return position, chain
 
 
@@ -337,8 +347,16 @@ def _chunk(
         if c.party is not None:
             before = len(records)
             position, chain = _party(
-                c.party, c.item.line, stream.file, book, appender, position, chain, records,
-                found, facts,
+                c.party,
+                c.item.line,
+                stream.file,
+                book,
+                appender,
+                position,
+                chain,
+                records,
+                found,
+                facts,
             )
             if len(records) > before:
                 state.index_at.append(0)

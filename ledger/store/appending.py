@@ -198,7 +198,7 @@ class Appender:
                 if position not in pending:
                     body, mac = self.store.memory_postings.get(position, (None, None))
                     entries = None
-                    if body is not None:
+                    if body is not None and mac is not None:
                         plain = self.store.decrypt(body)
                         if sign.verified(mac, b"postings", position.to_bytes(8, "big"), plain):
                             entries = decode_postings(plain)
