@@ -122,3 +122,38 @@ def test_generated_assertions_hold_and_a_changed_amount_is_caught(history):
         failed = failed_assertions(events)
         reversed_ids = {x.of for x in events if getattr(x, "of", None) and x.TYPE == "reversal"}
         assert [f.assertion.id for f in failed] == ([] if e.id in reversed_ids else [e.id])
+
+
+def test_the_replay_check_holds_one_sum_per_asserted_key_and_day_not_per_event():
+    """What the streaming check keeps: a Decimal per asserted key and date, however many
+    postings it is fed — and it still finds a cent that is off."""
+    from ledger.book.assertions import DatedSums
+    from ledger.model.postings import Posting
+
+    check = AssertBalance(
+        id="a",
+        date=dt.date(2025, 3, 1),
+        party="p0",
+        account="assets:cash",
+        commodity="USD",
+        amount=Decimal("20000.00"),
+    )
+    sums = DatedSums([check])
+    for i in range(20_000):
+        day = dt.date(2025, 1, 1) + dt.timedelta(days=i % 90)
+        sums.feed(day, [Posting(f"p{i % 50}", "assets:cash", "USD", Decimal("50.00"))])
+    assert list(sums.sums) == [("p0", "assets:cash", "USD")]  # the asserted key alone
+    assert len(sums.sums[("p0", "assets:cash", "USD")]) == len(
+        {i % 90 for i in range(0, 20_000, 50)}
+    )
+    # p0 gets 400 postings over the 90 days; those dated on or before 1 March: 60 of 90 days.
+    expected = sum(Decimal("50.00") for i in range(0, 20_000, 50) if i % 90 < 60)
+    failed = sums.failed()
+    assert [f.actual for f in failed] == ([] if expected == check.amount else [expected])
+    exact = DatedSums([attrs.evolve(check, amount=expected)])
+    for i in range(0, 20_000, 50):
+        day = dt.date(2025, 1, 1) + dt.timedelta(days=i % 90)
+        exact.feed(day, [Posting("p0", "assets:cash", "USD", Decimal("50.00"))])
+    assert exact.failed() == []
+    exact.feed(dt.date(2025, 2, 1), [Posting("p0", "assets:cash", "USD", Decimal("0.01"))])
+    assert [f.difference for f in exact.failed()] == [Decimal("0.01")]

@@ -36,9 +36,9 @@ from ledger.api.listings import (
 from ledger.api.parties import resolve_party
 from ledger.engine import Engine, Result
 from ledger.histories.exports import Journal, read_journal, write_export
+from ledger.histories.inputs import Input
 from ledger.histories.loader import History
 from ledger.histories.recording import ReplayReport, replay
-from ledger.histories.sources import Input
 from ledger.model.events import Reversal, parties_of
 from ledger.model.periods import Period, combine, parse_period
 from ledger.model.problems import LedgerError, StoreError

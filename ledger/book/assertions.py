@@ -18,9 +18,9 @@ from decimal import Decimal
 import attrs
 
 from ledger.book.book import Book, reversed_targets
-from ledger.book.state import EXACT
+from ledger.book.state import EXACT, Entry
 from ledger.model.amounts import format_decimal
-from ledger.model.events import AssertBalance, Event
+from ledger.model.events import AssertBalance, Event, Reversal
 from ledger.model.postings import Posting
 
 Key = tuple[str, str, str]
@@ -130,3 +130,23 @@ class DatedSums:
                 if actual != a.amount:
                     out.append(FailedAssertion(a, actual))
         return out
+
+
+def failed_over_entries(events: Iterable[Event], entries: Iterable[Entry]) -> list[FailedAssertion]:
+    """:func:`failed_assertions` in bounded memory, for ``verify`` on a large store: the live
+    assertions are gathered in one pass over ``events`` (they are few), then checked against
+    the postings of ``entries`` (the effective history's, as the fold made them) in one more."""
+    assertions: list[AssertBalance] = []
+    cancelled: set[str] = set()
+    for e in events:
+        if isinstance(e, AssertBalance):
+            assertions.append(e)
+        elif isinstance(e, Reversal):
+            cancelled.add(e.of)
+    sums = DatedSums(a for a in assertions if a.id not in cancelled)
+    if not sums.assertions:
+        return []
+    for entry in entries:
+        if entry.event.id not in cancelled:
+            sums.feed(entry.event.date, entry.postings)
+    return sums.failed()

@@ -34,7 +34,7 @@ from ledger.faces.options import (
 from ledger.faces.output import console, grouped, print_json, print_records, table
 from ledger.faces.progress import progress_bar, steps_bar
 from ledger.faces.tables import Flattened, ReplayTable, Rows, VerifyTable, per_file
-from ledger.histories.sources import FORMATS
+from ledger.histories.inputs import FORMATS
 from ledger.model.events import EVENT_TYPES
 from ledger.model.limits import MAX_PROBLEMS
 from ledger.model.periods import Period

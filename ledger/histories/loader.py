@@ -27,7 +27,8 @@ import attrs
 
 from ledger.histories.convert import EVENT_ID, convert_fast
 from ledger.histories.fields import convert_fields
-from ledger.histories.sources import STDIN, STDIN_NAME, RawItem, Source, format_of, open_source
+from ledger.histories.inputs import STDIN, STDIN_NAME, format_of
+from ledger.histories.sources import RawItem, Source, open_source
 from ledger.histories.yaml_text import line_of
 from ledger.model.amounts import AmountError, parse_decimal
 from ledger.model.events import EVENT_TYPES, Event

@@ -36,8 +36,8 @@ from ledger.book.assertions import DatedSums
 from ledger.engine import Engine
 from ledger.engine.eager import EagerFolds
 from ledger.engine.facts import FACTS_STATE, FACTS_VERSION, load_facts
+from ledger.histories.inputs import Input
 from ledger.histories.loader import Converted, History, HistoryStream, open_history
-from ledger.histories.sources import Input
 from ledger.model.codec import chain_hash, content_hash, differing_fields
 from ledger.model.events import AssertBalance, Event, Reversal, references
 from ledger.model.problems import AssertionsFailed, ConflictError, InputError, Problem

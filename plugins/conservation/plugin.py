@@ -18,7 +18,7 @@ from invariants.accounting import (
 from invariants.history import reversal_cancels, round_trip
 from invariants.instruments import commitment_limits, warrant_limits
 from ledger import hookimpl
-from ledger.book.assertions import failed_assertions
+from ledger.book.assertions import failed_over_entries
 
 
 def _balances(context: Context) -> list[Violation]:
@@ -34,7 +34,7 @@ def _assertions(context: Context) -> list[Violation]:
             (f.assertion.id,),
             {"asserted": f.assertion.amount, "actual": f.actual},
         )
-        for f in failed_assertions(context.events)
+        for f in failed_over_entries(context.events, context.entries)
     ]
 
 
