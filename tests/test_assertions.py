@@ -157,3 +157,22 @@ def test_the_replay_check_holds_one_sum_per_asserted_key_and_day_not_per_event()
     assert exact.failed() == []
     exact.feed(dt.date(2025, 2, 1), [Posting("p0", "assets:cash", "USD", Decimal("0.01"))])
     assert [f.difference for f in exact.failed()] == [Decimal("0.01")]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres", "memory"])
+def test_assertions_are_checked_inside_the_transaction_on_every_store(
+    backend, request, tmp_path, write
+):
+    """The check reads the postings just written through the replay's own transaction: a
+    failing assertion leaves every kind of store empty, a holding one is recorded."""
+    url = {
+        "sqlite": lambda: str(tmp_path / "a.db"),
+        "postgres": lambda: request.getfixturevalue("pg_store_url"),
+        "memory": lambda: "memory:",
+    }[backend]()
+    with Store(url) as store:
+        with pytest.raises(AssertionsFailed, match="check-cash"):
+            replay(Engine(store), [write("bad.yaml", HISTORY.format(cash="6000000000.01"))])
+        assert store.head()[0] == 0
+        replay(Engine(store), [write("ok.yaml", HISTORY.format(cash="6B"))])
+        assert store.head()[0] == 6
