@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from ledger.api.tables import Column, Table
+from ledger.model.amounts import format_decimal
 from ledger.model.codec import to_dict
 from ledger.model.events import Event, parties_of
 from ledger.model.postings import Posting

@@ -65,8 +65,7 @@ class LedgerGroup(click.Group):
             return super().invoke(ctx)
         except InputError as exc:
             print_problems(exc.problems)
-            if not isinstance(ctx.obj, Ledger) or ctx.obj.may_create:
-                click.echo("nothing was written.", err=True)  # said where a write was asked
+            click.echo("nothing was written.", err=True)
             sys.exit(EXIT_BAD_INPUT)
         except ConcurrentAppend as exc:
             click.echo(

@@ -30,11 +30,8 @@ PIPE_WIDTH = 100_000
 """Console width when not on a terminal: wide enough that no line is ever wrapped."""
 
 from ledger.model.amounts import format_decimal
-from ledger.model.codec import to_dict
 from ledger.model.safetext import json_visible, visible
-from ledger.model.values import amount_text, is_cash
-
-CENT = Decimal("0.01")
+from ledger.model.values import amount_text
 
 
 def _default(obj: Any) -> Any:
@@ -129,7 +126,7 @@ def table(
         t.add_column(
             cell(c),
             justify="right" if c in right else "left",
-            overflow="fold" if fold else "ignore",
+            overflow="fold",  # piped, the console is wide enough that nothing folds
             no_wrap=not fold,
         )
     for row in rows:

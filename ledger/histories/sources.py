@@ -3,27 +3,22 @@
 Why streaming: an auditor's history can hold millions of events; holding the parsed file, then
 its events, then its records in memory costs gigabytes. Each reader here yields the events of a
 file as :class:`RawItem` values (the parsed mapping, its index and its line) while holding only a
-chunk, so memory does not grow with the file. Three formats:
+chunk, so memory does not grow with the file. Four formats:
 
 * **JSON Lines** (``.jsonl``) — the bulk format: the first line is the header
   (``{"loopledger": 1, "parties": [...]}``), every further line one event. Read with orjson.
-* **JSON** — one document. Read block by block with the standard library's C decoder, one
-  element of ``events`` at a time, floats kept as their text.
+* **JSON** — one document, read block by block by the C decoder, an ``events`` element at a time.
 * **YAML** — the events block is cut into chunks at its items and each chunk parsed by
   rapidyaml (C++) and turned into plain data in C; a chunk with anything the fast path does not
   handle (anchors, aliases, tags, complex keys, duplicate keys) is parsed by the bounded PyYAML
   loader instead (:mod:`ledger.histories.yaml_text`), so both give the same values.
+* **CSV** — a header row of field names, one event (or ``party`` row) a row (``csv_format``).
 
-* **CSV** (``.csv``) — the spreadsheet format: a header row of field names, then one event (or
-  ``type`` ``party`` row) a row, read row by row (:mod:`ledger.histories.csv_format`).
-
-A JSON Lines or CSV file may declare parties between its events (``{"type": "party", …}`` lines,
-``party`` rows): they are yielded in place (``RawItem.kind == "party"``) so that a replay records
-them where they stood — which is how ``export --format jsonl`` keeps the recorded order.
-Standard input has no suffix: its format is told from its first line (:func:`sniff`).
-
-Numbers never become floats: JSON floats arrive as text, YAML scalars are text (see
-:mod:`ledger.histories.yaml_text`). Lines of fields are found only when a message needs one.
+Parties declared between JSON Lines or CSV events are yielded in place (``kind == "party"``),
+so a replay records them where they stood (how ``export --format jsonl`` keeps the order);
+standard input's format is told from its first line (:func:`sniff`). Numbers never become
+floats: JSON floats and YAML scalars arrive as text (:mod:`ledger.histories.yaml_text`).
+Lines of fields are found only when a message needs one.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import attrs
 
 from ledger.api.parties import resolve_party
 from ledger.api.tables import Column, Table
-from ledger.faces.output import amount_text
+from ledger.model.values import amount_text
 
 COLUMNS = (
     Column("party"),
@@ -30,6 +30,13 @@ class Balance:
     account: str
     commodity: str
     amount: Decimal
+
+    def __getitem__(self, field: str) -> Any:
+        """``row["account"]``: plugins written against the query's earlier rows (mappings,
+        docs/plugins.md's web-page example) read a balance the same way."""
+        if field not in ("party", "account", "commodity", "amount"):
+            raise KeyError(field)
+        return getattr(self, field)
 
 
 @attrs.frozen

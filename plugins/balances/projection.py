@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ledger.book import Entry
 from ledger.engine.projection import Projection
-from ledger.faces.output import amount_text
+from ledger.model.values import amount_text
 
 Balances = dict[tuple[str, str, str], Decimal]
 NAME = "balances"

@@ -203,7 +203,7 @@ def create_app(ledger: Ledger) -> Starlette:
         as_of, party = _as_of(request), request.query_params.get("party") or None
         if party:
             site.check_party(party)
-        return JSON({"as_of": as_of, "balances": site.query("balances", as_of, party=party)})
+        return JSON(site.query("balances", as_of, party=party))  # as balances --json prints it
 
     def api_value(request: Request) -> Response:
         party = request.query_params.get("party") or None

@@ -240,7 +240,7 @@ class Site:
             return {
                 "as_of": loop["as_of"],
                 "party": self.overview()["parties"][party],
-                "balances": self.query("balances", as_of, party=party)
+                "balances": self.query("balances", as_of, party=party)["balances"]
                 if self.has("balances")
                 else [],
                 "holdings": self.query("value", as_of, party=party)["holdings"]
