@@ -104,9 +104,9 @@ def print_report(report: AuditReport) -> None:
             [(s.seller, s.purchase_revenue, s.own_money_returned, s.share) for s in sellers],
         ),
     ]
-    for title, columns, rows in shares:
-        if rows or columns[0] == "party":  # the sellers' table only when there are sellers
-            out.print(_shares(report, title, columns, rows))
+    for title, columns, figures in shares:
+        if figures or columns[0] == "party":  # the sellers' table only when there are sellers
+            out.print(_shares(report, title, columns, figures))
     for w in report.warrants:
         if w.note:
             out.print(f"note: warrant '{w.grant}': {w.note}", markup=False)

@@ -25,8 +25,8 @@ def ledger_register_queries(register: Callable[..., None]) -> None:
             (
                 "balances",
                 balances_answer,
-                "non-zero balances per party, account and commodity as of a date, or the flows"
-                " within a period (begin=)",
+                "non-zero balances per party, account and commodity as of a date, or the flows "
+                + "within a period (begin=)",
             )
         ],
         requires=(NAME,),
