@@ -97,7 +97,7 @@ def test_verify_names_an_assertion_the_stored_history_breaks(cli, write, store_p
         postings, refused = book.apply(late, head + 1, digest)
         assert not refused
         record = Record("event", late, digest, chain_hash(chain, digest, at), head + 1, at)
-        store.append([record], head, [(head + 1, postings)])
+        store.append([record], head, [(head + 1, digest, postings)])
     ran = cli("verify")
     assert ran.code == 1
     assert "FAIL balance-assertions" in ran.out

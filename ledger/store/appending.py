@@ -25,6 +25,7 @@ from eventsourcing.persistence import (
 
 from ledger.book import Known
 from ledger.model.events import Event
+from ledger.model.postings import Posting
 from ledger.model.problems import StoreError
 from ledger.store.records import BOOK_ID, Record, Recorded, encode_record
 from ledger.store.rows import PostingsRow
@@ -188,11 +189,12 @@ class Appender:
         from ledger.store.rows import decode_postings
 
         if self.store.kind == "popo":
-            days = {row[0]: dt.date.fromisoformat(row[2]) for row in self._memory_index_rows()}
-            pending = dict(self._memory_postings)
+            indexed = {row[0]: row for row in self._memory_index_rows()}
+            pending = {position: postings for position, _, postings in self._memory_postings}
             sign = derived.signer()
-            for position in sorted(days):
-                if days[position] > upto_day:
+            for position in sorted(indexed):
+                day, digest = dt.date.fromisoformat(indexed[position][2]), indexed[position][3]
+                if day > upto_day:
                     continue
                 entries: tuple[Posting, ...] | None = tuple(pending.get(position, ()))
                 if position not in pending:
@@ -200,40 +202,48 @@ class Appender:
                     entries = None
                     if body is not None and mac is not None:
                         plain = self.store.decrypt(body)
-                        if sign.verified(mac, b"postings", position.to_bytes(8, "big"), plain):
+                        if sign.verified(
+                            mac, b"postings", position.to_bytes(8, "big"), digest.encode(), plain
+                        ):
                             entries = decode_postings(plain)
-                yield position, days[position], entries
+                yield position, day, entries
             return
         p = self.store.param
         sql = (
-            f"SELECT i.position, i.day, b.body, b.mac FROM {tables.INDEX} i "
+            f"SELECT i.position, i.day, i.content_hash, b.body, b.mac FROM {tables.INDEX} i "
             f"LEFT JOIN {tables.POSTINGS} b ON b.position = i.position "
             f"WHERE i.position > {p} AND i.day <= {p} ORDER BY i.position LIMIT {p}"
         )
         sign = derived.signer()
-        after, day = 0, upto_day.isoformat()
+        after, cutoff = 0, upto_day.isoformat()
         while True:
-            self._cursor.execute(sql, (after, day, batch))
+            self._cursor.execute(sql, (after, cutoff, batch))
             rows = [
                 tuple(r) if self.store.kind == "sqlite" else tuple(r.values())
                 for r in self._cursor.fetchall()
             ]
             if not rows:
                 return
-            for position, text, body, mac in rows:
+            for position, text, sealed, body, mac in rows:
                 found: tuple[Posting, ...] | None = None
                 if body is not None:
-                    plain = self.store.decrypt(body)
-                    if sign.verified(mac, b"postings", int(position).to_bytes(8, "big"), plain):
-                        found = decode_postings(plain)
+                    clear = self.store._decrypt_derived(body)
+                    opened = self.store._open_hash(sealed).encode()
+                    if clear is not None and sign.verified(
+                        mac, b"postings", int(position).to_bytes(8, "big"), opened, clear
+                    ):
+                        found = decode_postings(clear)
                 yield int(position), dt.date.fromisoformat(text), found
             after = int(rows[-1][0])
 
-    def _memory_index_rows(self) -> list[tuple[int, str, str]]:
-        """(position, type, day) of every event of a memory store, stored or pending."""
+    def _memory_index_rows(self) -> list[tuple[int, str, str, str]]:
+        """(position, type, day, content hash) of every event of a memory store, stored or pending."""
         index = self.store._app.recorder.index  # type: ignore[attr-defined]
-        rows = [(row[0], row[1], row[2]) for row in index.values()]
-        rows += [(position, kind, day) for _, position, kind, day, _ in self._memory_index]
+        rows = [(row[0], row[1], row[2], self.store._open_hash(row[3])) for row in index.values()]
+        rows += [
+            (position, kind, day, self.store._open_hash(digest))
+            for _, position, kind, day, digest in self._memory_index
+        ]
         return rows
 
     # --- helpers ----------------------------------------------------------------------------------
