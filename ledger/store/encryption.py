@@ -26,9 +26,6 @@ import stat
 from pathlib import Path
 from typing import Final
 
-from eventsourcing.cryptography import AESCipher
-from eventsourcing.utils import Environment
-
 from ledger.model.problems import StoreError
 
 KEY_ENV: Final = "LOOPLEDGER_KEY"
@@ -43,6 +40,8 @@ SCHEME: Final = "aes-256-gcm"
 
 def new_key() -> str:
     """A fresh random key, base64 (what ``loopledger keygen`` prints)."""
+    from eventsourcing.cryptography import AESCipher
+
     return str(AESCipher.create_key(KEY_BYTES))
 
 
@@ -99,6 +98,11 @@ class Sealer:
     """The cipher of one key, and the keyed digest that stands for an event id in the index."""
 
     def __init__(self, key: bytes) -> None:
+        # Imported here: the cryptography package costs ~150 ms of start-up that a command on a
+        # plain store never needs.
+        from eventsourcing.cryptography import AESCipher
+        from eventsourcing.utils import Environment
+
         self.cipher_key = base64.b64encode(key).decode()
         self.cipher = AESCipher(Environment(env={"CIPHER_KEY": self.cipher_key}))
         self._index_key = hashlib.sha256(b"loopledger index id\x00" + key).digest()
