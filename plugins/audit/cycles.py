@@ -18,14 +18,17 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Context, Decimal, Inexact
 from itertools import pairwise
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from plugins.audit.model import COUNT_LIMIT, WORLD, Cycle, CycleSearch, Edge
 
 __all__ = ["build_graph", "find_cycles", "is_time_respecting", "search_cycles"]
 
 _EXACT = Context(prec=60, traps=[Inexact])
+
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def build_graph(edges: Iterable[Edge]) -> nx.DiGraph:
@@ -44,6 +47,8 @@ def build_graph(edges: Iterable[Edge]) -> nx.DiGraph:
     because a cycle across layers (an investment answered by a purchase) is a
     different question, asked by building a combined layer on purpose.
     """
+    import networkx as nx  # here: importing networkx costs every command ~0.5 s of start-up
+
     graph = nx.DiGraph()
     layer: str | None = None
     groups: dict[tuple[str, str], list[Edge]] = {}
@@ -215,6 +220,8 @@ class _Search:
 
     def subgraph(self, threshold: Decimal | None) -> nx.DiGraph:
         """The edges of at least ``threshold`` (None: all of them)."""
+        import networkx as nx
+
         sub = nx.DiGraph()
         sub.add_nodes_from(range(len(self.names)))
         sub.add_edges_from(
@@ -224,6 +231,8 @@ class _Search:
 
     def cycles(self, graph: nx.DiGraph, length: int | None = None) -> Iterator[list[int]]:
         """Simple cycles of at most ``length`` parties (default: the search's max_length)."""
+        import networkx as nx
+
         bound = self.max_length if length is None else length
         return nx.simple_cycles(graph, length_bound=bound)  # type: ignore[no-any-return]
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ledger.faces.web.render import Links, render
-from ledger.faces.web.report import render_report
-from ledger.faces.web.site import sections_data
 from ledger.plugin.reports import Report
 
 
 def render_html(
     report: Report, ledger: Any = None, as_of: dt.date | None = None, verified: Any = None
 ) -> str:
+    # Imported here: Jinja2 and the web face cost every command start-up time it rarely needs.
+    from ledger.faces.web.render import Links, render
+    from ledger.faces.web.report import render_report
+    from ledger.faces.web.site import sections_data
+
     if ledger is not None:
         return render_report(
             ledger, as_of, title=report.title, sections=report.sections, verified=verified
