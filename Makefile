@@ -11,7 +11,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-.PHONY: install demo test lint bench bench-micro clean
+.PHONY: install demo test lint bench bench-micro reliability clean
 install: $(BIN)/.installed
 
 demo: $(BIN)/.installed
@@ -37,6 +37,11 @@ bench-micro: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_checkpoints.py
 	$(BIN)/python benchmarks/bench_audit.py
 	$(BIN)/python benchmarks/bench_scenarios.py
+
+# Crash, concurrency, tampering, hostile input, fuzz, secrets, encryption: the guarantee tests
+# run with their figures recorded, and docs/reliability.md written from them
+reliability: $(BIN)/.installed
+	$(BIN)/python benchmarks/reliability.py
 
 clean:
 	rm -rf $(VENV) loopledger.db* loopledger-demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
