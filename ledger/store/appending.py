@@ -20,7 +20,6 @@ from eventsourcing.persistence import (
     IntegrityError,
     OperationalError,
     PersistenceError,
-    StoredEvent,
 )
 
 from ledger.book import Known
@@ -115,11 +114,7 @@ class Appender:
                     self._memory_ids[r.value.id] = Known(
                         r.value.TYPE, r.value.date, first + i, r.content_hash
                     )
-            self._memory_events += events
-            self._memory_index += index_rows
-            self._memory_postings += postings
-            return
-        self._insert([self.store.mapper.to_stored_event(e) for e in events], index_rows, postings)
+        self._insert(events, index_rows, postings)
 
     def write_raw(
         self,
@@ -138,20 +133,22 @@ class Appender:
                 )
             self.head = position
             events.append(Recorded(BOOK_ID, position, raw))
-        index_rows = [row for _, _, row in rows if row is not None]
+        self._insert(events, [row for _, _, row in rows if row is not None], postings)
+
+    def _insert(
+        self,
+        events: list[Recorded],
+        index_rows: Sequence[tuple[str, int, str, str, str]],
+        postings: Sequence[PostingsRow],
+    ) -> None:
+        """Records, index rows and postings into the transaction (a memory store keeps them
+        until the commit)."""
         if self.store.kind == "popo":
             self._memory_events += events
             self._memory_index += index_rows
             self._memory_postings += postings
             return
-        self._insert([self.store.mapper.to_stored_event(e) for e in events], index_rows, postings)
-
-    def _insert(
-        self,
-        stored: Sequence[StoredEvent],
-        index_rows: Sequence[tuple[str, int, str, str, str]],
-        postings: Sequence[PostingsRow],
-    ) -> None:
+        stored = [self.store.mapper.to_stored_event(e) for e in events]
         recorder = self.store.recorder
         try:
             recorder._insert_events(self._cursor, stored, index_rows=index_rows)
