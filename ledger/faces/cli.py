@@ -26,16 +26,14 @@ from ledger.faces.options import (
     EXIT_CHECK_FAILED,
     EXIT_STORE_CHANGED,
     as_of_option,
+    event_filters,
     exit_on_failures,
     output_option,
-    party_option,
-    period_options,
 )
 from ledger.faces.output import console, grouped, print_json, print_records, table
 from ledger.faces.progress import progress_bar, steps_bar
 from ledger.faces.tables import Flattened, ReplayTable, Rows, VerifyTable, per_file
 from ledger.histories.inputs import FORMATS
-from ledger.model.events import EVENT_TYPES
 from ledger.model.limits import MAX_PROBLEMS
 from ledger.model.periods import Period
 from ledger.model.problems import InputError, LedgerError, Problem, StoreError
@@ -159,17 +157,7 @@ def replay_command(session: Ledger, files: tuple[str, ...], fmt: str | None, out
 
 
 @cli.command("events")
-@as_of_option
-@period_options
-@click.option(
-    "--type",
-    "types",
-    multiple=True,
-    type=click.Choice(sorted(EVENT_TYPES)),
-    help="Only events of this type (repeatable).",
-)
-@party_option("Only events naming this party")
-@output_option
+@event_filters
 @click.pass_obj
 def events_command(
     session: Ledger,

@@ -13,6 +13,7 @@ import click
 from ledger.api import Ledger
 from ledger.faces.options import (
     as_of_option,
+    event_filters,
     output_option,
     party_option,
     period_options,
@@ -23,7 +24,7 @@ from ledger.histories.csv_format import write_csv
 from ledger.histories.exports import FORMATS
 from ledger.histories.writing import document, to_yaml
 from ledger.model.codec import party_to_dict, to_dict
-from ledger.model.events import EVENT_TYPES, parties_of
+from ledger.model.events import parties_of
 from ledger.model.periods import Period
 from ledger.model.values import WORLD
 
@@ -96,17 +97,7 @@ def register_command(
 
 
 @click.command("print")
-@as_of_option
-@period_options
-@click.option(
-    "--type",
-    "types",
-    multiple=True,
-    type=click.Choice(sorted(EVENT_TYPES)),
-    help="Only events of this type (repeatable).",
-)
-@party_option("Only events naming this party")
-@output_option
+@event_filters
 @click.pass_obj
 def print_command(
     session: Ledger,

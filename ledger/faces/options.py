@@ -34,9 +34,15 @@ class IsoDate(click.ParamType):  # type: ignore[type-arg]
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(str(value))
+            return self.parse(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+    def parse(self, text: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(text)
         except ValueError:
-            self.fail(f"expected an ISO date (YYYY-MM-DD); got {value!r}", param, ctx)
+            raise ValueError(f"expected an ISO date (YYYY-MM-DD); got {text!r}") from None
 
 
 class AmountType(click.ParamType):  # type: ignore[type-arg]
@@ -106,20 +112,14 @@ def output_option(f: F) -> F:
     return decorated  # type: ignore[return-value]
 
 
-class PeriodStart(click.ParamType):  # type: ignore[type-arg]
+class PeriodStart(IsoDate):
     """A date, or the first day of a month, quarter or year (``2025-10``, ``2025Q4``, ``2025``)."""
 
-    name = "DATE"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> dt.date:
-        if isinstance(value, dt.date):
-            return value
+    def parse(self, text: str) -> dt.date:
         try:
-            return period_start(str(value))
+            return period_start(text)
         except PeriodError as exc:
-            self.fail(str(exc), param, ctx)
+            raise ValueError(str(exc)) from None
 
 
 class PeriodType(click.ParamType):  # type: ignore[type-arg]
@@ -194,6 +194,31 @@ def party_option(help_text: str) -> Callable[[F], F]:
         metavar="PARTY",
         help=f"{help_text} (id, name or ticker, any case).",
     )
+
+
+def event_filters(f: F) -> F:
+    """``--as-of``, ``-b/-e/-p``, ``--type`` (repeatable), ``--party`` and ``-O``: how every
+    command that lists events (``events``, ``print``) chooses them, declared once."""
+    from ledger.model.events import EVENT_TYPES
+
+    decorated: Any = f
+    for decorate in reversed(
+        (
+            as_of_option,
+            period_options,
+            click.option(
+                "--type",
+                "types",
+                multiple=True,
+                type=click.Choice(sorted(EVENT_TYPES)),
+                help="Only events of this type (repeatable).",
+            ),
+            party_option("Only events naming this party"),
+            output_option,
+        )
+    ):
+        decorated = decorate(decorated)
+    return decorated  # type: ignore[no-any-return]
 
 
 def fail(message: str, code: int = EXIT_CHECK_FAILED) -> NoReturn:
