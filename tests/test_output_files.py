@@ -122,3 +122,28 @@ def test_demo_refuses_a_planted_link_in_its_folder(cli, tmp_path, outside):
     ran = cli("demo", "--out", str(out))
     assert ran.code == 2 and "symbolic link" in ran.err, ran.err
     _untouched(outside)
+
+
+def test_report_out_file_is_written_by_the_folder_and_refuses_a_link(cli, store, tmp_path, outside):
+    """``report --out FILE`` (main's named report file) goes through the same output folder."""
+    out = tmp_path / "named"
+    out.mkdir()
+    (out / "mine.md").symlink_to(outside)
+    ran = cli("--store", store, "report", "--out", str(out / "mine.md"))
+    assert ran.code == 2 and "Traceback" not in ran.err, ran.err  # the option itself refuses it
+    _untouched(outside)
+    assert sorted(p.name for p in out.iterdir()) == ["mine.md"]
+    (out / "mine.md").unlink()
+    ran = cli("--store", store, "report", "--out", str(out / "mine.md"))
+    assert ran.code == 0, ran.err
+    assert (out / "mine.md").read_text("utf-8").startswith("#")
+    listed = (out / ".loopledger-outputs").read_text("utf-8")
+    assert "  mine.md\n" in listed  # the next run may replace it, as its own
+
+
+def test_report_out_file_with_a_name_that_is_not_plain_is_refused(cli, store, tmp_path):
+    out = tmp_path / "named"
+    ran = cli("--store", store, "report", "--out", str(out / "my report.md"))
+    assert ran.code == 2 and "not a plain file name" in ran.err, ran.err
+    assert "Traceback" not in ran.err
+    assert not out.exists() or not any(p.name != ".loopledger-outputs" for p in out.iterdir())

@@ -128,8 +128,15 @@ class OutputFolder:
         return removed
 
     def check_free(self, names: list[str]) -> None:
-        """Refuse before writing anything if a name is taken by a file loopledger did not make."""
+        """Refuse before writing anything if a name is not a plain file name or is taken by a
+        file loopledger did not make."""
         for name in names:
+            if not _NAME.fullmatch(name):
+                raise _refuse(
+                    self.path / name,
+                    "is not a plain file name: use letters, digits, '.', '_' and '-' (a letter "
+                    "or digit first, at most 100 characters)",
+                )
             info = self._lstat(name)
             if info is None:
                 continue
