@@ -225,3 +225,16 @@ def test_the_agreement_property_catches_the_fast_path_without_the_new_bounds():
         settings=settings(phases=[Phase.generate], max_examples=5_000, database=None),
     )
     assert not _agrees(old_common, *found)
+
+
+@pytest.mark.parametrize(
+    "value", ["10000000000000000T", "99999999999999999999T", "1" + "0" * 25 + "B"]
+)
+def test_a_suffix_beyond_the_context_precision_is_refused_not_a_traceback(value):
+    """Found by the agreement property: 10^16 T is 29 digits, and making it whole raised
+    decimal.InvalidOperation on both paths (a traceback for the user)."""
+    from ledger.model.amounts import AmountError, parse_common, parse_decimal
+
+    assert parse_common(value, 6) is None
+    with pytest.raises(AmountError, match="too large"):
+        parse_decimal(value, places=6)

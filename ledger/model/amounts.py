@@ -223,7 +223,14 @@ def parse_common(value: object, places: int = MAX_DECIMAL_PLACES) -> Decimal | N
 
 
 def _minimal_scale(value: Decimal) -> Decimal:
-    """Drop fractional zeros that a suffix multiplication left behind (4.30B → 4300000000)."""
+    """Drop fractional zeros that a suffix multiplication left behind (4.30B → 4300000000).
+
+    A number beyond every bound is left as it is (its caller refuses it by its size): quantizing
+    ``10000000000000000T`` (29 digits) to units would exceed the context's precision and raise
+    ``InvalidOperation``, a traceback instead of a message.
+    """
+    if value.adjusted() >= MAX_INTEGER_DIGITS:
+        return value
     if value == value.to_integral_value():
         return value.quantize(Decimal(1))
     return value.normalize()
