@@ -30,28 +30,7 @@ def _timeout(signum, frame):
     raise TimeoutError(f"still running after {SECONDS} s")
 
 
-# Limits harden enforced on the old core that this core's readers do not apply yet (ids, text
-# and years of ledger/model/limits.py; an unknown top-level key in JSON is ignored). Strict: a
-# case that starts passing must leave this list.
-NOT_YET = {
-    "id with a trailing newline": "id limits (check_id) not yet in the converters",
-    "10,000-character id": "id limits (check_id) not yet in the converters",
-    "currency with a newline": "text limits (check_text) not yet in the converters",
-    "escape sequence in a name": "party-name limits not yet in the header reader",
-    "date 9999-12-31": "year limits (check_year) not yet in the converters",
-    "JSON 5,000-digit number": "an unknown top-level JSON key is ignored, its value unread",
-}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(reason=NOT_YET[n], strict=True))
-        if n in NOT_YET
-        else n
-        for n in NAMES
-    ],
-)
+@pytest.mark.parametrize("name", NAMES)
 def test_a_hostile_file_is_refused_cleanly(cli, tmp_path, name):
     path = build(name, tmp_path)
     store = tmp_path / "store.db"
@@ -76,4 +55,4 @@ def test_a_hostile_file_is_refused_cleanly(cli, tmp_path, name):
 def test_zz_record_the_hostile_inputs_refused():
     """Reported for docs/reliability.md (runs after the cases above)."""
     record("hostile", cases=len(NAMES), refused=len(REFUSED))
-    assert len(REFUSED) == len(NAMES) - len(NOT_YET)
+    assert len(REFUSED) == len(NAMES)

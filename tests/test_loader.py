@@ -57,6 +57,15 @@ MUTATIONS = st.sampled_from(
         ("confidence", "sure"),
         ("binding", "yes"),
         ("shares", "0"),
+        # the limits of ids, text and dates, which the fast path must apply as the careful one
+        ("id", "e1\n"),
+        ("id", "x" * 129),
+        ("party", "amd\n"),
+        ("note", "red \x1b[31m"),
+        ("note", "n" * 10_001),
+        ("date", "9999-12-31"),
+        ("date", "1899-12-31"),
+        ("commitment", "c1 "),
     ]
 )
 

@@ -18,10 +18,17 @@ from typing import Any, Final
 
 from ledger.histories import fields
 from ledger.model.events import EVENT_TYPES, Event, type_fields
-from ledger.model.limits import MAX_DECIMAL_PLACES
-from ledger.model.values import PARTY_ID
+from ledger.model.limits import (
+    MAX_DECIMAL_PLACES,
+    MAX_ID,
+    PARTY_PATTERN,
+    plain_id,
+    plain_text,
+)
 
-EVENT_ID: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+EVENT_ID: Final = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_.:-]{{0,{MAX_ID - 1}}}")
+"""An event, tranche or referenced id as :func:`~ledger.model.limits.check_id` accepts it
+(:data:`~ledger.model.limits.ID_PATTERN`, at most MAX_ID characters), for ``fullmatch``."""
 
 Fast = Callable[[dict[str, Any], str], Event | None]
 
@@ -31,7 +38,7 @@ _PARTIES_OK: dict[str, bool] = {}
 def _party_ok(value: str) -> bool:
     ok = _PARTIES_OK.get(value)
     if ok is None:
-        ok = bool(PARTY_ID.match(value))
+        ok = plain_id(value, PARTY_PATTERN)
         if len(_PARTIES_OK) < 100_000:
             _PARTIES_OK[value] = ok
     return ok
@@ -56,7 +63,8 @@ def _generate(cls: type[Event]) -> Fast:
         "FieldError": fields.FieldError,
         "fields": fields,
         "party_ok": _party_ok,
-        "event_id": EVENT_ID.match,
+        "event_id": EVENT_ID.fullmatch,
+        "plain_text": plain_text,
         "allowed": frozenset(a.name for a in type_fields(cls)) | {"type"},
     }
     body = [
@@ -79,11 +87,11 @@ def _generate(cls: type[Event]) -> Fast:
         if kind == "text" and name == "id":
             check, value = "type(v) is str and event_id(v)", "v"
         elif kind == "text":
-            check, value = "type(v) is str and v.strip()", "v"
+            check, value = "type(v) is str and v.strip() and plain_text(v)", "v"
         elif kind == "party":
             check, value = "type(v) is str and party_ok(v)", "v"
         elif kind in ("ref", "tranche_ref"):
-            check, value = "type(v) is str and v.strip()", "v"
+            check, value = "type(v) is str and event_id(v)", "v"
         elif kind == "money":
             money = f"fields._fast_money(v, currency, zero={meta.get('zero', False)})"
             if meta.get("undisclosed"):

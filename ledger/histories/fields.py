@@ -11,8 +11,19 @@ from typing import Any
 
 from ledger.model.amounts import AmountError, parse_common, parse_decimal
 from ledger.model.events import COMMON_FIELDS, Condition, type_fields
-from ledger.model.limits import MAX_DECIMAL_PLACES, MONEY_PLACES
-from ledger.model.values import CURRENCY, PARTY_ID, UNDISCLOSED, Money, Undisclosed
+from ledger.model.limits import (
+    ID_PATTERN,
+    MAX_DECIMAL_PLACES,
+    MAX_YEAR,
+    MIN_YEAR,
+    MONEY_PLACES,
+    PARTY_PATTERN,
+    check_id,
+    check_text,
+    check_year,
+    shorten,
+)
+from ledger.model.values import CURRENCY, UNDISCLOSED, Money, Undisclosed
 
 
 class FieldError(Exception):
@@ -75,13 +86,17 @@ def _convert(meta: dict[str, Any], value: Any, currency: str, name: str) -> Any:
     kind = meta["kind"]
     if kind in ("party", "ref", "tranche_ref", "text"):
         if kind == "text" and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-            return str(value)
+            value = str(value)
         if not isinstance(value, str) or not value.strip():
-            raise FieldError(f"{_expectation(meta, name)}; got {value!r}")
-        if kind == "party" and not (PARTY_ID.match(value)):
-            raise FieldError(
-                f"expected a party id (lowercase letters, digits, '-', '_', '.'); got {value!r}"
-            )
+            raise FieldError(f"{_expectation(meta, name)}; got {_shown(value)}")
+        if kind == "party":
+            wrong = check_id(value, pattern=PARTY_PATTERN, what="a party id")
+        elif kind == "text" and name != "id":
+            wrong = check_text(value, what=f"'{name}'")
+        else:  # an id: the event's, a tranche's, or a reference to one
+            wrong = check_id(value, pattern=ID_PATTERN, what=_ID_WHAT.get(kind, "an id"))
+        if wrong:
+            raise FieldError(wrong)
         return value
     if kind == "money":
         if meta.get("undisclosed"):
@@ -114,6 +129,14 @@ def _convert(meta: dict[str, Any], value: Any, currency: str, name: str) -> Any:
     raise FieldError(f"unsupported field kind {kind}")
 
 
+_ID_WHAT = {"ref": "the id of an earlier event", "tranche_ref": "a tranche id"}
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)`` cut short: a message about a 10,000-character value stays one line."""
+    return shorten(repr(value), 80)
+
+
 def _decimal(value: Any, places: int = MAX_DECIMAL_PLACES) -> Decimal:
     try:
         return parse_decimal(value, places=places)
@@ -143,9 +166,12 @@ def _fast_decimal(value: Any, positive: bool, places: int = MAX_DECIMAL_PLACES) 
 def _fast_date(value: Any) -> dt.date:
     if type(value) is str and len(value) == 10 and value.isascii() and value[4] == value[7] == "-":
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            if MIN_YEAR <= day.year <= MAX_YEAR:
+                return day
     return _date(value)
 
 
@@ -186,9 +212,6 @@ def _undisclosed(value: Any, currency: str) -> Undisclosed | None:
     raise FieldError(f"expected 'undisclosed' or 'undisclosed' and a currency code; got {value!r}")
 
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
-
-
 def _ids(value: Any, meta: dict[str, Any], name: str) -> tuple[str, ...]:
     """A non-empty list of distinct ids (fact-table rows); absent, not empty, when there are none."""
     if not isinstance(value, list):
@@ -198,10 +221,14 @@ def _ids(value: Any, meta: dict[str, Any], name: str) -> tuple[str, ...]:
     found: list[str] = []
     for i, item in enumerate(value, start=1):
         text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
-        if not isinstance(text, str) or not _ID.match(text):
+        if not isinstance(text, str):
             raise FieldError(
-                f"item #{i}: expected an id of letters, digits, '-', '_', '.' or ':'; got {item!r}"
+                f"item #{i}: expected an id of letters, digits, '-', '_', '.' or ':'; "
+                f"got {_shown(item)}"
             )
+        wrong = check_id(text)
+        if wrong:
+            raise FieldError(f"item #{i}: {wrong}")
         if text in found:
             raise FieldError(f"item #{i}: {text!r} is listed twice")
         found.append(text)
@@ -210,13 +237,20 @@ def _ids(value: Any, meta: dict[str, Any], name: str) -> tuple[str, ...]:
 
 def _date(value: Any) -> dt.date:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        day = value
+    elif isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
         try:
-            return dt.date.fromisoformat(value.strip())
+            day = dt.date.fromisoformat(value.strip())
         except ValueError as exc:
-            raise FieldError(f"expected an ISO date (YYYY-MM-DD); got {value!r}: {exc}") from None
-    raise FieldError(f"expected an ISO date (YYYY-MM-DD); got {value!r}")
+            raise FieldError(
+                f"expected an ISO date (YYYY-MM-DD); got {_shown(value)}: {exc}"
+            ) from None
+    else:
+        raise FieldError(f"expected an ISO date (YYYY-MM-DD); got {_shown(value)}")
+    wrong = check_year(day.year)
+    if wrong:
+        raise FieldError(wrong)
+    return day
 
 
 def _condition(value: Any) -> Condition:

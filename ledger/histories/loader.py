@@ -25,15 +25,25 @@ from typing import IO, Any, Final
 
 import attrs
 
-from ledger.histories.convert import EVENT_ID, convert_fast
+from ledger.histories.convert import convert_fast
 from ledger.histories.fields import convert_fields
 from ledger.histories.inputs import STDIN, STDIN_NAME, format_of
 from ledger.histories.sources import RawItem, Source, open_source
 from ledger.histories.yaml_text import line_of
 from ledger.model.amounts import AmountError, parse_decimal
 from ledger.model.events import EVENT_TYPES, Event
+from ledger.model.limits import (
+    MAX_NAME,
+    MAX_TEXT,
+    MAX_TICKER,
+    PARTY_PATTERN,
+    TICKER_PATTERN,
+    check_id,
+    check_text,
+    shorten,
+)
 from ledger.model.problems import InputError, Problem
-from ledger.model.values import CURRENCY, PARTY_ID, WORLD, Party
+from ledger.model.values import CURRENCY, WORLD, Party
 
 FORMAT_VERSION: Final = 1
 HEADER_KEYS: Final = ("loopledger", "title", "currency", "parties", "events")
@@ -171,7 +181,7 @@ def read_stream(source: Source) -> HistoryStream:
                 Problem(
                     file=name,
                     line=line_of(data, str(key)),
-                    field=str(key),
+                    field=shorten(str(key), 80),
                     message="unknown top-level key; expected loopledger, title, currency, parties, events",
                 )
             )
@@ -182,7 +192,8 @@ def read_stream(source: Source) -> HistoryStream:
                 file=name,
                 line=line_of(data, "currency"),
                 field="currency",
-                message=f"expected a three-letter currency code such as USD; got {currency!r}",
+                message="expected a three-letter currency code such as USD; got "
+                + shorten(repr(currency), 80),
             )
         )
         currency = "USD"
@@ -208,9 +219,17 @@ def read_stream(source: Source) -> HistoryStream:
                 message="expected a list of events under 'events'",
             )
         )
+    title = data.get("title")
+    if title is not None:
+        wrong = check_text(str(title), limit=MAX_TEXT, what="the title")
+        if wrong:
+            problems.append(
+                Problem(file=name, line=line_of(data, "title"), field="title", message=wrong)
+            )
     if problems:
         raise InputError(problems)
-    title = data.get("title")
+
+    checked = set(data)
 
     def events() -> Iterator[Converted]:
         for item in source.items:
@@ -228,6 +247,20 @@ def read_stream(source: Source) -> HistoryStream:
             found: list[Problem] = []
             event = _event(item.data, item.index, name, currency, found, item.line)
             yield Converted(item, event, [_placed(p, item) for p in found])
+        # Keys written after the events (a JSON document) are read only now: checked as the
+        # header's were, so an unknown one is refused, never silently skipped.
+        late = [
+            Problem(
+                file=name,
+                line=line_of(data, str(key)),
+                field=shorten(str(key), 80),
+                message="unknown top-level key; expected loopledger, title, currency, parties, events",
+            )
+            for key in data
+            if key not in checked and key not in HEADER_KEYS
+        ]
+        if late:
+            raise InputError(late)
 
     return HistoryStream(
         name,
@@ -360,13 +393,18 @@ def _parties(
                     message=f"{label}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; expected id, name, ticker, shares_outstanding",
                 )
             )
-        if not isinstance(pid, str) or not PARTY_ID.match(pid):
+        wrong_id = (
+            check_id(pid, pattern=PARTY_PATTERN, what="a party id")
+            if isinstance(pid, str)
+            else f"expected an id of lowercase letters, digits, '-', '_' or '.'; got {shorten(repr(pid), 80)}"
+        )
+        if wrong_id or not isinstance(pid, str):
             problems.append(
                 Problem(
                     file=name,
                     line=item_line,
                     field="parties",
-                    message=f"{label}: expected an id of lowercase letters, digits, '-', '_' or '.'; got {pid!r}",
+                    message=f"{label}: {wrong_id}",
                 )
             )
             continue
@@ -416,6 +454,25 @@ def _parties(
             )
             continue
         ticker = item.get("ticker")
+        wrong = [
+            w
+            for w in (
+                check_text(display, limit=MAX_NAME, free=False, what="the name"),
+                None if ticker is None else _ticker_problem(str(ticker)),
+            )
+            if w
+        ]
+        if wrong:
+            problems += [
+                Problem(
+                    file=name,
+                    line=item_line,
+                    field="name" if w.startswith("the name") else "ticker",
+                    message=f"party '{pid}': {w}",
+                )
+                for w in wrong
+            ]
+            continue
         if item_line is not None and lines is not None:
             lines[pid] = item_line
         parties.append(
@@ -427,6 +484,12 @@ def _parties(
             )
         )
     return parties
+
+
+def _ticker_problem(ticker: str) -> str | None:
+    if len(ticker) > MAX_TICKER:
+        return f"a ticker may have at most {MAX_TICKER} characters; got {len(ticker):,}"
+    return check_id(ticker, pattern=TICKER_PATTERN, what="a ticker")
 
 
 def _event(
@@ -445,14 +508,19 @@ def _event(
         )
         return None
     event_id = raw.get("id")
-    if not isinstance(event_id, str) or not EVENT_ID.match(event_id):
+    wrong_id = (
+        check_id(event_id, what="an event id")
+        if isinstance(event_id, str)
+        else f"expected an id of letters, digits, '-', '_', '.' or ':'; got {shorten(repr(event_id), 80)}"
+    )
+    if wrong_id:
         problems.append(
             Problem(
                 file=name,
                 line=line_of(raw, "id") or line,
                 position=index,
                 field="id",
-                message=f"expected an id of letters, digits, '-', '_', '.' or ':'; got {event_id!r}",
+                message=wrong_id,
             )
         )
         event_id = None
@@ -471,22 +539,22 @@ def _event(
         )
         return None
     found: list[Problem] = []
-    values = convert_fields(
-        cls,
-        raw,
-        currency,
-        lambda field, msg: found.append(
+
+    def report(field: str, message: str) -> None:
+        if field == "id" and wrong_id:
+            return  # the id was judged above, with its own words: one message, not two
+        found.append(
             Problem(
                 file=name,
                 line=line_of(raw, field) or line,
                 event_id=event_id,
                 position=index,
                 field=field,
-                message=msg,
+                message=message,
             )
-        ),
-        skip=("type",),
-    )
+        )
+
+    values = convert_fields(cls, raw, currency, report, skip=("type",))
     if found or event_id is None:
         problems.extend(found)
         return None

@@ -93,6 +93,24 @@ def control_characters(text: str, *, allow_newlines: bool = False) -> list[str]:
     return found
 
 
+_CONTROLS: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_FREE_CONTROLS: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def plain_text(value: str, *, limit: int = MAX_TEXT, free: bool = True) -> bool:
+    """:func:`check_text` holds (no message): the fast converters' test, one C-level search.
+
+    The characters searched are exactly Unicode's ``Cc`` (C0, DEL, C1), less tab, newline and
+    carriage return in free text — what :func:`control_characters` reports.
+    """
+    return len(value) <= limit and not (_FREE_CONTROLS if free else _CONTROLS).search(value)
+
+
+def plain_id(value: str, pattern: re.Pattern[str] = ID_PATTERN) -> bool:
+    """:func:`check_id` holds (no message): bounded, and all of it in the id alphabet."""
+    return len(value) <= MAX_ID and pattern.fullmatch(value) is not None
+
+
 def check_id(
     value: str, *, pattern: re.Pattern[str] = ID_PATTERN, what: str = "an id"
 ) -> str | None:
@@ -137,7 +155,7 @@ def shorten(text: str, limit: int = 60) -> str:
 def check_year(year: int) -> str | None:
     """Dates are between MIN_YEAR and MAX_YEAR."""
     if not MIN_YEAR <= year <= MAX_YEAR:
-        return f"the year {year} is outside {MIN_YEAR}–{MAX_YEAR}; a typo?"
+        return f"expected a date from {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31; the year {year} is outside them (a typo?)"
     return None
 
 

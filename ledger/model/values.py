@@ -17,8 +17,9 @@ from ledger.model.amounts import format_decimal
 WORLD: Final = "world"
 """The reserved party that stands for everyone outside the modelled set (it may supply unbounded cash)."""
 
-PARTY_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-CURRENCY = re.compile(r"^[A-Z]{3}$")
+# \Z, not $: "$" also matches before a trailing newline, and "USD\n" or "amd\n" is not a code.
+PARTY_ID = re.compile(r"\A[a-z0-9][a-z0-9_.-]*\Z")
+CURRENCY = re.compile(r"\A[A-Z]{3}\Z")
 
 
 def _exact(instance: object, attribute: attrs.Attribute[Decimal], value: object) -> None:
