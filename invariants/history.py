@@ -54,7 +54,9 @@ def reversal_cancels(
     projections: Sequence[ProjectionProtocol] = (),
     fold_fn: Callable[..., dict[str, Any]] | None = None,
 ) -> list[Violation]:
-    """For every reversal R of X: fold(history) = fold(history − {X, R}).
+    """For every reversal R of X: fold(history) = fold(history − {X, R} − D), where D is what
+    depends on X and is reversed too (with its reversals) — the book accepts a reversal of X
+    only when everything that depends on X is reversed as well.
 
     A history with both an event and its reversal reads exactly as if neither were recorded.
     ``fold_fn`` (default :func:`fold_states`) is the fold under test.
@@ -66,7 +68,8 @@ def reversal_cancels(
     for r in events:
         if not isinstance(r, Reversal):
             continue
-        neither = [e for e in events if e.id not in (r.id, r.of)]
+        gone = _cancelled_with(r, events)
+        neither = [e for e in events if e.id not in gone]
         without = fold_states_(neither, parties, projections)
         differ = differences(both, without)
         if differ:
@@ -78,6 +81,25 @@ def reversal_cancels(
                 )
             )
     return found
+
+
+def _cancelled_with(reversal: Reversal, events: Sequence[Event]) -> set[str]:
+    """The reversal, its target, and every reversed event that refers (transitively) to one of
+    them, with their reversals."""
+    from ledger.model.events import references
+
+    reversal_of = {e.of: e.id for e in events if isinstance(e, Reversal)}
+    gone = {reversal.id, reversal.of}
+    grew = True
+    while grew:
+        grew = False
+        for e in events:
+            if e.id in gone or isinstance(e, Reversal) or e.id not in reversal_of:
+                continue
+            if any(target in gone for _, target in references(e)):
+                gone |= {e.id, reversal_of[e.id]}
+                grew = True
+    return gone
 
 
 def as_of_consistency(

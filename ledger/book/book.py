@@ -17,18 +17,24 @@ rounded, the fold raises instead of bending a cent.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import decimal
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
 from ledger.book.rules import HANDLERS, Reject
 from ledger.book.state import EXACT, BookState, Entry, Known
 from ledger.model.events import (
+    Amendment,
     Event,
+    Price,
     Reversal,
+    WarrantExercise,
+    WarrantVest,
     references,
 )
 from ledger.model.postings import Posting
@@ -89,16 +95,33 @@ class Book(BookState):
         if event.id in self.reversed or (
             isinstance(event, Reversal) and self.reversed.get(event.of) == event.id
         ):
-            if isinstance(event, Reversal) and self.validate:
-                problems = self._check_reversal(event)
-                if problems:
-                    return (), problems
+            if isinstance(event, Reversal):
+                if self.validate:
+                    problems = self._check_reversal(event) or self._check_reversal_dates(event)
+                    if problems:
+                        return (), problems
+                self._met_reversal(event)
+            else:
+                if self.validate:
+                    problems = self._trial(event)
+                    if problems:
+                        return (), problems
+                self._met_reversed(event)
             self._remember(event, position, content_hash)
             return (), []
+        postings, problems = self._run(event)
+        if problems:
+            return (), problems
+        self._remember(event, position, content_hash)
+        return postings, []
+
+    def _run(self, event: Event) -> tuple[tuple[Posting, ...], list[Problem]]:
+        """The event's rule on the book: its postings, or why it is refused (the book is then
+        as it was, but for what the rule changed before refusing — callers stop there)."""
         handler = HANDLERS[type(event)]
         with decimal.localcontext(EXACT):
             try:
-                postings = handler(self, event)
+                return handler(self, event), []
             except Reject as rejected:
                 return (), [p.at(event_id=event.id) for p in rejected.problems]
             except decimal.Inexact:
@@ -109,15 +132,73 @@ class Book(BookState):
                     )
                 ]
             except KeyError as missing:
-                # Reachable only when folding a store whose records were altered.
+                # Reachable when folding a store whose records were altered, or when a replay
+                # reverses an instrument that stored events still rest on.
+                key = missing.args[0] if missing.args else None
+                if isinstance(key, str) and key in self.reversed:
+                    return (), [
+                        Problem(
+                            event_id=event.id,
+                            message=f"rests on '{key}', which reversal '{self.reversed[key]}' "
+                            f"cancels: reverse '{event.id}' too (in the same file or before, "
+                            f"dated on or before '{self.reversed[key]}'), or do not reverse "
+                            f"'{key}'",
+                        )
+                    ]
                 return (), [
                     Problem(
                         event_id=event.id,
                         message=f"refers to {missing}, which the book does not hold",
                     )
                 ]
-        self._remember(event, position, content_hash)
-        return postings, []
+
+    def _trial(self, event: Event) -> list[Problem]:
+        """Check a reversed event by its rule, leaving the book as it was.
+
+        Why: a fold as of a day between the event and its reversal holds the event alone, so it
+        must be an event the book accepts there; a reversal cannot launder one it would refuse.
+        """
+        rests_on = [target for _, target in references(event)]
+        if isinstance(event, WarrantExercise):
+            rests_on.append(_vests_of(event.grant))
+        if any(key in self.reversed or key in self.reversed_foundations for key in rests_on):
+            # Something it rests on is reversed too, so the book holds no state of it to try
+            # the event on; the dates of the reversals keep the two together in every fold.
+            return []
+        saved: list[tuple[dict[str, Any], str, Any]] = []
+        tables: tuple[dict[str, Any], ...] = (self.commitments, self.loans, self.grants)
+        for _, target in references(event):
+            for table in tables:
+                if target in table:
+                    saved.append((table, target, table[target]))
+                    table[target] = copy.deepcopy(table[target])
+        created = [table for table in tables if event.id not in table]
+        delivered = dict(self.delivered_gw)
+        party = getattr(event, "party", None) if isinstance(event, Price) else None
+        marks = None if party is None else list(self.prices.get(party, ()))
+        try:
+            _, problems = self._run(event)
+        finally:
+            for table, key, value in saved:
+                table[key] = value
+            for table in created:
+                table.pop(event.id, None)
+            self.delivered_gw = delivered
+            if party is not None and marks is not None:
+                if marks:
+                    self.prices[party] = marks
+                else:
+                    self.prices.pop(party, None)
+        reversal = self.reversed.get(event.id)
+        return [
+            attrs.evolve(
+                p,
+                message=f"{p.message} (it is reversed by '{reversal}', but a fold as of a day "
+                "before that reversal holds it: a reversal does not make a refused event "
+                "acceptable)",
+            )
+            for p in problems
+        ]
 
     def _remember(self, event: Event, position: int, content_hash: str) -> None:
         if self.validate:
@@ -164,7 +245,11 @@ class Book(BookState):
                         message=f"refers to '{target}', a {known.type}; expected a {' or '.join(targets)}",
                     )
                 )
-            if target in self.reversed and not isinstance(event, Reversal):
+            if (
+                target in self.reversed
+                and not isinstance(event, Reversal)
+                and event.id not in self.reversed  # reversed with it: neither is in the history
+            ):
                 problems.append(
                     Problem(
                         event_id=event.id,
@@ -193,6 +278,97 @@ class Book(BookState):
                 )
             ]
         return []
+
+    # --- the dates of reversals ----------------------------------------------------------------
+    #
+    # A fold as of D leaves out the reversals dated after D, so between the date of a reversal
+    # and the date of another, the history holds one of two events and not the other. That must
+    # never be an event without what it rests on: a draw, repayment, vest, exercise or
+    # amendment without its commitment, loan or grant, or an exercise without the vests and
+    # amendments of its grant. So the reversal of a *foundation* is dated on or after every
+    # reversed event that rests on it (and their reversals); the reversal of a *dependant* on or
+    # before the reversal of what it rests on.
+
+    def _met_reversed(self, event: Event) -> None:
+        """A reversed event met by the fold: remember what it rests on and what rests on it."""
+        rests_on = [target for _, target in references(event)]
+        founds = [event.id]
+        if isinstance(event, WarrantExercise):
+            rests_on.append(_vests_of(event.grant))
+        elif isinstance(event, WarrantVest):
+            founds.append(_vests_of(event.grant))
+        elif isinstance(event, Amendment):
+            founds.append(_vests_of(event.of))
+        self.depends_on[event.id] = tuple(rests_on)
+        self.founds[event.id] = tuple(founds)
+        self.reversed_foundations.update(founds)
+        for key in rests_on:
+            _keep_latest(self.latest_dependant, key, (event.date, event.id, event.id))
+
+    def _met_reversal(self, event: Reversal) -> None:
+        for key in self.depends_on.get(event.of, ()):
+            _keep_latest(self.latest_dependant, key, (event.date, event.id, event.of))
+        for key in self.founds.get(event.of, ()):
+            found = self.earliest_foundation_reversal.get(key)
+            if found is None or event.date < found[0]:
+                self.earliest_foundation_reversal[key] = (event.date, event.id)
+
+    def _check_reversal_dates(self, event: Reversal) -> list[Problem]:
+        for key in self.founds.get(event.of, ()):
+            latest = self.latest_dependant.get(key)
+            if latest is not None and event.date < latest[0]:
+                day, other, dependant = latest
+                what = (
+                    f"'{other}'"
+                    if other == dependant
+                    else f"'{other}', the reversal of '{dependant}',"
+                )
+                return [
+                    Problem(
+                        event_id=event.id,
+                        field="date",
+                        message=f"is dated {event.date}, before {what} ({day}); '{dependant}' "
+                        f"rests on '{event.of}'{_through(key)}, so a fold as of a day between "
+                        f"them would hold '{dependant}' without it — date this reversal on or "
+                        f"after {day}",
+                    )
+                ]
+        for key in self.depends_on.get(event.of, ()):
+            found = self.earliest_foundation_reversal.get(key)
+            if found is not None and event.date > found[0]:
+                day, other = found
+                return [
+                    Problem(
+                        event_id=event.id,
+                        field="date",
+                        message=f"is dated {event.date}, after '{other}' ({day}), which reverses "
+                        f"what '{event.of}' rests on{_through(key)}: a fold as of a day between "
+                        f"them would hold '{event.of}' without it — date this reversal on or "
+                        f"before {day}",
+                    )
+                ]
+        return []
+
+
+def _vests_of(grant: str) -> str:
+    """The key of what an exercise of ``grant`` rests on: its grant's vests and amendments."""
+    return f"{grant}\x00vests"
+
+
+def _through(key: str) -> str:
+    return (
+        " (an exercise rests on its grant's vests and amendments)"
+        if key.endswith("\x00vests")
+        else ""
+    )
+
+
+def _keep_latest(
+    table: dict[str, tuple[dt.date, str, str]], key: str, value: tuple[dt.date, str, str]
+) -> None:
+    found = table.get(key)
+    if found is None or value[0] >= found[0]:
+        table[key] = value
 
 
 _PARTY_FIELDS: dict[type, tuple[str, ...]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -147,6 +148,10 @@ class GrantState(_EventBacked):
     vested: dict[str, str] = attrs.Factory(dict)  # tranche id -> vest event id
     exercised: Decimal = ZERO
     status: str | None = None
+    basis: tuple[dt.date, str] | None = None
+    """The latest-dated vest or amendment recorded on the grant, ``(date, event id)``: an
+    exercise dated before it would, in a fold ``as of`` a day between them, find fewer shares
+    vested than it exercises (see ``ledger.book.rules._exercise``)."""
     _raw: dict[str, Any] | None = attrs.field(default=None, alias="raw")
 
     @property

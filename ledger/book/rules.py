@@ -414,6 +414,7 @@ def _vest(book: BookState, e: WarrantVest) -> tuple[Posting, ...]:
     if state.closed:
         raise _reject("grant", f"grant '{e.grant}' was {state.status}")
     state.vested[e.tranche] = e.id
+    _new_basis(state, e)
     g, n = state.event, state.tranche_shares[e.tranche]
     return transfer(
         warrants(g.issuer),
@@ -435,6 +436,15 @@ def _exercise(book: BookState, e: WarrantExercise) -> tuple[Posting, ...]:
         )
     if e.date > g.expiry:
         raise _reject("date", f"grant '{e.grant}' expired on {g.expiry}")
+    if book.validate and state.basis is not None and e.date < state.basis[0]:
+        day, basis = state.basis
+        raise _reject(
+            "date",
+            f"is dated {e.date}, before '{basis}' ({day}), already recorded on '{e.grant}': the "
+            f"shares it exercises vest by events dated on or before it, so a fold as of a day "
+            f"between them would exercise shares not yet vested — date it on or after {day}, "
+            "or record it before that event",
+        )
     state.exercised += e.shares
     postings: tuple[Posting, ...] = transfer(
         warrants(g.issuer),
@@ -616,7 +626,14 @@ def _amend_grant(state: GrantState, e: Amendment) -> tuple[Posting, ...]:
             )
     if e.status is not None:
         state.status = e.status
+    _new_basis(state, e)
     return postings
+
+
+def _new_basis(state: GrantState, e: WarrantVest | Amendment) -> None:
+    """Remember the latest-dated vest or amendment of a grant (what an exercise rests on)."""
+    if state.basis is None or e.date >= state.basis[0]:
+        state.basis = (e.date, e.id)
 
 
 def _reversal(book: BookState, e: Reversal) -> tuple[Posting, ...]:

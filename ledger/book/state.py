@@ -66,11 +66,21 @@ class BookState:
         self.prices: dict[str, list[tuple[dt.date, Decimal]]] = {}
         self.delivered_gw: dict[tuple[str, str], Decimal] = {}
         self.reversed: dict[str, str] = dict(reversed_ids or {})
+        # Reversed events met by this fold, for the dates their reversals may carry (see
+        # ledger.book.book.Book._check_reversal_dates). Keyed by reversed ids and reversal ids
+        # only, so they hold no more than ``reversed`` does; not checkpointed: a reversal of a
+        # stored event always folds the stored history again.
+        self.depends_on: dict[str, tuple[str, ...]] = {}
+        self.founds: dict[str, tuple[str, ...]] = {}
+        self.reversed_foundations: set[str] = set()
+        self.latest_dependant: dict[str, tuple[dt.date, str, str]] = {}
+        self.earliest_foundation_reversal: dict[str, tuple[dt.date, str]] = {}
         self.position = 0
         self.max_date: dt.date | None = None
 
-    STATE_FORMAT = 3
-    """Bumped when the checkpointed state changes meaning (3: plain data, no pickle)."""
+    STATE_FORMAT = 4
+    """Bumped when the checkpointed state changes meaning (3: plain data, no pickle; 4: a
+    grant keeps the date of its latest vest or amendment)."""
 
     def to_plain(self) -> dict[str, Any]:
         """The book as plain data for its checkpoint (ids known to the validator left out)."""

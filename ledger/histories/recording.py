@@ -168,7 +168,9 @@ def _replay_once(
     )
     book, stored_problems = engine.book_at_head(stored_targets or None)
     if stored_problems:
-        raise InputError([p.at(file=store.url) for p in stored_problems])
+        # The stored events a reversal of this replay would leave without what they rest on
+        # (named by the store, never by its URL: that may hold a password).
+        raise InputError([p.at(file=describe(store.url)) for p in stored_problems])
     book.validate = True
     for target, reversal in retroactive.items():
         book.reversed.setdefault(target, reversal)
