@@ -243,12 +243,12 @@ def export_command(
     confidence as metadata, accounts and commodities named as each tool accepts them,
     amounts exact. hledger, ledger-cli and beancount compute the same balances as
     'loopledger balances'. Name mapping and formats: docs/export.md."""
-    total = session.store.head()[0]
+    total = 2 * session.store.head()[0]  # two passes: declarations, then transactions
     with progress_bar(f"export {fmt}", total=total) as tick:
         journal = session.export(fmt, out or sys.stdout, as_of=as_of, title=title, progress=tick)
     if out is not None:
         click.echo(
-            f"wrote {out}: {len(journal.transactions)} transactions, "
-            f"{sum(len(t.postings) for t in journal.transactions)} postings ({fmt})",
+            f"wrote {out}: {journal.transaction_count} transactions, "
+            f"{journal.posting_count} postings ({fmt})",
             err=True,
         )
