@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,55 @@ def test_depth_gives_subtotals(recorded):
         "expenses",
         "capacity",
     }
+
+
+class Cells(HTMLParser):
+    """The text of every table row of a page: header cells first, then each body row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.scripts = 0
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "script" or (tag == "link" and ("rel", "stylesheet") in attrs):
+            self.scripts += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+@pytest.mark.parametrize(
+    "command", [c for c in DATA_COMMANDS if c[0] != "print"], ids=lambda c: c[0]
+)
+def test_every_data_command_prints_its_csv_rows_as_one_html_page(recorded, command):
+    page = recorded(*command, "-O", "html")
+    assert page.code == 0, page.err
+    assert page.out.startswith("<!doctype html>") and "<style" in page.out
+    cells = Cells()
+    cells.feed(page.out)
+    assert cells.scripts == 0  # one file: nothing fetched, nothing run
+    rows = list(csv.reader(io.StringIO(recorded(*command, "-O", "csv").out)))
+    if command[0] == "metrics":  # plain -O csv keeps the original layout; the page the table's
+        rows = list(
+            csv.reader(io.StringIO(recorded(*command, "-p", "2000..2100", "-O", "csv").out))
+        )
+        cells = Cells()
+        cells.feed(recorded(*command, "-p", "2000..2100", "-O", "html").out)
+    assert cells.rows == rows
+
+
+def test_print_refuses_html_and_says_what_it_writes(recorded):
+    ran = recorded("print", "-O", "html")
+    assert ran.code == 2 and "print writes a deal-history file" in ran.err and ran.out == ""

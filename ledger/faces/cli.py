@@ -30,7 +30,7 @@ from ledger.faces.options import (
     exit_on_failures,
     output_option,
 )
-from ledger.faces.output import console, grouped, print_json, print_records, table
+from ledger.faces.output import RECORD_OUTPUTS, console, grouped, print_json, print_records, table
 from ledger.faces.progress import progress_bar, steps_bar
 from ledger.faces.tables import Flattened, ReplayTable, Rows, VerifyTable, per_file
 from ledger.histories.inputs import FORMATS
@@ -145,7 +145,7 @@ def replay_command(session: Ledger, files: tuple[str, ...], fmt: str | None, out
     if output == "json":
         print_json({"store": describe(session.store_url), "files": table_.to_records()})
         return
-    if output in ("csv", "tsv"):
+    if output in RECORD_OUTPUTS:
         print_records(table_, output)
         return
     for done in table_.files:
@@ -173,7 +173,7 @@ def events_command(
     if output == "json":
         print_json(listed.to_json())
         return
-    if output in ("csv", "tsv"):
+    if output in RECORD_OUTPUTS:
         print_records(listed, output)
         return
     rows = [
@@ -228,7 +228,7 @@ def project_command(session: Ledger, name: str, as_of: dt.date | None, output: s
         )
         return
     flat = Flattened.of(_jsonable(data))
-    if output in ("csv", "tsv"):
+    if output in RECORD_OUTPUTS:
         print_records(flat, output)
         return
     console().print(
@@ -308,7 +308,7 @@ def plugins_command(session: Ledger, output: str) -> None:
         (p["name"], p["version"] or "", p["origin"], ", ".join(p["provides"]))
         for p in data["plugins"]
     ]
-    if output in ("csv", "tsv"):
+    if output in RECORD_OUTPUTS:
         columns = (Column("name"), Column("version"), Column("origin"), Column("provides"))
         print_records(Rows(columns, tuple(rows)), output)
         return
@@ -383,7 +383,7 @@ def verify_command(session: Ledger, anchors: tuple[tuple[int, str], ...], output
         report = session.verify(anchors, progress=tick)
     if output == "json":
         print_json(report.to_json())
-    elif output in ("csv", "tsv"):
+    elif output in RECORD_OUTPUTS:
         print_records(VerifyTable(report), output)
     else:
         print_verify(report)

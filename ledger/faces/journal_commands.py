@@ -18,7 +18,7 @@ from ledger.faces.options import (
     party_option,
     period_options,
 )
-from ledger.faces.output import console, grouped, print_json, print_records, table
+from ledger.faces.output import RECORD_OUTPUTS, console, grouped, print_json, print_records, table
 from ledger.faces.progress import progress_bar
 from ledger.histories.csv_format import write_csv
 from ledger.histories.exports import FORMATS
@@ -71,7 +71,7 @@ def register_command(
     if output == "json":
         print_json(lines.to_json())
         return
-    if output in ("csv", "tsv"):
+    if output in RECORD_OUTPUTS:
         print_records(lines, output)
         return
     rows = [
@@ -115,6 +115,11 @@ def print_command(
     named = {p for e in events for p in parties_of(e)}
     everyone = session.parties().parties
     parties = [p for p in everyone if p.id in named or not (types or party or period.bounded)]
+    if output == "html":
+        raise click.UsageError(
+            "print writes a deal-history file: -O text (YAML), json, csv or tsv; "
+            "for a page of the events, use 'loopledger events -O html'"
+        )
     if output in ("csv", "tsv"):
         sys.stdout.write(
             write_csv(
@@ -146,7 +151,7 @@ def accounts_command(
     if output == "json":
         print_json({"accounts": found.to_records()})
         return
-    if output in ("csv", "tsv"):
+    if output in RECORD_OUTPUTS:
         print_records(found, output)
         return
     console().print(
@@ -169,7 +174,7 @@ def parties_command(session: Ledger, output: str) -> None:
     if output == "json":
         print_json({"parties": found.to_records(), "reserved": WORLD})
         return
-    if output in ("csv", "tsv"):
+    if output in RECORD_OUTPUTS:
         print_records(found, output)
         return
     console().print(
@@ -193,7 +198,7 @@ def stats_command(session: Ledger, as_of: dt.date | None, period: Period, output
     if output == "json":
         print_json(found.to_json())
         return
-    if output in ("csv", "tsv"):
+    if output in RECORD_OUTPUTS:
         print_records(found, output)
         return
     out = console()
@@ -243,12 +248,12 @@ def export_command(
     confidence as metadata, accounts and commodities named as each tool accepts them,
     amounts exact. hledger, ledger-cli and beancount compute the same balances as
     'loopledger balances'. Name mapping and formats: docs/export.md."""
-    total = session.store.head()[0]
+    total = 2 * session.store.head()[0]  # two passes: declarations, then transactions
     with progress_bar(f"export {fmt}", total=total) as tick:
         journal = session.export(fmt, out or sys.stdout, as_of=as_of, title=title, progress=tick)
     if out is not None:
         click.echo(
-            f"wrote {out}: {len(journal.transactions)} transactions, "
-            f"{sum(len(t.postings) for t in journal.transactions)} postings ({fmt})",
+            f"wrote {out}: {journal.transaction_count} transactions, "
+            f"{journal.posting_count} postings ({fmt})",
             err=True,
         )

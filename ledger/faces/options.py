@@ -81,14 +81,15 @@ def json_option(f: F) -> F:
     )(f)
 
 
-OUTPUTS = ("text", "json", "csv", "tsv")
+OUTPUTS = ("text", "json", "csv", "tsv", "html")
 
 
 def output_option(f: F) -> F:
-    """``-O/--output text|json|csv|tsv`` with ``--json`` as an alias of ``-O json``.
+    """``-O/--output text|json|csv|tsv|html`` with ``--json`` as an alias of ``-O json``.
 
     The command receives ``output`` (never None). ``text`` is a table on a terminal and plain
-    aligned lines when piped; ``csv``/``tsv`` are the answer's exact rows.
+    aligned lines when piped; ``csv``/``tsv`` are the answer's exact rows, ``html`` the same
+    rows as one self-contained page in the web face's style.
     """
 
     @functools.wraps(f)
@@ -107,7 +108,7 @@ def output_option(f: F) -> F:
         type=click.Choice(OUTPUTS),
         default=None,
         help="text (a table; plain aligned lines when piped), json (exact decimal strings), "
-        "csv or tsv (the exact rows).",
+        "csv or tsv (the exact rows), html (the same rows as one self-contained page).",
     )(decorated)
     return decorated  # type: ignore[return-value]
 

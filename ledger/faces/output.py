@@ -6,7 +6,8 @@ at that point only.
 
 When standard output is not a terminal, tables are plain aligned lines — no box drawing, no
 colour, no width limit, so an id is never wrapped and ``loopledger events | grep ID`` finds its
-line; ``-O csv``/``-O tsv`` print the exact rows of the answer instead (:func:`print_records`).
+line; ``-O csv``/``-O tsv`` print the exact rows of the answer instead, ``-O html`` the same
+rows as one self-contained page (:func:`print_records`).
 """
 
 from __future__ import annotations
@@ -141,8 +142,21 @@ def cell(text: str) -> str:
     return escape(visible(text, keep_newlines=True))
 
 
+RECORD_OUTPUTS = ("csv", "tsv", "html")
+"""The ``-O`` choices that print a typed answer's rows (:func:`print_records`)."""
+
+
 def print_records(records: Records, fmt: str) -> None:
-    """The rows of a typed answer as CSV (``fmt="csv"``) or TSV, exact values, header first."""
+    """The rows of a typed answer as CSV (``fmt="csv"``) or TSV, exact values, header first;
+    or as one self-contained HTML page (``fmt="html"``, titled by the command)."""
+    if fmt == "html":
+        import click
+
+        from ledger.faces.web.table_page import table_page
+
+        ctx = click.get_current_context(silent=True)
+        sys.stdout.write(table_page(records, ctx.command_path if ctx else "loopledger") + "\n")
+        return
     writer = csv.writer(sys.stdout, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
     writer.writerow([c.name for c in records.columns])
     writer.writerows(records.text_rows())

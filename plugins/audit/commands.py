@@ -22,7 +22,7 @@ from plugins.audit.tracing import RULES
 def add_commands(cli: click.Group) -> None:
     """Add ``loopledger audit`` and ``loopledger graph`` to the command line."""
     from ledger.faces.options import as_of_option, exit_on_failures, output_option
-    from ledger.faces.output import print_json, print_records
+    from ledger.faces.output import RECORD_OUTPUTS, print_json, print_records
     from ledger.faces.progress import progress_bar
 
     layer_help = "cash (paid), committed (outstanding), equity (stakes), all (their union)"
@@ -100,7 +100,7 @@ def add_commands(cli: click.Group) -> None:
             )
         if output == "json":
             print_json(report.to_json())
-        elif output in ("csv", "tsv"):
+        elif output in RECORD_OUTPUTS:
             print_records(report, output)
         else:
             print_report(report)

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ledger.faces.long_table import LONG, write_long_table
-from ledger.faces.output import console, grouped, print_json, print_records, table
+from ledger.faces.output import RECORD_OUTPUTS, console, grouped, print_json, print_records, table
 from ledger.model.periods import Period
 from plugins.balances.projection import NAME
 
@@ -54,7 +54,7 @@ def add_commands(cli: click.Group) -> None:
         if output == "json":
             print_json(listing.to_json())
             return
-        if output in ("csv", "tsv"):
+        if output in RECORD_OUTPUTS:
             print_records(listing, output)
             return
         if period.begin is not None:

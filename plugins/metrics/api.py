@@ -205,6 +205,11 @@ def metrics_answer(
     """
     settings = settings or Settings.from_config(ledger.plugins.plugin_config("valuation"))
     specs = chosen_specs(ledger.plugins, names)
+    wanted = needed(specs)
+    if any(n not in result.states for n in wanted) and not result.failures:
+        # Asked without a fold of its own (``book.metrics()``, ``query("metrics")``): the
+        # projections the chosen metrics read, as of the same date.
+        result = ledger.run(result.as_of, names=wanted)
     flows = result.states.get(NAME)
     last = result.as_of or result.max_date
     skipped: list[str] = []

@@ -76,7 +76,7 @@ def _print(series: list[tuple[dt.date | None, list[dict[str, Any]]]]) -> None:
 def add_commands(cli: click.Group) -> None:
     """Add ``loopledger metrics`` to the command line."""
     from ledger.faces.options import as_of_option, exit_on_failures, output_option, period_options
-    from ledger.faces.output import print_json, print_records
+    from ledger.faces.output import RECORD_OUTPUTS, print_json, print_records
     from ledger.faces.progress import progress_bar
     from ledger.model.periods import Period
 
@@ -129,7 +129,7 @@ def add_commands(cli: click.Group) -> None:
         series = answer.series
         if output == "csv" and by is None and not period.bounded:
             click.echo(_csv(series), nl=False)  # the original --csv layout
-        elif output in ("csv", "tsv"):
+        elif output in RECORD_OUTPUTS:
             print_records(answer, output)
         elif output == "json":
             print_json(answer.to_json())

@@ -14,7 +14,7 @@ from plugins.valuation.report import NAME
 def add_commands(cli: click.Group) -> None:
     """Add ``loopledger value`` to the command line."""
     from ledger.faces.options import as_of_option, exit_on_failures, output_option, party_option
-    from ledger.faces.output import print_json, print_records
+    from ledger.faces.output import RECORD_OUTPUTS, print_json, print_records
     from ledger.faces.progress import progress_bar
 
     @cli.command("value")
@@ -36,7 +36,7 @@ def add_commands(cli: click.Group) -> None:
             data = session.query("value", result=result, party=party)
         if output == "json":
             print_json(data)
-        elif output in ("csv", "tsv"):
+        elif output in RECORD_OUTPUTS:
             print_records(data, output)
         else:
             print_valuation(data)

@@ -45,7 +45,7 @@ def render(journal: Journal, title: str | None = None) -> Iterator[str]:
         yield f"{opened} open {name}"
         yield f"  party: {quoted(party)}"
         yield f"  loopledger: {quoted(account)}"
-    for t in journal.transactions:
+    for t in journal.transactions():
         yield ""
         e = t.event
         if isinstance(e, Price) and e.per_share is not None and t.status == "recorded":

@@ -47,13 +47,8 @@ def metadata(t: Transaction) -> list[tuple[str, str]]:
 
 
 def names_for(journal: Journal, style: str) -> Names:
-    keys = [(p.party, p.account) for _, p in journal.postings()]
-    commodities = {p.commodity for _, p in journal.postings()}
-    for t in journal.transactions:
-        if isinstance(t.event, Price) and t.event.per_share is not None:
-            commodities.add(shares(t.event.party))
-            commodities.add(t.event.per_share.currency)
-    return Names(style, keys, commodities, journal.parties)
+    """The names of every account and commodity the export declares (from its first pass)."""
+    return Names(style, sorted(journal.accounts), journal.commodities, journal.parties)
 
 
 def lines(journal: Journal, *, dialect: str, title: str | None = None) -> Iterator[str]:
@@ -85,7 +80,7 @@ def lines(journal: Journal, *, dialect: str, title: str | None = None) -> Iterat
         yield ""
         for key in ("id", "type", "confidence", "source", "note", "position", "status"):
             yield f"tag {key}"
-    for t in journal.transactions:
+    for t in journal.transactions():
         yield ""
         e = t.event
         if isinstance(e, Price) and e.per_share is not None and t.status == "recorded":

@@ -26,7 +26,7 @@ def render(journal: Journal, title: str | None = None) -> Iterator[str]:
     if title:
         header["title"] = title
     yield orjson.dumps(header).decode()
-    for record in journal.records:
+    for record in journal.records():
         if isinstance(record, Party):
             yield orjson.dumps({"type": "party", **party_to_dict(record)}).decode()
         else:
