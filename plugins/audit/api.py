@@ -49,6 +49,7 @@ from plugins.audit.flows import (
     edges_json,
     layer_edges,
     names_of,
+    warrant_amount,
     warrant_values,
 )
 from plugins.audit.model import (
@@ -64,6 +65,13 @@ from plugins.audit.model import (
     _opt,
     exact,
 )
+from plugins.audit.standing import (
+    STANDING_ORDER,
+    LegParts,
+    Standing,
+    loop_standing,
+    parts_by_pair,
+)
 from plugins.audit.tracing import RULES
 
 __all__ = [
@@ -72,17 +80,22 @@ __all__ = [
     "LAYERS",
     "NAME",
     "RULES",
+    "STANDING_ORDER",
     "AuditReport",
+    "LegParts",
     "Picture",
     "Rule",
+    "Standing",
     "Trace",
     "audit",
     "audit_answer",
     "exact",
+    "leg_parts",
     "picture",
     "reconciliation",
     "round_trips",
     "trace_conservation",
+    "warrant_fair_values",
 ]
 
 FULL_CHECK_MOVES: Final = 256
@@ -148,6 +161,34 @@ class AuditReport(Table):
     """How many cycles there are in all (``found``, ``exact``); None: all are listed."""
     leg_layers: Mapping[tuple[str, str], tuple[str, ...]] = attrs.field(factory=dict)
     """(source, target) → the single layers (cash, committed, equity) that hold that flow."""
+    parts: Mapping[str, Mapping[tuple[str, str], LegParts]] = attrs.field(factory=dict)
+    """Per layer, (source, target) → what the flow stands on: paid, stake, binding, non-binding
+    (:mod:`plugins.audit.standing`)."""
+    fair_values: Mapping[str, Decimal] = attrs.field(factory=dict)
+    """Grant id → grant-date fair value, the amount its warrant stake has in the equity layer;
+    a grant not here (no valuation plugin, no price) enters at its grant-date intrinsic value."""
+
+    def legs(self, cycle: Cycle) -> list[LegParts]:
+        """Per leg of ``cycle``, in path order, what it stands on."""
+        found = self.parts.get(cycle.layer, {})
+        return [found.get((e.source, e.target), LegParts()) for e in cycle.edges]
+
+    def standing(self, cycle: Cycle) -> tuple[Standing, Decimal]:
+        """``firm`` / ``partly non-binding`` / ``non-binding only``, and the firm bottleneck."""
+        return loop_standing(self.legs(cycle))
+
+    def headline(self) -> list[Cycle]:
+        """The listed cycles, firm ones first (then partly, then only non-binding), each group
+        biggest bottleneck first: what the report leads with."""
+        return sorted(
+            self.cycles,
+            key=lambda c: (STANDING_ORDER.index(self.standing(c)[0]), -c.bottleneck),
+        )
+
+    def warrant_basis(self, grant: str) -> str:
+        return (
+            "grant-date fair value" if grant in self.fair_values else "grant-date intrinsic value"
+        )
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -216,6 +257,8 @@ class AuditReport(Table):
                     "layer": c.layer,
                     "path": list(c.path),
                     "bottleneck": exact(c.bottleneck),
+                    "standing": self.standing(c)[0],
+                    "firm_bottleneck": exact(self.standing(c)[1]),
                     "time_respecting": c.time_respecting,
                     "events": list(c.event_ids),
                     "edges": [
@@ -224,8 +267,12 @@ class AuditReport(Table):
                             "target": e.target,
                             "amount": exact(e.amount),
                             "layers": layers,
+                            "standing": parts.label,
+                            "parts": parts.to_json(),
                         }
-                        for e, layers in zip(c.edges, self.layers_of(c), strict=True)
+                        for e, layers, parts in zip(
+                            c.edges, self.layers_of(c), self.legs(c), strict=True
+                        )
                     ],
                     "notes": self.notes(c),
                 }
@@ -241,7 +288,10 @@ class AuditReport(Table):
                     "strike": exact(w.strike),
                     "price": _opt(w.price),
                     "price_date": None if w.price_date is None else w.price_date.isoformat(),
-                    "value": exact(w.value),
+                    "value": exact(self.fair_values.get(w.grant, w.value)),
+                    "basis": self.warrant_basis(w.grant),
+                    "intrinsic_at_grant": exact(w.value),
+                    "fair_value_at_grant": _opt(self.fair_values.get(w.grant)),
                     "note": w.note,
                 }
                 for w in self.warrants
@@ -253,6 +303,7 @@ class AuditReport(Table):
                         "amount": exact(row["amount"]),
                         "first_date": row["first_date"].isoformat(),
                         "last_date": row["last_date"].isoformat(),
+                        **self._edge_standing(layer, row["source"], row["target"]),
                     }
                     for row in edges_json(self.edges[layer])
                 ]
@@ -260,6 +311,62 @@ class AuditReport(Table):
             },
             "names": dict(sorted(self.names.items())),
         }
+
+    def _edge_standing(self, layer: str, source: str, target: str) -> dict[str, Any]:
+        parts = self.parts.get(layer, {}).get((source, target))
+        return {} if parts is None else {"standing": parts.label, "parts": parts.to_json()}
+
+
+def leg_parts(
+    state: FlowState,
+    layer: Layer,
+    currency: str = "USD",
+    warrant_amounts: Mapping[str, Decimal] | None = None,
+) -> dict[tuple[str, str], LegParts]:
+    """(source, target) → what the layer's flow between them stands on.
+
+    The same flows :func:`~plugins.audit.flows.layer_edges` draws, each put in one part: cash
+    paid and equity bought with cash → *paid*; stock issued as consideration, investments
+    settled before the history and warrants → *stake*; commitments outstanding → *binding* or
+    *non_binding* by their flag (an amendment to ``definitive`` makes one binding). The parts of
+    a pair sum to its edge's amount in that layer.
+    """
+    rows: list[tuple[str, str, str, Decimal]] = []
+    if layer in ("cash", "all"):
+        rows += [
+            (payer, payee, "paid", f.amount)
+            for (cur, payer, payee), f in state.cash.items()
+            if cur == currency and f.amount > 0
+        ]
+    if layer == "equity":
+        rows += [
+            (investor, investee, "paid", f.amount)
+            for (cur, investor, investee), f in state.stakes.items()
+            if cur == currency
+        ]
+    if layer in ("equity", "all"):
+        rows += [
+            (source, target, "stake", f.amount)
+            for (cur, source, target), f in state.other_stakes.items()
+            if cur == currency
+        ]
+        rows += [
+            (w.issuer, w.holder, "stake", warrant_amount(state, w, warrant_amounts))
+            for w in state.warrants.values()
+            if w.currency == currency and w.shares > 0
+        ]
+    if layer in ("committed", "all"):
+        rows += [
+            (
+                c.payer,
+                c.payee,
+                "binding" if state.binding(c.commitment) else "non_binding",
+                c.outstanding,
+            )
+            for c in state.commitments.values()
+            if c.currency == currency and c.outstanding > 0
+        ]
+    return parts_by_pair(rows)
 
 
 def _layers(layers: Layer | Iterable[Layer]) -> tuple[Layer, ...]:
@@ -295,6 +402,7 @@ def audit(
     currency: str = "USD",
     names: Mapping[str, str] | None = None,
     trace: Trace | None = None,
+    warrant_fair_values: Mapping[str, Decimal] | None = None,
 ) -> AuditReport:
     """Loops per layer and round trips as of the run's date.
 
@@ -311,6 +419,9 @@ def audit(
         many more there are (see :func:`~plugins.audit.cycles.search_cycles`).
     :param currency: the currency audited; each currency is its own set of pools and graphs.
     :param names: display names by party id (default: the run's declared parties).
+    :param warrant_fair_values: grant id → grant-date fair value: the amount of each warrant
+        stake in the equity layer (the ``audit`` query passes the valuation plugin's); a grant
+        left out enters at its grant-date intrinsic value, and the report says which basis.
     """
     if rule not in tracing.RULES:
         raise ValueError(f"unknown tracing rule {rule!r}; expected one of {tracing.RULES}")
@@ -320,7 +431,7 @@ def audit(
     found: list[tuple[int, Cycle]] = []
     total, exact = 0, True
     for index, layer in enumerate(chosen):
-        flows = layer_edges(state, layer, currency)
+        flows = layer_edges(state, layer, currency, warrant_fair_values)
         edges[layer] = tuple(aggregate(flows))
         # Each layer's biggest max_cycles include every one of its cycles in the overall top.
         search = search_cycles(
@@ -353,6 +464,8 @@ def audit(
         max_cycles=max_cycles,
         search=CycleSearch(tuple(c for _, c in listed), total, exact),
         leg_layers=leg_layers,
+        parts={layer: leg_parts(state, layer, currency, warrant_fair_values) for layer in chosen},
+        fair_values=dict(warrant_fair_values or {}),
     )
 
 
@@ -478,7 +591,7 @@ def reconciliation(
 PICTURE_TITLES: Final = {
     "cash": "cash paid",
     "committed": "commitments outstanding",
-    "equity": "stakes (investments, warrants at grant-date value)",
+    "equity": "stakes (investments, warrants at grant-date fair value)",
     "all": "cash paid + commitments outstanding + stakes",
 }
 
@@ -512,11 +625,46 @@ def _with_trace(ledger: Any, result: Result, rule: Rule) -> Result:
     return ledger.run(result.as_of, names=[tracers.name_of(rule)], require=[tracers.name_of(rule)])  # type: ignore[no-any-return]
 
 
+def warrant_fair_values(ledger: Any, result: Result, currency: str = "USD") -> dict[str, Decimal]:
+    """Grant id → grant-date fair value (the valuation plugin's barrier model, its settings), for
+    the warrant stakes of the equity layer; empty when the valuation plugin is not loaded.
+
+    Why fair value: an unvested warrant that needs the issuer's stock at $600 is not worth its
+    intrinsic value on the day it is granted; its grant-date fair value is what the holder got
+    (and what ASC 606 deducts from the issuer's revenue). A grant the model cannot price (no
+    price on or before its grant date) is left out and keeps its intrinsic value (0).
+    """
+    from plugins.valuation import api as valuation
+
+    if valuation.NAME not in result.states:  # a run that did not fold it (unknown: skipped)
+        result = ledger.run(result.as_of, names=[valuation.NAME])
+        if valuation.NAME not in result.states:  # the valuation plugin is disabled
+            return {}
+    positions = result.states[valuation.NAME]
+    day = result.as_of or result.max_date
+    if day is None:
+        return {}
+    settings = valuation.Settings.from_config(ledger.plugins.plugin_config("valuation"))
+    market = valuation.Market.build(day, positions.prices, positions.valuations, {})
+    found: dict[str, Decimal] = {}
+    for grant in positions.grants.values():
+        if grant.currency != currency:
+            continue
+        tranches = valuation.tranche_holdings(positions, grant, unexercised=False)
+        fair = valuation.grant_date_fair_value(tranches, grant.date, market, settings)
+        if fair.value is not None:
+            found[grant.id] = fair.value
+    return found
+
+
 def audit_answer(ledger: Any, result: Result, **options: Any) -> AuditReport:
-    """The ``audit`` query: :func:`audit` on the fold (``rule``, ``layers``, ``min_amount`` …)."""
+    """The ``audit`` query: :func:`audit` on the fold (``rule``, ``layers``, ``min_amount`` …),
+    warrants in the equity layer at their grant-date fair value (:func:`warrant_fair_values`)."""
     rule = options.get("rule", "pro-rata")
     currency = options.get("currency", "USD")
     traced = _with_trace(ledger, result, rule)
+    if "warrant_fair_values" not in options:
+        options["warrant_fair_values"] = warrant_fair_values(ledger, result, currency)
     return audit(result, trace=trace_of(traced, rule, currency), **options)
 
 
@@ -549,7 +697,8 @@ def picture(
     from plugins.audit.render import short_name
 
     state, _, declared = _state(result)
-    edges = layer_edges(state, layer, currency)
+    fair = warrant_fair_values(ledger, result, currency)
+    edges = layer_edges(state, layer, currency, fair)
     search = search_cycles(edges, max_length=max_length, max_cycles=max_cycles)
     when = f", as of {result.as_of.isoformat()}" if result.as_of else ""
     draw(
@@ -560,5 +709,6 @@ def picture(
         names={p: short_name(n) for p, n in declared.items()},
         search=search,
         write=write,
+        parts=leg_parts(state, layer, currency, fair),
     )
     return Picture(str(out), layer, len(aggregate(edges)), len(search.cycles), search)

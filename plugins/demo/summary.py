@@ -28,7 +28,7 @@ LAYER_ORDER = ("cash", "committed", "equity", "all")
 LAYER_MEANING = {
     "cash": "money actually paid",
     "committed": "promises outstanding (commitments net of amendments and draw-downs)",
-    "equity": "stakes handed over (investments; warrants at grant-date intrinsic value)",
+    "equity": "stakes handed over (investments; warrants at grant-date fair value)",
     "all": "the union of the three: a loop may pay one way and promise the other",
 }
 ROUNDING = (
@@ -103,6 +103,20 @@ def _legs(cycle: Mapping[str, Any]) -> str:
     return " · ".join("+".join(e.get("layers") or ["?"]) for e in cycle["edges"])
 
 
+STANDING_ORDER = ("firm", "partly non-binding", "non-binding only")
+
+
+def _standing(cycle: Mapping[str, Any]) -> str:
+    """``firm: paid+binding · binding`` — the loop's label, then what each leg stands on (from
+    the audit JSON); a loop not all firm says how much of it is: ``(firm ≥ $0.0B)``."""
+    legs = " · ".join(str(e.get("standing", "?")) for e in cycle["edges"])
+    standing = str(cycle.get("standing", "?"))
+    firm = cycle.get("firm_bottleneck")
+    if standing == "firm" or firm is None:
+        return f"{standing}: {legs}"
+    return f"{standing} (firm ≥ {billions(firm)}): {legs}"
+
+
 def _distinct(cycles: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Drop an ``all``-layer loop that repeats a single-layer loop with the same bottleneck."""
     single = {(tuple(c["path"]), c["bottleneck"]) for c in cycles if c["layer"] != "all"}
@@ -116,19 +130,27 @@ def _distinct(cycles: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 def _loops(f: Findings, full: bool) -> Section:
     if f.audit is None:
         return Section("Loops, by layer", ("Skipped: the audit plugin is disabled.",))
+    # Firm loops lead (every leg paid, handed over or binding); loops resting on a letter of
+    # intent follow, then those made only of letters — each by layer, biggest first.
     cycles = sorted(
         f.audit["cycles"],
-        key=lambda c: (LAYER_ORDER.index(c["layer"]), -Decimal(c["bottleneck"])),
+        key=lambda c: (
+            STANDING_ORDER.index(c["standing"]) if c.get("standing") in STANDING_ORDER else 3,
+            LAYER_ORDER.index(c["layer"]),
+            -Decimal(c["bottleneck"]),
+        ),
     )
     per_layer = Counter(c["layer"] for c in cycles)
+    per_standing = Counter(c.get("standing") for c in _distinct(cycles))
     layers = [x for x in LAYER_ORDER if x in f.audit["layers"]]
-    columns = ["layer", "loop", "bottleneck", "legs", "in date order"]
+    columns = ["layer", "loop", "bottleneck", "legs stand on", "layers", "in date order"]
     rows = []
     for c in _distinct(cycles):
         row = [
             c["layer"],
             " → ".join(_name(f, p) for p in c["path"]),
             billions(c["bottleneck"]),
+            _standing(c),
             _legs(c),
             "yes" if c["time_respecting"] else "no",
         ]
@@ -147,10 +169,19 @@ def _loops(f: Findings, full: bool) -> Section:
         + ".",
         (
             "The bottleneck is a loop's smallest flow: no more than that can have gone all the way "
-            "round. For a loop of `all`, *legs* names the layer of each flow in order (a loop of "
-            "`all` that repeats one above with the same bottleneck is not listed twice); *in date "
-            "order* says whether some chain of its events, one per flow, runs forward in time."
+            "round. *Legs stand on* says per leg, in loop order, what its flow is made of: **paid** "
+            "(cash), **stake** (stock or warrants handed over), **binding** or **non-binding** (a "
+            "promise outstanding, such as a letter of intent). A loop is **firm** when every leg "
+            "holds something paid, handed over or binding; **partly non-binding** when some leg is "
+            "only non-binding promises (*firm ≥* is then what could go round on firm terms alone); "
+            "**non-binding only** when every leg is. Firm loops are listed first. For a loop of "
+            "`all`, *layers* names the layer of each flow in order (a loop of `all` that repeats "
+            "one above with the same bottleneck is not listed twice); *in date order* says whether "
+            "some chain of its events, one per flow, runs forward in time."
         ),
+        "Loops by standing: "
+        + ", ".join(f"{per_standing.get(s, 0)} {s}" for s in STANDING_ORDER)
+        + ".",
     ]
     if cycles and not per_layer.get("cash") and "cash" in layers:
         paragraphs.append(
