@@ -441,9 +441,7 @@ def test_bundled_example_loops(cli, example):
     assert amd["intrinsic_at_grant"] == "26238400000" and amd["price_date"] == "2025-10-03"
     metrics = json.loads(cli("metrics", "--json", "-m", "vendor_financing").out)
     [vf] = [
-        f
-        for f in metrics["figures"]
-        if (f["metric"], f["subject"]) == ("vendor_financing", "amd")
+        f for f in metrics["figures"] if (f["metric"], f["subject"]) == ("vendor_financing", "amd")
     ]
     [fair] = [
         w

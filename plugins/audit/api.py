@@ -38,6 +38,7 @@ from ledger.engine import Result
 from ledger.engine.gc_pause import no_cyclic_gc
 from plugins.audit import tracers, tracing
 from plugins.audit.cycles import search_cycles
+from plugins.audit.fair_values import warrant_fair_values
 from plugins.audit.flows import (
     DEFAULT_MAX_LENGTH,
     LAYERS,
@@ -49,7 +50,6 @@ from plugins.audit.flows import (
     edges_json,
     layer_edges,
     names_of,
-    warrant_amount,
     warrant_values,
 )
 from plugins.audit.model import (
@@ -69,8 +69,8 @@ from plugins.audit.standing import (
     STANDING_ORDER,
     LegParts,
     Standing,
+    leg_parts,
     loop_standing,
-    parts_by_pair,
 )
 from plugins.audit.tracing import RULES
 
@@ -315,58 +315,6 @@ class AuditReport(Table):
     def _edge_standing(self, layer: str, source: str, target: str) -> dict[str, Any]:
         parts = self.parts.get(layer, {}).get((source, target))
         return {} if parts is None else {"standing": parts.label, "parts": parts.to_json()}
-
-
-def leg_parts(
-    state: FlowState,
-    layer: Layer,
-    currency: str = "USD",
-    warrant_amounts: Mapping[str, Decimal] | None = None,
-) -> dict[tuple[str, str], LegParts]:
-    """(source, target) → what the layer's flow between them stands on.
-
-    The same flows :func:`~plugins.audit.flows.layer_edges` draws, each put in one part: cash
-    paid and equity bought with cash → *paid*; stock issued as consideration, investments
-    settled before the history and warrants → *stake*; commitments outstanding → *binding* or
-    *non_binding* by their flag (an amendment to ``definitive`` makes one binding). The parts of
-    a pair sum to its edge's amount in that layer.
-    """
-    rows: list[tuple[str, str, str, Decimal]] = []
-    if layer in ("cash", "all"):
-        rows += [
-            (payer, payee, "paid", f.amount)
-            for (cur, payer, payee), f in state.cash.items()
-            if cur == currency and f.amount > 0
-        ]
-    if layer == "equity":
-        rows += [
-            (investor, investee, "paid", f.amount)
-            for (cur, investor, investee), f in state.stakes.items()
-            if cur == currency
-        ]
-    if layer in ("equity", "all"):
-        rows += [
-            (source, target, "stake", f.amount)
-            for (cur, source, target), f in state.other_stakes.items()
-            if cur == currency
-        ]
-        rows += [
-            (w.issuer, w.holder, "stake", warrant_amount(state, w, warrant_amounts))
-            for w in state.warrants.values()
-            if w.currency == currency and w.shares > 0
-        ]
-    if layer in ("committed", "all"):
-        rows += [
-            (
-                c.payer,
-                c.payee,
-                "binding" if state.binding(c.commitment) else "non_binding",
-                c.outstanding,
-            )
-            for c in state.commitments.values()
-            if c.currency == currency and c.outstanding > 0
-        ]
-    return parts_by_pair(rows)
 
 
 def _layers(layers: Layer | Iterable[Layer]) -> tuple[Layer, ...]:
@@ -623,38 +571,6 @@ def _with_trace(ledger: Any, result: Result, rule: Rule) -> Result:
     if tracers.name_of(rule) in result.states:
         return result
     return ledger.run(result.as_of, names=[tracers.name_of(rule)], require=[tracers.name_of(rule)])  # type: ignore[no-any-return]
-
-
-def warrant_fair_values(ledger: Any, result: Result, currency: str = "USD") -> dict[str, Decimal]:
-    """Grant id → grant-date fair value (the valuation plugin's barrier model, its settings), for
-    the warrant stakes of the equity layer; empty when the valuation plugin is not loaded.
-
-    Why fair value: an unvested warrant that needs the issuer's stock at $600 is not worth its
-    intrinsic value on the day it is granted; its grant-date fair value is what the holder got
-    (and what ASC 606 deducts from the issuer's revenue). A grant the model cannot price (no
-    price on or before its grant date) is left out and keeps its intrinsic value (0).
-    """
-    from plugins.valuation import api as valuation
-
-    if valuation.NAME not in result.states:  # a run that did not fold it (unknown: skipped)
-        result = ledger.run(result.as_of, names=[valuation.NAME])
-        if valuation.NAME not in result.states:  # the valuation plugin is disabled
-            return {}
-    positions = result.states[valuation.NAME]
-    day = result.as_of or result.max_date
-    if day is None:
-        return {}
-    settings = valuation.Settings.from_config(ledger.plugins.plugin_config("valuation"))
-    market = valuation.Market.build(day, positions.prices, positions.valuations, {})
-    found: dict[str, Decimal] = {}
-    for grant in positions.grants.values():
-        if grant.currency != currency:
-            continue
-        tranches = valuation.tranche_holdings(positions, grant, unexercised=False)
-        fair = valuation.grant_date_fair_value(tranches, grant.date, market, settings)
-        if fair.value is not None:
-            found[grant.id] = fair.value
-    return found
 
 
 def audit_answer(ledger: Any, result: Result, **options: Any) -> AuditReport:

@@ -22,9 +22,19 @@ from typing import Final, Literal
 
 import attrs
 
+from plugins.audit.flows import FlowState, Layer, warrant_amount
 from plugins.audit.model import WORLD, Cycle
 
-__all__ = ["KINDS", "STANDING_ORDER", "Leg", "LegParts", "Standing", "loop_standing"]
+__all__ = [
+    "KINDS",
+    "STANDING_ORDER",
+    "Leg",
+    "LegParts",
+    "Standing",
+    "leg_parts",
+    "loop_standing",
+    "parts_by_pair",
+]
 
 ZERO: Final = Decimal(0)
 KINDS: Final = ("paid", "stake", "binding", "non_binding")
@@ -129,3 +139,55 @@ def cycle_legs(cycle: Cycle, parts: Mapping[tuple[str, str], LegParts]) -> list[
     return [
         Leg(e.source, e.target, parts.get((e.source, e.target), LegParts())) for e in cycle.edges
     ]
+
+
+def leg_parts(
+    state: FlowState,
+    layer: Layer,
+    currency: str = "USD",
+    warrant_amounts: Mapping[str, Decimal] | None = None,
+) -> dict[tuple[str, str], LegParts]:
+    """(source, target) → what the layer's flow between them stands on.
+
+    The same flows :func:`~plugins.audit.flows.layer_edges` draws, each put in one part: cash
+    paid and equity bought with cash → *paid*; stock issued as consideration, investments
+    settled before the history and warrants → *stake*; commitments outstanding → *binding* or
+    *non_binding* by their flag (an amendment to ``definitive`` makes one binding). The parts of
+    a pair sum to its edge's amount in that layer.
+    """
+    rows: list[tuple[str, str, str, Decimal]] = []
+    if layer in ("cash", "all"):
+        rows += [
+            (payer, payee, "paid", f.amount)
+            for (cur, payer, payee), f in state.cash.items()
+            if cur == currency and f.amount > 0
+        ]
+    if layer == "equity":
+        rows += [
+            (investor, investee, "paid", f.amount)
+            for (cur, investor, investee), f in state.stakes.items()
+            if cur == currency
+        ]
+    if layer in ("equity", "all"):
+        rows += [
+            (source, target, "stake", f.amount)
+            for (cur, source, target), f in state.other_stakes.items()
+            if cur == currency
+        ]
+        rows += [
+            (w.issuer, w.holder, "stake", warrant_amount(state, w, warrant_amounts))
+            for w in state.warrants.values()
+            if w.currency == currency and w.shares > 0
+        ]
+    if layer in ("committed", "all"):
+        rows += [
+            (
+                c.payer,
+                c.payee,
+                "binding" if state.binding(c.commitment) else "non_binding",
+                c.outstanding,
+            )
+            for c in state.commitments.values()
+            if c.currency == currency and c.outstanding > 0
+        ]
+    return parts_by_pair(rows)
