@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ledger.faces.output import billions, dollars
+from ledger.faces.output import billions, dollars, percent
 from ledger.model.safetext import visible
 from ledger.plugin.reports import Section, Table, table
 from plugins.demo.findings import Findings
@@ -22,11 +22,8 @@ def _figures(f: Findings, metric: str) -> list[Mapping[str, Any]]:
     return [x for x in (f.figures or ()) if x.get("metric") == metric]
 
 
-def warrants_section(f: Findings) -> Section:
-    if f.valuation is None:
-        return Section("Warrants", ("Skipped: the valuation plugin is disabled.",))
-    grants = [h for h in f.valuation["holdings"] if h.get("kind") == "warrant"]
-    intrinsic = {w["grant"]: w for w in (f.audit or {}).get("warrants", [])}
+def _fair_values(f: Findings) -> dict[str, Mapping[str, Any]]:
+    """Grant id → the grant-date fair value vendor financing deducts (with its model inputs)."""
     fair: dict[str, Mapping[str, Any]] = {}
     for x in _figures(f, "vendor_financing"):
         detail = x.get("detail") or {}
@@ -34,92 +31,122 @@ def warrants_section(f: Findings) -> Section:
             for customer in (detail.get(group) or {}).values():
                 for w in customer.get("warrants", []):
                     fair[w["grant"]] = w
-    a = f.valuation["assumptions"]
-    tables: list[Table] = []
-    paragraphs: list[str] = []
-    for g in grants:
-        grant = g["instrument"]
-        who = f"{_name(f, g['party'])}'s warrant on {_name(f, g['counterparty'])}"
-        rows: list[tuple[str, str, str]] = [
-            (
-                "granted",
-                f"{int(Decimal(g['quantity'])):,} shares",
-                (
-                    f"strike ${g['assumptions']['strike']}, granted {g['assumptions']['grant_date']}, "
-                    f"expires {g['assumptions']['expiry']}"
-                ),
-            )
-        ]
-        if grant in intrinsic and intrinsic[grant]["price"] is not None:
-            w = intrinsic[grant]
-            rows.append(
-                (
-                    "at grant, intrinsic (loop layer)",
-                    billions(w["value"]),
-                    (
-                        f"{int(Decimal(w['shares'])):,} × ({w['price']} − {w['strike']}), "
-                        f"{_name(f, w['issuer'])} price of {w['price_date']}"
-                    ),
-                )
-            )
-        if grant in fair:
-            w = fair[grant]
-            rows.append(
-                (
-                    "at grant, fair value (ASC 606)",
-                    billions(w["fair_value_at_grant"]),
-                    (
-                        f"barrier model at spot {w['spot']} ({w['spot_date']}), volatility "
-                        f"{w['volatility']}, rate {w['rate']}"
-                    ),
-                )
-            )
-        rows.append(
-            (
-                "now, expected",
-                billions(g["value"]),
-                "; ".join(t["basis"] for t in g.get("tranches", [])),
-            )
-        )
-        rows.append(
-            (
-                "now, if the deliveries are met",
-                billions(g["value_if_met"]),
-                "the same model with the delivery conditions met, spot "
-                + ", ".join(
-                    sorted({str(t["assumptions"].get("spot")) for t in g.get("tranches", [])})
-                ),
-            )
-        )
-        spot = g.get("intrinsic_at_spot")
-        if spot:
-            rows.append(
-                (
-                    "now, intrinsic at spot",
-                    billions(spot["value"]),
-                    f"{spot['formula']} ({spot['price_date']})",
-                )
-            )
-        top = g.get("if_all_hurdles_met")
-        if top:
-            rows.append(
-                (
-                    f"all hurdles met, price at ${top['price']}",
-                    f"{billions(top['value'])} = {dollars(top['value'])}",
-                    top["formula"],
-                )
-            )
-        tables.append(table([who, "value", "how"], rows, right=["value"]))
-        paragraphs.append(
-            f"**{who}** (`{grant}`): {len(g.get('tranches', []))} tranche(s) as modelled; "
-            "the expected value weights unmet delivery conditions by the configured probability."
-        )
-    vol = ", ".join(f"{k} {v}" for k, v in a["volatility"].items())
-    paragraphs.append(
-        f"Assumptions (`[plugins.valuation]` in loopledger.toml): volatility {vol}; risk-free rate "
-        f"{a['rate']}; dividend yield {a.get('dividend_yield', '0')}; probability that missing "
-        f"deliveries happen {', '.join(f'{k} {v}' for k, v in a['probabilities'].items())}."
+    return fair
+
+
+def _dilution(g: Mapping[str, Any], issuer: str) -> str:
+    d = g.get("dilution")
+    if not d:
+        return f"no share count of {issuer} recorded"
+    return (
+        f"{percent(d['of_outstanding'])} of {issuer}'s {int(Decimal(d['shares_outstanding'])):,} "
+        f"shares; {percent(d['of_fully_diluted'])} with every recorded {issuer} warrant "
+        f"({int(Decimal(d['warrant_shares_on_issuer'])):,} shares) exercised"
     )
+
+
+def _spot(g: Mapping[str, Any], as_of: Any) -> str:
+    spot = g.get("intrinsic_at_spot")
+    if not spot:
+        return "no price recorded"
+    stale = (
+        f" — **stale**: {spot['price_age_days']} days before {as_of}"
+        if spot.get("stale")
+        else f", {spot['price_age_days']} days before {as_of}"
+    )
+    return f"${spot['price']} ({spot['price_date']}{stale})"
+
+
+def warrants_section(f: Findings) -> Section:
+    """Every warrant side by side: at grant (fair value, the equity layer's; intrinsic beside),
+    its dilution, and now in each scenario — deliveries met or not × the price hurdle touched or
+    not — so no default probability makes a headline zero."""
+    if f.valuation is None:
+        return Section("Warrants", ("Skipped: the valuation plugin is disabled.",))
+    grants = [h for h in f.valuation["holdings"] if h.get("kind") == "warrant"]
+    a = f.valuation["assumptions"]
+    vol = ", ".join(f"{k} {v}" for k, v in a["volatility"].items())
+    probabilities = ", ".join(f"{k} {v}" for k, v in a["probabilities"].items())
     if not grants:
-        paragraphs.insert(0, "No warrant is recorded.")
+        return Section("Warrants", ("No warrant is recorded.",))
+    intrinsic = {w["grant"]: w for w in (f.audit or {}).get("warrants", [])}
+    fair = _fair_values(f)
+    heads = [
+        f"{_name(f, g['party'])}'s warrant on {_name(f, g['counterparty'])} (`{g['instrument']}`)"
+        for g in grants
+    ]
+
+    def row(label: str, cell: Any) -> tuple[str, ...]:
+        return (label, *(cell(g) for g in grants))
+
+    def at_grant_intrinsic(g: Mapping[str, Any]) -> str:
+        w = intrinsic.get(g["instrument"])
+        if not w or w.get("price") is None:
+            return "—"
+        return (
+            f"{billions(w['intrinsic_at_grant'])}: {int(Decimal(w['shares'])):,} × "
+            f"({w['price']} − {w['strike']}), price of {w['price_date']}"
+        )
+
+    def at_grant_fair(g: Mapping[str, Any]) -> str:
+        w = fair.get(g["instrument"])
+        if not w:
+            return "—"
+        return (
+            f"{billions(w['fair_value_at_grant'])}: barrier model at spot {w['spot']} "
+            f"({w['spot_date']}), volatility {w['volatility']}, rate {w['rate']}"
+        )
+
+    def scenario(key: str) -> Any:
+        return lambda g: billions((g.get("scenarios") or {}).get(key))
+
+    def at_hurdle(g: Mapping[str, Any]) -> str:
+        top = g.get("if_all_hurdles_met")
+        if not top:
+            return "—"
+        return f"{billions(top['value'])} = {dollars(top['value'])} at ${top['price']}"
+
+    rows = [
+        row(
+            "granted",
+            lambda g: (
+                f"{int(Decimal(g['quantity'])):,} shares at ${g['assumptions']['strike']}, "
+                f"{g['assumptions']['grant_date']} … {g['assumptions']['expiry']}"
+            ),
+        ),
+        row("dilution", lambda g: _dilution(g, _name(f, g["counterparty"]))),
+        row("at grant: fair value (equity layer, vendor financing)", at_grant_fair),
+        row("at grant: intrinsic (beside it, not used)", at_grant_intrinsic),
+        row("price now", lambda g: _spot(g, f.as_of)),
+        row("now, deliveries not met (any price)", scenario("deliveries_not_met")),
+        row(
+            "now, deliveries met, price hurdle not touched (barrier model at spot)",
+            scenario("deliveries_met_hurdle_not_touched"),
+        ),
+        row(
+            "now, deliveries met, price hurdle touched (intrinsic at spot)",
+            scenario("deliveries_met_hurdle_touched"),
+        ),
+        row("deliveries met, price at the final hurdle", at_hurdle),
+    ]
+    paragraphs = [
+        (
+            "Each warrant vests only as GW are delivered, and its final tranche only when the "
+            "issuer's price touches the hurdle: its value now is shown in each case side by side, "
+            "not weighted by a default probability. A case is an assumption taken as given, "
+            "never a forecast. *Deliveries not met*: the tranches never vest. *Hurdle not "
+            "touched*: an up-and-in barrier call at spot with the delivery conditions met. "
+            "*Touched*: a call at spot, shown at intrinsic value (for a $0.01 strike within "
+            "shares × strike of the call). The equity layer and vendor financing carry the "
+            "grant-date fair value; intrinsic value at grant is shown beside it."
+        ),
+        (
+            f"Assumptions (`[plugins.valuation]` in loopledger.toml): volatility {vol}; risk-free "
+            f"rate {a['rate']}; dividend yield {a.get('dividend_yield', '0')}. `value.json` "
+            f"also has a probability-weighted value, with the configured probability that "
+            f"missing deliveries happen ({probabilities}) — a setting, not a finding. Prices: "
+            f"{a['rules']['prices']}; {a['rules'].get('stale', '')}."
+        ),
+    ]
+    tables: list[Table] = [table(["", *heads], rows, right=[])]
     return Section("Warrants", tuple(paragraphs), tuple(tables))
