@@ -87,8 +87,14 @@ def test_vendor_financing(ledger):
     f = figures(ledger, "--as-of", "2025-03-31")[("vendor_financing", "amd")]
     # Customers = modelled buyers: openai (2B) and oracle (1B); world is not a customer.
     # Financing of openai: invested 0.3B + lent 0.1B + warrants 0.1B = 0.5B; of oracle: 0.
-    # 0.5B / 3B = 1/6 = 0.1666… → 0.166667 (half-even, 6 decimals).
-    assert f["value"] == "0.166667"
+    # 0.5B / 3B = 1/6 = 0.1666… — but it rests on two sales (buy-1, buy-3), and one day's
+    # bookings (buy-1, 2B) are 2/3 of the 3B: too few to mean anything (plugins.metrics.thin_sales:
+    # at least 3 sales, no day above 50%), so no value; the exact quotient is kept as "computed".
+    assert f["value"] is None
+    assert f["detail"]["reason"].startswith("too few recorded sales to mean anything: 2")
+    assert Decimal(f["detail"]["computed"]) == ratio(Decimal("0.5"), Decimal(3))
+    assert f["detail"]["sales_base"]["sales"] == 2
+    assert f["detail"]["sales_base"]["biggest_day"] == "2000000000"
     assert Decimal(f["detail"]["financing"]) == Decimal("500000000")
     assert f["detail"]["revenue_from_customers"] == "3000000000"
     openai = f["detail"]["customers"]["openai"]
@@ -125,12 +131,19 @@ def test_net_revenue_after_consideration_payable(ledger):
 
 def test_customer_concentration(ledger):
     found = figures(ledger, "--as-of", "2025-03-31")
-    # Revenue 8B: world 5B, openai 2B, oracle 1B.
-    assert found[("customer_concentration.top1", "amd")]["value"] == "0.625000"  # 5/8
-    assert found[("customer_concentration.top1", "amd")]["detail"]["customers"] == ["world"]
-    assert found[("customer_concentration.top3", "amd")]["value"] == "1.000000"  # 8/8
+    # Revenue 8B: world 5B, openai 2B, oracle 1B — three sales, but the world's 5B on one day
+    # (2025-02-15) is 62.5% of it: above the 50% a day may make (plugins.metrics.thin_sales),
+    # so no value is shown; the exact quotients are kept as "computed".
+    top1 = found[("customer_concentration.top1", "amd")]
+    assert top1["value"] is None and top1["detail"]["reason"].startswith(
+        "rests on one day's bookings: 62.50%"
+    )
+    assert Decimal(top1["detail"]["computed"]) == Decimal("0.625")  # 5/8
+    assert top1["detail"]["customers"] == ["world"]
+    top3 = found[("customer_concentration.top3", "amd")]
+    assert Decimal(top3["detail"]["computed"]) == 1  # 8/8
     hhi = found[("customer_concentration.hhi", "amd")]
-    assert hhi["value"] == "0.468750"  # (5² + 2² + 1²) / 8² = 30/64
+    assert Decimal(hhi["detail"]["computed"]) == Decimal("0.46875")  # (5² + 2² + 1²) / 8²
     assert hhi["detail"]["scale"].startswith("0–1")
 
 
@@ -199,7 +212,7 @@ def test_by_quarter_json_and_csv(ledger):
 def test_human_output_and_bad_options(ledger):
     ran = ledger("metrics", "--as-of", "2025-03-31")
     assert ran.code == 0, ran.err
-    assert "vendor_financing" in ran.out and "0.166667" in ran.out
+    assert "vendor_financing" in ran.out and "too few recorded sales" in " ".join(ran.out.split())
     assert ledger("metrics", "--json", "--csv").code == 2
     ran = ledger("metrics", "--metric", "nope")
     assert ran.code == 2 and "no metric named 'nope'" in ran.err
@@ -364,8 +377,55 @@ events:
     assert f["value"] == "0.285714"
     assert f["detail"]["customers"]["openai"]["financing_promised"] == "90000000000"
     assert f["detail"]["customers"]["openai"]["purchases_committed"] == "345000000000"
-    # The paid ratio: 10B ÷ 5B = 2.
-    assert figures(cli)[("vendor_financing", "nvidia")]["value"] == "2.000000"
+    # The paid ratio would be 10B ÷ 5B = 2, on one sale: too few to mean anything.
+    paid = figures(cli)[("vendor_financing", "nvidia")]
+    assert paid["value"] is None and Decimal(paid["detail"]["computed"]) == 2
+    assert paid["detail"]["reason"].startswith("too few recorded sales to mean anything: 1")
+
+
+THIN = """\
+loopledger: 1
+parties: [{id: nvidia, name: NVIDIA}, {id: openai, name: OpenAI}, {id: oracle, name: Oracle}]
+events:
+  - {id: ob-n, date: 2025-01-01, type: opening_balance, party: nvidia, amount: "50B"}
+  - {id: ob-o, date: 2025-01-01, type: opening_balance, party: openai, amount: "50B"}
+  - {id: ob-r, date: 2025-01-01, type: opening_balance, party: oracle, amount: "50B"}
+  - {id: inv, date: 2025-01-02, type: investment, investor: nvidia, investee: openai, amount: "1B"}
+  - {id: b1, date: 2025-02-01, type: purchase, buyer: openai, seller: nvidia, amount: "40B", item: systems}
+  - {id: b2, date: 2025-03-01, type: purchase, buyer: oracle, seller: nvidia, amount: "10B", item: systems}
+  - {id: b3, date: 2025-04-01, type: purchase, buyer: oracle, seller: nvidia, amount: "15B", item: systems}
+  - {id: b4, date: 2025-05-01, type: purchase, buyer: oracle, seller: nvidia, amount: "15B", item: systems}
+"""
+
+
+@pytest.mark.parametrize(
+    ("as_of", "sales", "shown"),
+    [
+        # b1 alone: 1 sale, 100% of 40B → no value (a lone booking would read "100% of customers")
+        ("2025-02-28", 1, None),
+        # b1 + b2: 2 sales (< 3) → none
+        ("2025-03-31", 2, None),
+        # b1..b3: 3 sales, but b1's day is 40 / 65 = 61.5% > 50% → none
+        ("2025-04-30", 3, None),
+        # b1..b4: 4 sales, b1's day 40 / 80 = exactly 50% (not above) → shown:
+        # top1 = 40/80 = 0.5, vendor financing = 1B ÷ 80B = 0.0125
+        ("2025-05-31", 4, ("0.500000", "0.012500")),
+    ],
+)
+def test_too_few_sales_rule_by_hand(cli, write, as_of, sales, shown):
+    assert cli("replay", str(write("thin.yaml", THIN))).code == 0
+    found = figures(cli, "--as-of", as_of)
+    top1 = found[("customer_concentration.top1", "nvidia")]
+    vf = found[("vendor_financing", "nvidia")]
+    assert top1["detail"]["sales_base"]["sales"] == vf["detail"]["sales_base"]["sales"] == sales
+    if shown is None:
+        assert top1["value"] is None and vf["value"] is None
+        for f in (top1, vf):
+            assert "at least 3 recorded sales" in f["detail"]["reason"]
+            assert f["detail"]["computed"] is not None
+    else:
+        assert (top1["value"], vf["value"]) == shown
+        assert "reason" not in top1["detail"] and "reason" not in vf["detail"]
 
 
 def test_commitment_coverage_keeps_tranches_waiting_on_deliveries_apart(cli, write):

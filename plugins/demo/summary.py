@@ -23,6 +23,7 @@ from plugins.audit.api import RULES as TRACING_RULES
 from plugins.audit.api import Rule
 from plugins.demo.findings import Findings
 from plugins.demo.warrants import warrants_section
+from plugins.metrics.api import THIN_RULE
 
 RULES: tuple[Rule, ...] = TRACING_RULES
 LAYER_ORDER = ("cash", "committed", "equity", "all")
@@ -401,6 +402,20 @@ def _coverage(f: Findings, full: bool) -> Section:
     return Section("Commitment coverage", tuple(paragraphs), tuple(tables))
 
 
+def _paid_cell(figure: Mapping[str, Any]) -> str:
+    """The paid ratio, or why there is none: no recorded sale, or too few to mean anything."""
+    if figure.get("value") is not None:
+        return percent(figure["value"])
+    detail = figure.get("detail") or {}
+    reason = str(detail.get("reason") or "")
+    base = detail.get("sales_base") or {}
+    if reason.startswith(("too few", "rests on one day")):
+        return f"n/m: {base.get('sales', '?')} sale(s)"
+    if reason.startswith("no recorded revenue"):
+        return "no recorded sale"
+    return "—"
+
+
 def _vendor_financing(f: Findings) -> Section:
     if f.figures is None:
         return Section("Vendor financing", ("Skipped: the metrics plugin is disabled.",))
@@ -422,7 +437,7 @@ def _vendor_financing(f: Findings) -> Section:
         rows.append(
             (
                 _name(f, s),
-                percent(p.get("value")),
+                _paid_cell(p),
                 billions(pd.get("financing")),
                 billions(pd.get("revenue_from_customers")),
                 percent(c.get("value")),
@@ -442,6 +457,12 @@ def _vendor_financing(f: Findings) -> Section:
         (
             "Warrants enter at grant-date fair value (up-and-in barrier call; the valuation "
             "assumptions below), the amount ASC 606-10-32-25 deducts from the vendor's revenue."
+        ),
+        (
+            "A ratio over recorded sales (*paid* here, customer concentration in `metrics`) is "
+            f"{THIN_RULE}: otherwise it reads *n/m* (not meaningful) with the number of sales, "
+            "and `metrics.json` keeps the exact quotient as `computed` beside the reason. *No "
+            "recorded sale*: nothing bought from the supplier is in the history yet."
         ),
     ]
     columns = [
