@@ -157,16 +157,66 @@ def test_commitment_coverage(ledger):
     assert Decimal(binding["detail"]["revenue"]["annualised"]) == Decimal("36500000000")
     assert {"com-oracle", "rev-oa"} <= set(binding["inputs"])
     assert q1[("commitment_coverage.non_binding", "openai")]["value"] == "1.000000"  # 36.5/36.5
-    # The later run-rate report (period ending 2025-06-30) is used as is: 73B / 50B.
+    # One denominator rule in every period: the later run-rate report (50B, period ending
+    # 2025-06-30) is not the denominator — Q1's reported revenue still is (73B / 36.5B = 2) —
+    # and it is shown beside for reference: 73B / 50B = 1.46.
     h1 = figures(ledger, "--as-of", "2025-06-30")
-    assert h1[("commitment_coverage.binding", "openai")]["value"] == "1.460000"
-    assert h1[("commitment_coverage.non_binding", "openai")]["value"] == "0.730000"
+    later = h1[("commitment_coverage.binding", "openai")]
+    assert later["value"] == "2.000000" and later["detail"]["revenue"]["report"] == "rev-oa"
+    assert later["detail"]["denominator"].startswith("the same in every period")
+    reference = later["detail"]["run_rate_reference"]
+    assert reference["report"] == "rr-oa" and Decimal(reference["owed_over_run_rate"]) == Decimal(
+        "1.46"
+    )
+    assert h1[("commitment_coverage.non_binding", "openai")]["value"] == "1.000000"
+    # com-oracle states no term: all of it is "term not stated" in the schedule.
+    assert binding["detail"]["falls_due"] == {"term not stated": "73000000000"}
     # SoftBank owes 30B but reports nothing: no figure can be computed, and it says so.
     softbank = q1[("commitment_coverage.binding", "softbank")]
-    assert (
-        softbank["value"] is None
-        and "no revenue or run-rate report" in softbank["detail"]["reason"]
-    )
+    assert softbank["value"] is None and "no revenue report" in softbank["detail"]["reason"]
+
+
+TERMS = """\
+loopledger: 1
+parties: [{id: openai, name: OpenAI}, {id: oracle, name: Oracle}, {id: msft, name: Microsoft}]
+events:
+  - {id: five, date: 2025-01-05, type: commitment, payer: openai, payee: oracle, amount: "300B", kind: compute, start: 2027-01-01, end: 2031-12-31}
+  - {id: run, date: 2025-01-05, type: commitment, payer: openai, payee: msft, amount: "73B", kind: compute, start: 2025-01-01, end: 2026-12-31}
+  - {id: old, date: 2025-01-05, type: commitment, payer: openai, payee: msft, amount: "1B", kind: compute, end: 2025-03-31}
+  - {id: rev, date: 2025-06-30, type: revenue_report, party: openai, period_start: 2025-01-01, period_end: 2025-06-30, amount: "18.1B"}
+"""
+
+
+def test_binding_commitments_fall_due_by_year_over_their_terms(cli, write):
+    assert cli("replay", str(write("terms.yaml", TERMS))).code == 0
+    f = figures(cli, "--as-of", "2025-06-30")[("commitment_coverage.binding", "openai")]
+    # five: 300B evenly over 2027-01-01..2031-12-31 (1826 days: 365 × 4 + 366 for 2028):
+    #   2027 300B × 365/1826, 2028 × 366/1826, 2029 and 2030 × 365/1826, 2031 the rest.
+    # run: 73B over what remains, 2025-07-01..2026-12-31 (549 days): 2025 184 days → 73B ×
+    #   184/549, 2026 the rest (73B × 365/549).
+    # old: its end (2025-03-31) has passed with 1B outstanding.
+    due = {k: Decimal(v) for k, v in f["detail"]["falls_due"].items()}
+    B = Decimal(10) ** 9
+    assert list(due) == [
+        "2025",
+        "2026",
+        "2027",
+        "2028",
+        "2029",
+        "2030",
+        "2031",
+        "past its stated end",
+    ]
+    assert due["2025"] == ratio(73 * B * 184, Decimal(549))
+    assert due["2025"] + due["2026"] == 73 * B
+    assert due["2027"] == due["2029"] == due["2030"] == ratio(300 * B * 365, Decimal(1826))
+    assert due["2028"] == ratio(300 * B * 366, Decimal(1826))
+    assert sum(due[y] for y in ("2027", "2028", "2029", "2030", "2031")) == 300 * B
+    assert due["past its stated end"] == B
+    assert sum(due.values()) == Decimal(f["detail"]["owed"]) == 374 * B
+    assert "spread evenly by day" in f["detail"]["falls_due_rule"]
+    # 18.1B over 181 days → 18.1B × 365 / 181 = 36.5B a year; 374 / 36.5 = 10.246575…
+    assert f["value"] == "10.246575"
 
 
 def test_funding_gap(ledger):
@@ -200,7 +250,7 @@ def test_by_quarter_json_and_csv(ledger):
         for f in s["figures"]
         if (f["metric"], f["subject"]) == ("commitment_coverage.binding", "openai")
     ]
-    assert binding == ["2.000000", "1.460000"]
+    assert binding == ["2.000000", "2.000000"]  # one denominator rule: no switch to the run-rate
     ran = ledger("metrics", "--by", "quarter", "--csv", "--metric", "loop_share")
     rows = list(csv.DictReader(io.StringIO(ran.out)))
     assert {(r["as_of"], r["subject"], r["value"]) for r in rows} >= {
@@ -445,7 +495,7 @@ events:
       - {id: gw1, amount: "1B"}
       - {id: gw2, amount: "2B", condition: {delivered_gw: {at_least: 1}}}
       - {id: gw3, amount: "3B", condition: {delivered_gw: {at_least: 2}}}
-  - {id: rr, date: 2025-03-31, type: revenue_report, party: openai, period_start: 2025-03-01, period_end: 2025-03-31, amount: "2B", measure: run_rate}
+  - {id: rr, date: 2025-03-31, type: revenue_report, party: openai, period_start: 2024-04-01, period_end: 2025-03-31, amount: "2B"}
   - {id: d1, date: 2025-06-01, type: delivery, supplier: amd, customer: openai, capacity_gw: "1", commitment: ppa}
   - {id: buy, date: 2025-06-02, type: purchase, buyer: openai, seller: amd, amount: "5.5B", item: GPUs, commitment: ppa}
 """
@@ -484,7 +534,7 @@ events:
     tranches:
       - {id: t1, amount: "5B"}
       - {id: t2, amount: "5B", condition: {delivered_gw: {at_least: 1}}}
-  - {id: rr, date: 2025-01-31, type: revenue_report, party: openai, period_start: 2025-01-01, period_end: 2025-01-31, amount: "1B", measure: run_rate}
+  - {id: rr, date: 2025-01-31, type: revenue_report, party: openai, period_start: 2024-02-02, period_end: 2025-01-31, amount: "1B"}
   - {id: buy, date: 2025-02-01, type: purchase, buyer: openai, seller: amd, amount: "5B", item: GPUs, commitment: ppa, tranche: t2}
 """
     assert cli("replay", str(write("t.yaml", history))).code == 0
