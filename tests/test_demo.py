@@ -380,6 +380,6 @@ def test_demo_without_valuation_says_which_metrics_it_skipped(cli, monkeypatch):
 def test_coverage_lists_debtors_without_a_revenue_report(demo):
     _, out = demo
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert "| SoftBank Group | $49.0B | — | — | no revenue or run-rate report recorded |" in report
+    assert "| SoftBank Group | $49.0B | — | — | no revenue report recorded |" in report
     # Amazon's promises wait on triggers (an IPO filing, milestones): none is due.
-    assert "| Amazon (AWS) | — | $55.0B | — | no revenue or run-rate report recorded |" in report
+    assert "| Amazon (AWS) | — | $55.0B | — | no revenue report recorded |" in report

@@ -316,28 +316,37 @@ def _coverage(f: Findings, full: bool) -> Section:
     )
     rows = []
     for s in subjects:
-        revenue = (binding.get(s) or non_binding.get(s) or {}).get("detail", {}).get("revenue")
+        detail = (binding.get(s) or non_binding.get(s) or {}).get("detail", {})
+        revenue, reference = detail.get("revenue"), detail.get("run_rate_reference")
+        if revenue:
+            used = f"{billions(revenue['annualised'])} (revenue, {revenue['report']})"
+        elif reference:
+            used = (
+                f"no revenue report; its run-rate {billions(reference['run_rate'])} "
+                f"({reference['report']}) would give {times(reference['owed_over_run_rate'])}, "
+                "not used"
+            )
+        else:
+            used = "no revenue report recorded"
         rows.append(
             (
                 _name(f, s),
                 _owed(binding.get(s)),
                 _owed(waiting.get(s)),
                 _owed(non_binding.get(s)),
-                (
-                    f"{billions(revenue['annualised'])} ({revenue['measure'].replace('_', '-')}, "
-                    f"{revenue['report']})"
-                    if revenue
-                    else "no revenue or run-rate report recorded"
-                ),
+                used,
             )
         )
     paragraphs = [
         (
             "Outstanding commitments a party owes, after amendments and draw-downs, and how many "
-            "years of its latest annualised reported revenue they take (a run-rate as reported; a "
-            "period's revenue × 365 ÷ its days). Binding commitments are split into what is due "
-            "now and tranches that fall due only as GW are delivered or if a trigger happens (an IPO "
-            "filing, a milestone); non-binding promises apart."
+            "years of revenue they take. The denominator is the same in every period: the "
+            "party's latest reported revenue (whole company), annualised as amount × 365 ÷ the "
+            "period's days; a stated run-rate is never used (shown for reference where it is all "
+            "a party reports). Binding commitments are split into what is owed over the "
+            "contracts' terms — not payable now: the schedule below says in which year it falls "
+            "due — and tranches that bind only as GW are delivered or if a trigger happens (an "
+            "IPO filing, a milestone); non-binding promises apart."
         ),
     ]
     openai = binding.get("openai")
@@ -354,21 +363,47 @@ def _coverage(f: Findings, full: bool) -> Section:
                 f"{billions(non_binding['openai']['detail']['owed'])} of non-binding promises "
                 f"({times(non_binding['openai']['value'])})"
             )
+        due = openai["detail"].get("falls_due") or {}
+        soon = [(k, v) for k, v in due.items() if k.isdigit()][:2]
+        when = (
+            " Over the contracts' terms it falls due "
+            + ", ".join(f"{billions(v)} in {k}" for k, v in soon)
+            + ", the rest later"
+            + (
+                f" ({billions(due['term not stated'])} with no term stated)"
+                if "term not stated" in due
+                else ""
+            )
+            + "."
+            if soon
+            else ""
+        )
         paragraphs.append(
-            f"**OpenAI** owes {billions(openai['detail']['owed'])} under binding commitments due "
-            f"now — {times(openai['value'])} its {billions(rev['annualised'])} annualised revenue "
-            f"({rev['report']})" + (", plus " + " and ".join(extra) if extra else "") + "."
+            f"**OpenAI** owes {billions(openai['detail']['owed'])} under binding commitments "
+            f"outstanding — {times(openai['value'])} its {billions(rev['annualised'])} annualised "
+            f"revenue ({rev['report']})"
+            + (", plus " + " and ".join(extra) if extra else "")
+            + "."
+            + when
         )
     tables: list[Table] = []
     if rows:
         columns = [
             "party",
-            "binding, due",
+            "binding, owed over the terms",
             "binding, waiting on GW or a trigger",
             "non-binding",
             "revenue used",
         ]
         tables.append(table(columns, rows, right=columns[1:4]))
+    schedule = _schedule(f, binding, subjects)
+    if schedule is not None:
+        tables.append(schedule)
+        paragraphs.append(
+            "*When the binding commitments fall due*: "
+            + str(next(iter(binding.values()))["detail"].get("falls_due_rule", ""))
+            + "; *term not stated*: the fact gives no end date."
+        )
     if openai is not None and full:
         listed: dict[str, dict[str, Any]] = {}
         for group in (binding, waiting, non_binding):
@@ -414,6 +449,48 @@ def _paid_cell(figure: Mapping[str, Any]) -> str:
     if reason.startswith("no recorded revenue"):
         return "no recorded sale"
     return "—"
+
+
+def _schedule(
+    f: Findings, binding: Mapping[str, Mapping[str, Any]], subjects: Sequence[str]
+) -> Table | None:
+    """Binding commitments by the calendar year they fall due: five years from the figures'
+    year, then later, past their stated end, and without a stated term."""
+    start = f.as_of.year if f.as_of else None
+    rows, any_past = [], False
+    for s in subjects:
+        due = (binding.get(s, {}).get("detail") or {}).get("falls_due") or {}
+        if not due:
+            continue
+        years = {int(k): Decimal(v) for k, v in due.items() if k.isdigit()}
+        first = start if start is not None else min(years, default=0)
+        cells = [billions(years.get(y)) if years.get(y) else "—" for y in range(first, first + 5)]
+        later = sum((v for y, v in years.items() if y >= first + 5), Decimal(0))
+        earlier = sum((v for y, v in years.items() if y < first), Decimal(0))
+        past = Decimal(due.get("past its stated end", "0")) + earlier
+        any_past = any_past or bool(past)
+        rows.append(
+            (
+                _name(f, s),
+                *cells,
+                billions(later) if later else "—",
+                billions(past) if past else "—",
+                billions(due.get("term not stated")) if due.get("term not stated") else "—",
+            )
+        )
+    if not rows or start is None:
+        return None
+    columns = [
+        "binding, falls due",
+        *(str(y) for y in range(start, start + 5)),
+        f"{start + 5} and later",
+        "past its stated end",
+        "term not stated",
+    ]
+    if not any_past:
+        columns.remove("past its stated end")
+        rows = [r[:-2] + r[-1:] for r in rows]
+    return table(columns, rows, right=columns[1:])
 
 
 def _vendor_financing(f: Findings) -> Section:
