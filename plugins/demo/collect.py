@@ -18,6 +18,7 @@ from ledger.model.events import Event
 from ledger.store import describe
 from plugins.demo.findings import Findings, Recorded, confidence_counts
 from plugins.demo.progress import Progress
+from plugins.demo.sources import sources_json, sources_of, used_events
 from plugins.demo.summary import RULES, build
 
 if TYPE_CHECKING:
@@ -180,6 +181,10 @@ def collect(
             )
     _write_json(folder, "verify.json", verified.to_json())
     files.append(("verify.json", "every check and its result (`loopledger verify --json`)"))
+    used = used_events(audit_json, figures, valuation)
+    sources = sources_of(session, used)
+    _write_json(out / "sources.json", {"as_of": day, "sources": sources_json(sources)})
+    files.append(("sources.json", "the sources of the figures shown, with confidence and events"))
     store_flag = f"--store {describe(session.store_url)}"
     return Findings(
         as_of=day,
@@ -194,6 +199,8 @@ def collect(
         picture=picture,
         title=title,
         skipped=skipped,
+        sources=sources,
+        source_events=len(used),
         next_steps=(
             (
                 f"loopledger {store_flag} audit --rule fifo",

@@ -22,6 +22,7 @@ from ledger.plugin.reports import Report, Section, Table, table
 from plugins.audit.api import RULES as TRACING_RULES
 from plugins.audit.api import Rule
 from plugins.demo.findings import Findings
+from plugins.demo.sources import section as sources_section
 from plugins.demo.warrants import warrants_section
 from plugins.metrics.api import THIN_RULE
 
@@ -587,6 +588,7 @@ def build(f: Findings, *, full: bool = True) -> Report:
         _vendor_financing(f),
         warrants_section(f),
     ]
+    sections.append(sources_section(f.sources, f.source_events, full))
     if f.files:
         sections.append(_files(f, full))
     if f.next_steps:
@@ -595,4 +597,5 @@ def build(f: Findings, *, full: bool = True) -> Report:
         f.title,
         tuple(sections),
         footnotes=(ROUNDING,),
+        sources=tuple(f.sources),
     )
