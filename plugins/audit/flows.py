@@ -16,7 +16,8 @@ tracer can be reconciled against the book (see the ``audit.trace-conservation`` 
 * the **equity** layer is the stakes: equity and convertible investments at the amount paid,
   investor → investee (also those settled before the history, which move no cash), stock issued
   as consideration issuer → holder at its stated value, and warrant grants issuer → holder at
-  their grant-date intrinsic value
+  the amount the caller gives (the audit query passes their grant-date fair values,
+  :mod:`plugins.audit.fair_values`), else at their grant-date intrinsic value
   (shares after amendments × (last per-share price of the issuer on or before the grant date −
   strike), floored at 0; no price → 0, reported as "no price");
 * the **all** layer is the union of the three (an investment, both cash and a stake, once).
