@@ -75,7 +75,7 @@ def print_report(report: AuditReport) -> None:
     when = f" as of {report.as_of.isoformat()}" if report.as_of else ""
     currency = "" if report.currency == "USD" else f" ({report.currency})"
     if report.cycles:
-        rows = [
+        loops = [
             (
                 i,
                 c.layer,
@@ -92,7 +92,7 @@ def print_report(report: AuditReport) -> None:
                 f"Loops{when}{currency}: firm first, then those resting on non-binding promises; "
                 f"biggest first within each (layers: {', '.join(report.layers)})",
                 ["#", "layer", "loop", "bottleneck", "legs stand on", "in order", "events"],
-                rows,
+                loops,
                 right=("#", "bottleneck"),
             )
         )
