@@ -22,6 +22,7 @@ from ledger.plugin.reports import Report, Section, Table, table
 from plugins.audit.api import RULES as TRACING_RULES
 from plugins.audit.api import Rule
 from plugins.demo.findings import Findings
+from plugins.demo.schedule_table import schedule_table
 from plugins.demo.sources import section as sources_section
 from plugins.demo.warrants import warrants_section
 from plugins.metrics.api import THIN_RULE
@@ -397,7 +398,7 @@ def _coverage(f: Findings, full: bool) -> Section:
             "revenue used",
         ]
         tables.append(table(columns, rows, right=columns[1:4]))
-    schedule = _schedule(f, binding, subjects)
+    schedule = schedule_table(f, binding, subjects)
     if schedule is not None:
         tables.append(schedule)
         paragraphs.append(
@@ -450,48 +451,6 @@ def _paid_cell(figure: Mapping[str, Any]) -> str:
     if reason.startswith("no recorded revenue"):
         return "no recorded sale"
     return "—"
-
-
-def _schedule(
-    f: Findings, binding: Mapping[str, Mapping[str, Any]], subjects: Sequence[str]
-) -> Table | None:
-    """Binding commitments by the calendar year they fall due: five years from the figures'
-    year, then later, past their stated end, and without a stated term."""
-    start = f.as_of.year if f.as_of else None
-    rows, any_past = [], False
-    for s in subjects:
-        due = (binding.get(s, {}).get("detail") or {}).get("falls_due") or {}
-        if not due:
-            continue
-        years = {int(k): Decimal(v) for k, v in due.items() if k.isdigit()}
-        first = start if start is not None else min(years, default=0)
-        cells = [billions(years.get(y)) if years.get(y) else "—" for y in range(first, first + 5)]
-        later = sum((v for y, v in years.items() if y >= first + 5), Decimal(0))
-        earlier = sum((v for y, v in years.items() if y < first), Decimal(0))
-        past = Decimal(due.get("past its stated end", "0")) + earlier
-        any_past = any_past or bool(past)
-        rows.append(
-            (
-                _name(f, s),
-                *cells,
-                billions(later) if later else "—",
-                billions(past) if past else "—",
-                billions(due.get("term not stated")) if due.get("term not stated") else "—",
-            )
-        )
-    if not rows or start is None:
-        return None
-    columns = [
-        "binding, falls due",
-        *(str(y) for y in range(start, start + 5)),
-        f"{start + 5} and later",
-        "past its stated end",
-        "term not stated",
-    ]
-    if not any_past:
-        columns.remove("past its stated end")
-        rows = [r[:-2] + r[-1:] for r in rows]
-    return table(columns, rows, right=columns[1:])
 
 
 def _vendor_financing(f: Findings) -> Section:
