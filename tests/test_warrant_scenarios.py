@@ -73,3 +73,31 @@ def test_the_price_now_says_its_date_and_whether_it_is_stale(book, as_of, age, s
     assert spot["price_date"] == dt.date(2025, 1, 4) and spot["price"] == Decimal(20)
     assert (spot["price_age_days"], spot["stale"]) == (age, stale)
     assert "more than 30 days" in found["assumptions"]["rules"]["stale"]
+
+
+STAKE = """\
+loopledger: 1
+parties:
+  - {id: fund, name: Fund}
+  - {id: listed, name: Listed, ticker: LST, shares_outstanding: 1000}
+events:
+  - {id: ob, date: 2025-01-01, type: opening_balance, party: fund, amount: "100"}
+  - {id: buy, date: 2025-01-02, type: investment, investor: fund, investee: listed, amount: "100", shares: 10}
+  - {id: px, date: 2025-01-10, type: price, party: listed, per_share: "12"}
+"""
+
+
+@pytest.mark.parametrize(("as_of", "stale"), [("2025-02-09", False), ("2025-02-10", True)])
+def test_a_stake_at_a_market_price_says_how_old_the_price_is(cli, write, as_of, stale):
+    """10 shares at the 2025-01-10 mark of $12 = $120; 30 days later the mark is still fresh,
+    31 days later it is flagged stale — in value --json and on the terminal."""
+    import json
+
+    assert cli("replay", str(write("stake.yaml", STAKE))).code == 0
+    found = json.loads(cli("value", "--json", "--as-of", as_of).out)
+    [row] = [h for h in found["holdings"] if h["kind"] == "shares"]
+    assert Decimal(row["value"]) == 120
+    assert (row["price_age_days"], row["stale"]) == (30 + stale, stale)
+    printed = " ".join(cli("value", "--as-of", as_of).out.split())
+    assert ("STALE" in printed) is stale  # the table may wrap the rest of the cell
+    assert "more than 30 days older" in printed

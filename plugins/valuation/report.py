@@ -80,7 +80,7 @@ def _inputs(listed: Sequence[str], counts: Mapping[str, int]) -> dict[str, Any]:
     return {"inputs": list(listed[: evidence.INPUTS_LISTED]), "inputs_total": sum(counts.values())}
 
 
-def _row(h: Holding, v: Valuation) -> dict[str, Any]:
+def _row(h: Holding, v: Valuation, as_of: dt.date | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "party": h.party,
         "kind": h.kind,
@@ -100,6 +100,9 @@ def _row(h: Holding, v: Valuation) -> dict[str, Any]:
         row["side"] = h.side
     if h.binding is not None:
         row["binding"] = h.binding
+    mark = v.assumptions.get("price_date") or v.assumptions.get("spot_date")
+    if as_of is not None and isinstance(mark, dt.date):
+        row |= price_age(mark, as_of)  # a value at a market price says how old that price is
     return row
 
 
@@ -216,7 +219,8 @@ def _warrant_row(
         "scenarios": _scenarios(lines, spot, top, quantity, t.strike),
         "dilution": _dilution(t.issuer, quantity, market, on_issuer or quantity),
         "tranches": [
-            _row(h, v) | {"tranche": h.tranche.tranche if h.tranche else None} for h, v in lines
+            _row(h, v, market.as_of) | {"tranche": h.tranche.tranche if h.tranche else None}
+            for h, v in lines
         ],
     }
 
@@ -242,7 +246,7 @@ def report(
             continue
         v = _value(plugins, h, as_of, market, settings)
         if h.tranche is None:
-            rows.append(_row(h, v))
+            rows.append(_row(h, v, as_of))
             continue
         if h.tranche.grant not in grants:
             grants[h.tranche.grant] = []
