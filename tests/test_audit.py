@@ -432,11 +432,26 @@ def test_bundled_example_loops(cli, example):
     [coreweave] = [c for c in report["cycles"] if c["path"] == ["coreweave", "openai", "coreweave"]]
     assert (coreweave["layer"], coreweave["bottleneck"]) == ("all", "350000000")
     assert coreweave["time_respecting"] is True
-    # AMD's warrant to OpenAI is a stake of 160,000,000 × (164 − 0.01) = $26,238,400,000 at the
-    # grant date (p04 is the last AMD price on or before 2025-10-05), but the 6 GW it rests on
-    # (a01) has no disclosed value, so no AMD ⇄ OpenAI loop has a bottleneck to show.
+    # AMD's warrant to OpenAI is worth 160,000,000 × (164 − 0.01) = $26,238,400,000 intrinsic
+    # at the grant date (p04 is the last AMD price on or before 2025-10-05); the equity layer
+    # carries its grant-date fair value instead — the valuation plugin's barrier model, the same
+    # figure vendor financing deducts — and says so. The 6 GW it rests on (a01) has no
+    # disclosed value, so no AMD ⇄ OpenAI loop has a bottleneck to show.
     [amd] = [w for w in report["warrants"] if w["grant"] == "a05-amd-openai-warrant"]
-    assert amd["value"] == "26238400000" and amd["price_date"] == "2025-10-03"
+    assert amd["intrinsic_at_grant"] == "26238400000" and amd["price_date"] == "2025-10-03"
+    metrics = json.loads(cli("metrics", "--json", "-m", "vendor_financing").out)
+    [vf] = [
+        f for f in metrics["figures"] if (f["metric"], f["subject"]) == ("vendor_financing", "amd")
+    ]
+    [fair] = [
+        w
+        for c in vf["detail"]["buyers_without_recorded_purchases"].values()
+        for w in c["warrants"]
+        if w["grant"] == "a05-amd-openai-warrant"
+    ]
+    assert D(amd["fair_value_at_grant"]) == D(fair["fair_value_at_grant"]) == D(amd["value"])
+    assert amd["basis"] == "grant-date fair value"
+    assert D(amd["value"]) < D(amd["intrinsic_at_grant"])
     assert ("amd", "openai", "amd") not in union
     assert equity == {}
     # Cash: nobody's money comes back in the recorded payments.
@@ -482,7 +497,17 @@ def test_graph_svg_names_every_party_and_png_opens(cli, example, tmp_path):
     names = {p.name for p in load_text(example.read_text(encoding="utf-8")).parties}
     assert {short_name(n) for n in names} <= texts
     assert {"Stargate", "xAI", "SoftBank Group", "NVIDIA", "OpenAI", "AMD"} <= texts
-    assert "$30.0B" in texts  # NVIDIA → OpenAI outstanding, the biggest loop's weakest flow
+    # NVIDIA → OpenAI outstanding, the biggest loop's weakest flow: a binding stake promise (B)
+    assert "$30.0B B" in texts
+    assert "only non-binding promises" in texts  # the dashed line's meaning, in the legend
+    ran = cli("graph", "--out", "loop.svg", "--layer", "committed", "--as-of", "2025-12-31")
+    assert ran.code == 0, ran.err
+    lines = re.findall(r"<text[^>]*>([^<]*)</text>", (tmp_path / "loop.svg").read_text())
+    before = set(lines)
+    # At the end of 2025 NVIDIA's $100B letter of intent stands: its flow reads N, its loop
+    # "partly non-binding" (o02 and o08 bind), never "firm".
+    assert "$100.0B N" in before
+    assert "partly non-binding" in " ".join(lines)  # the legend wraps its lines
     ran = cli("graph", "--out", "loop.png", "--layer", "committed", "--as-of", "2025-12-31")
     assert ran.code == 0, ran.err
     data = (tmp_path / "loop.png").read_bytes()

@@ -6,6 +6,8 @@ default), so a row without an explicit source or confidence fails here.
 
 from __future__ import annotations
 
+import decimal
+import html
 import json
 import re
 from decimal import Decimal
@@ -380,6 +382,128 @@ def test_demo_without_valuation_says_which_metrics_it_skipped(cli, monkeypatch):
 def test_coverage_lists_debtors_without_a_revenue_report(demo):
     _, out = demo
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert "| SoftBank Group | $49.0B | — | — | no revenue or run-rate report recorded |" in report
+    assert "| SoftBank Group | $49.0B | — | — | no revenue report recorded |" in report
     # Amazon's promises wait on triggers (an IPO filing, milestones): none is due.
-    assert "| Amazon (AWS) | — | $55.0B | — | no revenue or run-rate report recorded |" in report
+    assert "| Amazon (AWS) | — | $55.0B | — | no revenue report recorded |" in report
+
+
+def test_demo_loops_say_what_each_leg_stands_on_and_firm_ones_lead(demo):
+    """At head every listed loop is firm (the $100B letter was replaced by a binding stake);
+    each cycle and each of its edges in audit.json carries its standing, and the report's loop
+    table says it per leg, e.g. Amazon ⇄ OpenAI in `all`: $15B paid + $35B promised, then AWS."""
+    _, out = demo
+    audit = json.loads((out / "audit.json").read_text())
+    assert audit["cycles"] and all(c["standing"] == "firm" for c in audit["cycles"])
+    [amazon] = [
+        c
+        for c in audit["cycles"]
+        if (c["layer"], c["path"]) == ("all", ["amazon", "openai", "amazon"])
+    ]
+    assert [e["standing"] for e in amazon["edges"]] == ["paid+binding", "binding"]
+    assert amazon["edges"][0]["parts"] == {"paid": "15000000000", "binding": "35000000000"}
+    assert all("standing" in e for e in audit["edges"]["committed"])
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| firm: paid+binding · binding |" in report
+    assert "Loops by standing: 18 firm, 0 partly non-binding, 0 non-binding only." in report
+
+
+def test_demo_before_the_round_labels_the_letter_of_intent_loop(cli):
+    ran = cli("demo", "--out", "d", "--as-of", "2025-12-31")
+    assert ran.code == 0, ran.err
+    report = Path("d/report.md").read_text(encoding="utf-8")
+    row = next(
+        line
+        for line in report.splitlines()
+        if line.startswith("| committed | NVIDIA → OpenAI → Oracle → NVIDIA |")
+    )
+    assert "partly non-binding (firm ≥ $0.0B): non-binding · binding · binding" in row
+    # Listed after every firm loop of that date.
+    loops = [line for line in report.splitlines() if line.startswith(("| committed |", "| all |"))]
+    assert all("| firm:" in line for line in loops[: loops.index(row)])
+
+
+def test_demo_warrants_side_by_side_with_dilution_and_no_headline_zero(demo):
+    _, out = demo
+    report = (out / "report.md").read_text(encoding="utf-8")
+    header = next(line for line in report.splitlines() if "warrant on AMD (`a15" in line)
+    assert "OpenAI's warrant on AMD (`a05-amd-openai-warrant`)" in header  # one table, beside
+    # 160,000,000 ÷ 1,630,000,000 = 9.82%; ÷ (1,630,000,000 + 320,000,000) = 8.21%.
+    assert report.count("9.82% of AMD's 1,630,000,000 shares; 8.21% with every recorded AMD") == 2
+    assert "now, expected" not in report
+    assert (
+        "| now, deliveries met, price hurdle not touched (barrier model at spot) | $74.9B | $74.5B |"
+        in report
+    )
+    assert "**stale**: 35 days before 2026-07-02" in report  # AMD's last mark is 2026-05-28
+    value = json.loads((out / "value.json").read_text())
+    [openai] = [h for h in value["holdings"] if h.get("instrument") == "a05-amd-openai-warrant"]
+    assert openai["scenarios"]["deliveries_not_met"] == "0"
+    assert openai["intrinsic_at_spot"]["stale"] is True
+    audit = json.loads((out / "audit.json").read_text())
+    fair = {w["grant"]: w for w in audit["warrants"]}
+    assert fair["a05-amd-openai-warrant"]["basis"] == "grant-date fair value"
+    assert Decimal(fair["a15-amd-meta-warrant"]["value"]) < Decimal(
+        fair["a15-amd-meta-warrant"]["intrinsic_at_grant"]
+    )
+
+
+def test_demo_coverage_has_one_denominator_and_a_schedule(demo):
+    _, out = demo
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "binding, owed over the terms" in report and "binding, due" not in report
+    assert "a stated run-rate is never used" in report
+    assert "| OpenAI | $7.0B | $74.0B | $74.2B | $66.0B | $66.0B | $71.0B | $391.4B |" in report
+    metrics = json.loads((out / "metrics.json").read_text())
+    [openai] = [
+        f
+        for f in metrics["figures"]
+        if (f["metric"], f["subject"]) == ("commitment_coverage.binding", "openai")
+    ]
+    due = openai["detail"]["falls_due"]
+    with decimal.localcontext(decimal.Context(prec=200)):  # 50-digit parts: sum them exactly
+        assert sum(Decimal(v) for v in due.values()) == Decimal(openai["detail"]["owed"])
+    [anthropic] = [
+        f
+        for f in metrics["figures"]
+        if (f["metric"], f["subject"]) == ("commitment_coverage.binding", "anthropic")
+    ]
+    assert anthropic["value"] is None and "run_rate_reference" in anthropic["detail"]
+
+
+def test_demo_concentration_never_rests_on_one_booking(demo):
+    _, out = demo
+    metrics = json.loads((out / "metrics.json").read_text())
+    for f in metrics["figures"]:
+        if f["metric"].startswith("customer_concentration") and f["value"] is not None:
+            assert f["detail"]["sales_base"]["sales"] >= 3, f["subject"]
+    nvidia = [
+        f
+        for f in metrics["figures"]
+        if (f["metric"], f["subject"]) == ("customer_concentration.top1", "nvidia")
+    ]
+    assert not nvidia or nvidia[0]["value"] != "1.000000"
+
+
+def test_demo_lists_the_sources_of_its_figures_in_every_format(demo):
+    _, out = demo
+    report = (out / "report.md").read_text(encoding="utf-8")
+    sources = report[report.index("## Sources") :]
+    # The Markdown report writes '&' as '&amp;' (safe text); a link destination decodes it.
+    links = [html.unescape(u) for u in re.findall(r"\[[^\]]+\]\((https://[^)]+)\)", sources)]
+    assert len(links) > 20
+    # The loops' and warrants' events are among them, with their confidence.
+    assert "| stated | w02-amazon-openai-50b" in sources
+    assert "a05-amd-openai-warrant" in sources
+    listed = json.loads((out / "sources.json").read_text())["sources"]
+    assert {s["url"] for s in listed} >= set(links)
+    assert {s["confidence"] for s in listed} <= {
+        "stated",
+        "reported",
+        "estimate",
+        "stated, reported",
+        "stated, estimate",
+        "reported, estimate",
+        "stated, reported, estimate",
+    }
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert all(f'href="{html.escape(u, quote=True)}"' in page for u in links)

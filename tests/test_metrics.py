@@ -87,8 +87,14 @@ def test_vendor_financing(ledger):
     f = figures(ledger, "--as-of", "2025-03-31")[("vendor_financing", "amd")]
     # Customers = modelled buyers: openai (2B) and oracle (1B); world is not a customer.
     # Financing of openai: invested 0.3B + lent 0.1B + warrants 0.1B = 0.5B; of oracle: 0.
-    # 0.5B / 3B = 1/6 = 0.1666… → 0.166667 (half-even, 6 decimals).
-    assert f["value"] == "0.166667"
+    # 0.5B / 3B = 1/6 = 0.1666… — but it rests on two sales (buy-1, buy-3), and one day's
+    # bookings (buy-1, 2B) are 2/3 of the 3B: too few to mean anything (plugins.metrics.thin_sales:
+    # at least 3 sales, no day above 50%), so no value; the exact quotient is kept as "computed".
+    assert f["value"] is None
+    assert f["detail"]["reason"].startswith("too few recorded sales to mean anything: 2")
+    assert Decimal(f["detail"]["computed"]) == ratio(Decimal("0.5"), Decimal(3))
+    assert f["detail"]["sales_base"]["sales"] == 2
+    assert f["detail"]["sales_base"]["biggest_day"] == "2000000000"
     assert Decimal(f["detail"]["financing"]) == Decimal("500000000")
     assert f["detail"]["revenue_from_customers"] == "3000000000"
     openai = f["detail"]["customers"]["openai"]
@@ -125,12 +131,19 @@ def test_net_revenue_after_consideration_payable(ledger):
 
 def test_customer_concentration(ledger):
     found = figures(ledger, "--as-of", "2025-03-31")
-    # Revenue 8B: world 5B, openai 2B, oracle 1B.
-    assert found[("customer_concentration.top1", "amd")]["value"] == "0.625000"  # 5/8
-    assert found[("customer_concentration.top1", "amd")]["detail"]["customers"] == ["world"]
-    assert found[("customer_concentration.top3", "amd")]["value"] == "1.000000"  # 8/8
+    # Revenue 8B: world 5B, openai 2B, oracle 1B — three sales, but the world's 5B on one day
+    # (2025-02-15) is 62.5% of it: above the 50% a day may make (plugins.metrics.thin_sales),
+    # so no value is shown; the exact quotients are kept as "computed".
+    top1 = found[("customer_concentration.top1", "amd")]
+    assert top1["value"] is None and top1["detail"]["reason"].startswith(
+        "rests on one day's bookings: 62.50%"
+    )
+    assert Decimal(top1["detail"]["computed"]) == Decimal("0.625")  # 5/8
+    assert top1["detail"]["customers"] == ["world"]
+    top3 = found[("customer_concentration.top3", "amd")]
+    assert Decimal(top3["detail"]["computed"]) == 1  # 8/8
     hhi = found[("customer_concentration.hhi", "amd")]
-    assert hhi["value"] == "0.468750"  # (5² + 2² + 1²) / 8² = 30/64
+    assert Decimal(hhi["detail"]["computed"]) == Decimal("0.46875")  # (5² + 2² + 1²) / 8²
     assert hhi["detail"]["scale"].startswith("0–1")
 
 
@@ -144,16 +157,66 @@ def test_commitment_coverage(ledger):
     assert Decimal(binding["detail"]["revenue"]["annualised"]) == Decimal("36500000000")
     assert {"com-oracle", "rev-oa"} <= set(binding["inputs"])
     assert q1[("commitment_coverage.non_binding", "openai")]["value"] == "1.000000"  # 36.5/36.5
-    # The later run-rate report (period ending 2025-06-30) is used as is: 73B / 50B.
+    # One denominator rule in every period: the later run-rate report (50B, period ending
+    # 2025-06-30) is not the denominator — Q1's reported revenue still is (73B / 36.5B = 2) —
+    # and it is shown beside for reference: 73B / 50B = 1.46.
     h1 = figures(ledger, "--as-of", "2025-06-30")
-    assert h1[("commitment_coverage.binding", "openai")]["value"] == "1.460000"
-    assert h1[("commitment_coverage.non_binding", "openai")]["value"] == "0.730000"
+    later = h1[("commitment_coverage.binding", "openai")]
+    assert later["value"] == "2.000000" and later["detail"]["revenue"]["report"] == "rev-oa"
+    assert later["detail"]["denominator"].startswith("the same in every period")
+    reference = later["detail"]["run_rate_reference"]
+    assert reference["report"] == "rr-oa" and Decimal(reference["owed_over_run_rate"]) == Decimal(
+        "1.46"
+    )
+    assert h1[("commitment_coverage.non_binding", "openai")]["value"] == "1.000000"
+    # com-oracle states no term: all of it is "term not stated" in the schedule.
+    assert binding["detail"]["falls_due"] == {"term not stated": "73000000000"}
     # SoftBank owes 30B but reports nothing: no figure can be computed, and it says so.
     softbank = q1[("commitment_coverage.binding", "softbank")]
-    assert (
-        softbank["value"] is None
-        and "no revenue or run-rate report" in softbank["detail"]["reason"]
-    )
+    assert softbank["value"] is None and "no revenue report" in softbank["detail"]["reason"]
+
+
+TERMS = """\
+loopledger: 1
+parties: [{id: openai, name: OpenAI}, {id: oracle, name: Oracle}, {id: msft, name: Microsoft}]
+events:
+  - {id: five, date: 2025-01-05, type: commitment, payer: openai, payee: oracle, amount: "300B", kind: compute, start: 2027-01-01, end: 2031-12-31}
+  - {id: run, date: 2025-01-05, type: commitment, payer: openai, payee: msft, amount: "73B", kind: compute, start: 2025-01-01, end: 2026-12-31}
+  - {id: old, date: 2025-01-05, type: commitment, payer: openai, payee: msft, amount: "1B", kind: compute, end: 2025-03-31}
+  - {id: rev, date: 2025-06-30, type: revenue_report, party: openai, period_start: 2025-01-01, period_end: 2025-06-30, amount: "18.1B"}
+"""
+
+
+def test_binding_commitments_fall_due_by_year_over_their_terms(cli, write):
+    assert cli("replay", str(write("terms.yaml", TERMS))).code == 0
+    f = figures(cli, "--as-of", "2025-06-30")[("commitment_coverage.binding", "openai")]
+    # five: 300B evenly over 2027-01-01..2031-12-31 (1826 days: 365 × 4 + 366 for 2028):
+    #   2027 300B × 365/1826, 2028 × 366/1826, 2029 and 2030 × 365/1826, 2031 the rest.
+    # run: 73B over what remains, 2025-07-01..2026-12-31 (549 days): 2025 184 days → 73B ×
+    #   184/549, 2026 the rest (73B × 365/549).
+    # old: its end (2025-03-31) has passed with 1B outstanding.
+    due = {k: Decimal(v) for k, v in f["detail"]["falls_due"].items()}
+    B = Decimal(10) ** 9
+    assert list(due) == [
+        "2025",
+        "2026",
+        "2027",
+        "2028",
+        "2029",
+        "2030",
+        "2031",
+        "past its stated end",
+    ]
+    assert due["2025"] == ratio(73 * B * 184, Decimal(549))
+    assert due["2025"] + due["2026"] == 73 * B
+    assert due["2027"] == due["2029"] == due["2030"] == ratio(300 * B * 365, Decimal(1826))
+    assert due["2028"] == ratio(300 * B * 366, Decimal(1826))
+    assert sum(due[y] for y in ("2027", "2028", "2029", "2030", "2031")) == 300 * B
+    assert due["past its stated end"] == B
+    assert sum(due.values()) == Decimal(f["detail"]["owed"]) == 374 * B
+    assert "spread evenly by day" in f["detail"]["falls_due_rule"]
+    # 18.1B over 181 days → 18.1B × 365 / 181 = 36.5B a year; 374 / 36.5 = 10.246575…
+    assert f["value"] == "10.246575"
 
 
 def test_funding_gap(ledger):
@@ -187,7 +250,7 @@ def test_by_quarter_json_and_csv(ledger):
         for f in s["figures"]
         if (f["metric"], f["subject"]) == ("commitment_coverage.binding", "openai")
     ]
-    assert binding == ["2.000000", "1.460000"]
+    assert binding == ["2.000000", "2.000000"]  # one denominator rule: no switch to the run-rate
     ran = ledger("metrics", "--by", "quarter", "--csv", "--metric", "loop_share")
     rows = list(csv.DictReader(io.StringIO(ran.out)))
     assert {(r["as_of"], r["subject"], r["value"]) for r in rows} >= {
@@ -199,7 +262,7 @@ def test_by_quarter_json_and_csv(ledger):
 def test_human_output_and_bad_options(ledger):
     ran = ledger("metrics", "--as-of", "2025-03-31")
     assert ran.code == 0, ran.err
-    assert "vendor_financing" in ran.out and "0.166667" in ran.out
+    assert "vendor_financing" in ran.out and "too few recorded sales" in " ".join(ran.out.split())
     assert ledger("metrics", "--json", "--csv").code == 2
     ran = ledger("metrics", "--metric", "nope")
     assert ran.code == 2 and "no metric named 'nope'" in ran.err
@@ -364,8 +427,55 @@ events:
     assert f["value"] == "0.285714"
     assert f["detail"]["customers"]["openai"]["financing_promised"] == "90000000000"
     assert f["detail"]["customers"]["openai"]["purchases_committed"] == "345000000000"
-    # The paid ratio: 10B ÷ 5B = 2.
-    assert figures(cli)[("vendor_financing", "nvidia")]["value"] == "2.000000"
+    # The paid ratio would be 10B ÷ 5B = 2, on one sale: too few to mean anything.
+    paid = figures(cli)[("vendor_financing", "nvidia")]
+    assert paid["value"] is None and Decimal(paid["detail"]["computed"]) == 2
+    assert paid["detail"]["reason"].startswith("too few recorded sales to mean anything: 1")
+
+
+THIN = """\
+loopledger: 1
+parties: [{id: nvidia, name: NVIDIA}, {id: openai, name: OpenAI}, {id: oracle, name: Oracle}]
+events:
+  - {id: ob-n, date: 2025-01-01, type: opening_balance, party: nvidia, amount: "50B"}
+  - {id: ob-o, date: 2025-01-01, type: opening_balance, party: openai, amount: "50B"}
+  - {id: ob-r, date: 2025-01-01, type: opening_balance, party: oracle, amount: "50B"}
+  - {id: inv, date: 2025-01-02, type: investment, investor: nvidia, investee: openai, amount: "1B"}
+  - {id: b1, date: 2025-02-01, type: purchase, buyer: openai, seller: nvidia, amount: "40B", item: systems}
+  - {id: b2, date: 2025-03-01, type: purchase, buyer: oracle, seller: nvidia, amount: "10B", item: systems}
+  - {id: b3, date: 2025-04-01, type: purchase, buyer: oracle, seller: nvidia, amount: "15B", item: systems}
+  - {id: b4, date: 2025-05-01, type: purchase, buyer: oracle, seller: nvidia, amount: "15B", item: systems}
+"""
+
+
+@pytest.mark.parametrize(
+    ("as_of", "sales", "shown"),
+    [
+        # b1 alone: 1 sale, 100% of 40B → no value (a lone booking would read "100% of customers")
+        ("2025-02-28", 1, None),
+        # b1 + b2: 2 sales (< 3) → none
+        ("2025-03-31", 2, None),
+        # b1..b3: 3 sales, but b1's day is 40 / 65 = 61.5% > 50% → none
+        ("2025-04-30", 3, None),
+        # b1..b4: 4 sales, b1's day 40 / 80 = exactly 50% (not above) → shown:
+        # top1 = 40/80 = 0.5, vendor financing = 1B ÷ 80B = 0.0125
+        ("2025-05-31", 4, ("0.500000", "0.012500")),
+    ],
+)
+def test_too_few_sales_rule_by_hand(cli, write, as_of, sales, shown):
+    assert cli("replay", str(write("thin.yaml", THIN))).code == 0
+    found = figures(cli, "--as-of", as_of)
+    top1 = found[("customer_concentration.top1", "nvidia")]
+    vf = found[("vendor_financing", "nvidia")]
+    assert top1["detail"]["sales_base"]["sales"] == vf["detail"]["sales_base"]["sales"] == sales
+    if shown is None:
+        assert top1["value"] is None and vf["value"] is None
+        for f in (top1, vf):
+            assert "at least 3 recorded sales" in f["detail"]["reason"]
+            assert f["detail"]["computed"] is not None
+    else:
+        assert (top1["value"], vf["value"]) == shown
+        assert "reason" not in top1["detail"] and "reason" not in vf["detail"]
 
 
 def test_commitment_coverage_keeps_tranches_waiting_on_deliveries_apart(cli, write):
@@ -385,7 +495,7 @@ events:
       - {id: gw1, amount: "1B"}
       - {id: gw2, amount: "2B", condition: {delivered_gw: {at_least: 1}}}
       - {id: gw3, amount: "3B", condition: {delivered_gw: {at_least: 2}}}
-  - {id: rr, date: 2025-03-31, type: revenue_report, party: openai, period_start: 2025-03-01, period_end: 2025-03-31, amount: "2B", measure: run_rate}
+  - {id: rr, date: 2025-03-31, type: revenue_report, party: openai, period_start: 2024-04-01, period_end: 2025-03-31, amount: "2B"}
   - {id: d1, date: 2025-06-01, type: delivery, supplier: amd, customer: openai, capacity_gw: "1", commitment: ppa}
   - {id: buy, date: 2025-06-02, type: purchase, buyer: openai, seller: amd, amount: "5.5B", item: GPUs, commitment: ppa}
 """
@@ -424,7 +534,7 @@ events:
     tranches:
       - {id: t1, amount: "5B"}
       - {id: t2, amount: "5B", condition: {delivered_gw: {at_least: 1}}}
-  - {id: rr, date: 2025-01-31, type: revenue_report, party: openai, period_start: 2025-01-01, period_end: 2025-01-31, amount: "1B", measure: run_rate}
+  - {id: rr, date: 2025-01-31, type: revenue_report, party: openai, period_start: 2024-02-02, period_end: 2025-01-31, amount: "1B"}
   - {id: buy, date: 2025-02-01, type: purchase, buyer: openai, seller: amd, amount: "5B", item: GPUs, commitment: ppa, tranche: t2}
 """
     assert cli("replay", str(write("t.yaml", history))).code == 0

@@ -52,7 +52,7 @@ def test_revenue_growth_compounds_every_period(tmp_path, store):
         tmp_path,
         store,
         'generate: revenue_growth\nparty: labco\ngrowth: "15"\nfrom: 2025-07-01\n'
-        'until: 2026-06-30\nstart: "10"',
+        'until: 2026-06-30\nstart: "10"\nmeasure: run_rate',
     )
     assert all(isinstance(e, RevenueReport) and e.measure == "run_rate" for e in events)
     assert [(e.period_start.isoformat(), e.period_end.isoformat()) for e in events] == [

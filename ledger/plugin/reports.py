@@ -31,10 +31,30 @@ class Section:
 
 
 @attrs.frozen
+class Source:
+    """Where figures in a report come from: one source address, its confidence, and the
+    recorded events (and fact-table rows) that cite it."""
+
+    url: str
+    confidence: str
+    """The confidence of the events citing it (``stated``, ``reported``, ``estimate``; several
+    joined with ``, `` when the events differ)."""
+    events: tuple[str, ...] = ()
+    facts: tuple[str, ...] = ()
+
+    @property
+    def is_link(self) -> bool:
+        return self.url.startswith(("https://", "http://"))
+
+
+@attrs.frozen
 class Report:
     title: str
     sections: tuple[Section, ...]
     footnotes: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    """The sources of the figures shown, for a renderer that lays them out itself; the built-in
+    report also lists them in its last section, so every renderer shows them."""
 
 
 def table(

@@ -27,17 +27,20 @@ import datetime as dt
 import os
 import pathlib
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any, Final
 
 import attrs
 
-from invariants.violation import Violation
 from ledger.api.tables import Column, Table
 from ledger.engine import Result
-from ledger.engine.gc_pause import no_cyclic_gc
 from plugins.audit import tracers, tracing
+from plugins.audit.conservation import (
+    reconciliation,
+    trace_conservation,
+)
 from plugins.audit.cycles import search_cycles
+from plugins.audit.fair_values import warrant_fair_values
 from plugins.audit.flows import (
     DEFAULT_MAX_LENGTH,
     LAYERS,
@@ -52,10 +55,7 @@ from plugins.audit.flows import (
     warrant_values,
 )
 from plugins.audit.model import (
-    _WIDE,
     DEFAULT_MAX_CYCLES,
-    WORLD,
-    CashMove,
     Cycle,
     CycleSearch,
     Edge,
@@ -63,6 +63,13 @@ from plugins.audit.model import (
     Trace,
     _opt,
     exact,
+)
+from plugins.audit.standing import (
+    STANDING_ORDER,
+    LegParts,
+    Standing,
+    leg_parts,
+    loop_standing,
 )
 from plugins.audit.tracing import RULES
 
@@ -72,24 +79,23 @@ __all__ = [
     "LAYERS",
     "NAME",
     "RULES",
+    "STANDING_ORDER",
     "AuditReport",
+    "LegParts",
     "Picture",
     "Rule",
+    "Standing",
     "Trace",
     "audit",
     "audit_answer",
     "exact",
+    "leg_parts",
     "picture",
     "reconciliation",
     "round_trips",
     "trace_conservation",
+    "warrant_fair_values",
 ]
-
-FULL_CHECK_MOVES: Final = 256
-"""Up to this many moves every law is checked after every move; above, see :func:`trace_conservation`."""
-
-FULL_CHECK_BUDGET: Final = 65_536
-"""Moves × full checks allowed per rule on long histories: a full check reads every move."""
 
 
 CYCLE_COLUMNS = (
@@ -97,6 +103,9 @@ CYCLE_COLUMNS = (
     Column("path"),
     Column("parties", "int"),
     Column("bottleneck", "decimal"),
+    Column("standing"),
+    Column("firm_bottleneck", "decimal"),
+    Column("legs_stand_on"),
     Column("time_respecting", "bool"),
     Column("events"),
 )
@@ -148,6 +157,34 @@ class AuditReport(Table):
     """How many cycles there are in all (``found``, ``exact``); None: all are listed."""
     leg_layers: Mapping[tuple[str, str], tuple[str, ...]] = attrs.field(factory=dict)
     """(source, target) → the single layers (cash, committed, equity) that hold that flow."""
+    parts: Mapping[str, Mapping[tuple[str, str], LegParts]] = attrs.field(factory=dict)
+    """Per layer, (source, target) → what the flow stands on: paid, stake, binding, non-binding
+    (:mod:`plugins.audit.standing`)."""
+    fair_values: Mapping[str, Decimal] = attrs.field(factory=dict)
+    """Grant id → grant-date fair value, the amount its warrant stake has in the equity layer;
+    a grant not here (no valuation plugin, no price) enters at its grant-date intrinsic value."""
+
+    def legs(self, cycle: Cycle) -> list[LegParts]:
+        """Per leg of ``cycle``, in path order, what it stands on."""
+        found = self.parts.get(cycle.layer, {})
+        return [found.get((e.source, e.target), LegParts()) for e in cycle.edges]
+
+    def standing(self, cycle: Cycle) -> tuple[Standing, Decimal]:
+        """``firm`` / ``partly non-binding`` / ``non-binding only``, and the firm bottleneck."""
+        return loop_standing(self.legs(cycle))
+
+    def headline(self) -> list[Cycle]:
+        """The listed cycles, firm ones first (then partly, then only non-binding), each group
+        biggest bottleneck first: what the report leads with."""
+        return sorted(
+            self.cycles,
+            key=lambda c: (STANDING_ORDER.index(self.standing(c)[0]), -c.bottleneck),
+        )
+
+    def warrant_basis(self, grant: str) -> str:
+        return (
+            "grant-date fair value" if grant in self.fair_values else "grant-date intrinsic value"
+        )
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -160,6 +197,9 @@ class AuditReport(Table):
                 "path": " -> ".join(c.path),
                 "parties": len(c.parties),
                 "bottleneck": c.bottleneck,
+                "standing": self.standing(c)[0],
+                "firm_bottleneck": self.standing(c)[1],
+                "legs_stand_on": " · ".join(p.label for p in self.legs(c)),
                 "time_respecting": c.time_respecting,
                 "events": " ".join(c.event_ids),
             }
@@ -216,6 +256,8 @@ class AuditReport(Table):
                     "layer": c.layer,
                     "path": list(c.path),
                     "bottleneck": exact(c.bottleneck),
+                    "standing": self.standing(c)[0],
+                    "firm_bottleneck": exact(self.standing(c)[1]),
                     "time_respecting": c.time_respecting,
                     "events": list(c.event_ids),
                     "edges": [
@@ -224,8 +266,12 @@ class AuditReport(Table):
                             "target": e.target,
                             "amount": exact(e.amount),
                             "layers": layers,
+                            "standing": parts.label,
+                            "parts": parts.to_json(),
                         }
-                        for e, layers in zip(c.edges, self.layers_of(c), strict=True)
+                        for e, layers, parts in zip(
+                            c.edges, self.layers_of(c), self.legs(c), strict=True
+                        )
                     ],
                     "notes": self.notes(c),
                 }
@@ -241,7 +287,10 @@ class AuditReport(Table):
                     "strike": exact(w.strike),
                     "price": _opt(w.price),
                     "price_date": None if w.price_date is None else w.price_date.isoformat(),
-                    "value": exact(w.value),
+                    "value": exact(self.fair_values.get(w.grant, w.value)),
+                    "basis": self.warrant_basis(w.grant),
+                    "intrinsic_at_grant": exact(w.value),
+                    "fair_value_at_grant": _opt(self.fair_values.get(w.grant)),
                     "note": w.note,
                 }
                 for w in self.warrants
@@ -253,6 +302,7 @@ class AuditReport(Table):
                         "amount": exact(row["amount"]),
                         "first_date": row["first_date"].isoformat(),
                         "last_date": row["last_date"].isoformat(),
+                        **self._edge_standing(layer, row["source"], row["target"]),
                     }
                     for row in edges_json(self.edges[layer])
                 ]
@@ -260,6 +310,10 @@ class AuditReport(Table):
             },
             "names": dict(sorted(self.names.items())),
         }
+
+    def _edge_standing(self, layer: str, source: str, target: str) -> dict[str, Any]:
+        parts = self.parts.get(layer, {}).get((source, target))
+        return {} if parts is None else {"standing": parts.label, "parts": parts.to_json()}
 
 
 def _layers(layers: Layer | Iterable[Layer]) -> tuple[Layer, ...]:
@@ -295,6 +349,7 @@ def audit(
     currency: str = "USD",
     names: Mapping[str, str] | None = None,
     trace: Trace | None = None,
+    warrant_fair_values: Mapping[str, Decimal] | None = None,
 ) -> AuditReport:
     """Loops per layer and round trips as of the run's date.
 
@@ -311,6 +366,9 @@ def audit(
         many more there are (see :func:`~plugins.audit.cycles.search_cycles`).
     :param currency: the currency audited; each currency is its own set of pools and graphs.
     :param names: display names by party id (default: the run's declared parties).
+    :param warrant_fair_values: grant id → grant-date fair value: the amount of each warrant
+        stake in the equity layer (the ``audit`` query passes the valuation plugin's); a grant
+        left out enters at its grant-date intrinsic value, and the report says which basis.
     """
     if rule not in tracing.RULES:
         raise ValueError(f"unknown tracing rule {rule!r}; expected one of {tracing.RULES}")
@@ -320,7 +378,7 @@ def audit(
     found: list[tuple[int, Cycle]] = []
     total, exact = 0, True
     for index, layer in enumerate(chosen):
-        flows = layer_edges(state, layer, currency)
+        flows = layer_edges(state, layer, currency, warrant_fair_values)
         edges[layer] = tuple(aggregate(flows))
         # Each layer's biggest max_cycles include every one of its cycles in the overall top.
         search = search_cycles(
@@ -353,124 +411,9 @@ def audit(
         max_cycles=max_cycles,
         search=CycleSearch(tuple(c for _, c in listed), total, exact),
         leg_layers=leg_layers,
+        parts={layer: leg_parts(state, layer, currency, warrant_fair_values) for layer in chosen},
+        fair_values=dict(warrant_fair_values or {}),
     )
-
-
-# --- conservation ------------------------------------------------------------------------------
-
-
-def _touched(tracer: tracing.Tracer, move: CashMove) -> list[str]:
-    """The laws on the two pools a move changed: the cheap part of :func:`trace_violations`.
-
-    The balance law compares each pool with the party's inflows − outflows, which the tracer
-    sums apart from its pools (:meth:`~plugins.audit.tracing.Tracer.expected_balance`).
-    """
-    problems: list[str] = []
-    for party in sorted({move.payer, move.payee} - {WORLD}):
-        balance = tracer.pool_balance(party)
-        expected = tracer.expected_balance(party)
-        if balance != expected:
-            problems.append(f"{party}: pool {balance} != inflows-outflows {expected}")
-        if tracer.rule == "pro-rata":
-            for tag, held in tracer.tags_held(party).items():
-                if held < 0:
-                    problems.append(f"{party}: negative tag {tag} {held}")
-                if held > max(balance, Decimal(0)):
-                    problems.append(f"{party}: tag {tag} {held} exceeds pool {balance}")
-                if tag == party and held:
-                    problems.append(f"{party}: holds its own tag {held}")
-        if tracer.returned(party) > tracer.departed(party):
-            problems.append(
-                f"{party}: returned {tracer.returned(party)} > departed {tracer.departed(party)}"
-            )
-    return problems
-
-
-def trace_conservation(
-    cash_moves: Iterable[CashMove],
-    *,
-    rules: Iterable[Rule] = tracing.RULES,
-    invariant: str = "audit.trace-conservation",
-) -> list[Violation]:
-    """The tracer's conservation laws, step by step, under every rule at once (one pass).
-
-    Every law of :func:`~plugins.audit.tracing.trace_violations` is checked after each of the
-    first :data:`FULL_CHECK_MOVES` moves, then at moves spaced ever further apart (each a
-    quarter further than the last) and after the last move: a full check reads every pool, lot
-    and route, so it cannot run after each of a million moves. After every move in between,
-    under every rule, the two pools the move touched must equal the parties' inflows − outflows
-    and their returned ≤ departed; under pro-rata also their tag laws (each tag ≥ 0, ≤ the
-    pool's balance, never the pool's own). The moves are read once, as they stream by; the
-    first failing move per rule is reported (later failures usually follow from it).
-    """
-    tracers = {rule: tracing.Tracer(rule, keep_moves=False) for rule in rules}
-    found: list[Violation] = []
-    failed: set[str] = set()
-    last: CashMove | None = None
-    index, next_full = 0, FULL_CHECK_MOVES + 1
-
-    def report(rule: str, move: CashMove, problems: list[str]) -> None:
-        failed.add(rule)
-        found.extend(
-            Violation(
-                invariant,
-                f"{rule}: after cash move #{index} ('{move.event_id}', {move.payer} → {move.payee} {exact(move.amount)}): {problem}",
-                (move.event_id,),
-                {"amount": move.amount},
-            )
-            for problem in problems
-        )
-
-    # The tracer allocates millions of small acyclic objects: see ledger.engine.gc_pause.
-    with no_cyclic_gc(), localcontext(_WIDE):
-        for move in cash_moves:
-            index += 1
-            full = index <= FULL_CHECK_MOVES or index == next_full
-            if index == next_full:
-                next_full += max(1, next_full // 4)
-            for rule, tracer in tracers.items():
-                if rule in failed:
-                    continue
-                tracer.apply(move)
-                problems = tracing.trace_violations(tracer) if full else _touched(tracer, move)
-                if problems:
-                    report(rule, move, problems)
-            last = move
-        if last is not None and index > FULL_CHECK_MOVES:
-            for rule, tracer in tracers.items():
-                if rule not in failed and (problems := tracing.trace_violations(tracer)):
-                    report(rule, last, problems)
-    return found
-
-
-def reconciliation(
-    cash_moves: Iterable[CashMove],
-    cash: Mapping[str, Decimal],
-    *,
-    currency: str = "USD",
-    invariant: str = "audit.trace-reconciles",
-) -> list[Violation]:
-    """Each party's pool after the last move equals its ``assets:cash`` balance in the book.
-
-    ``cash`` is ``{party: balance}``; the pool balance does not depend on the rule, so one
-    pro-rata run answers for all three.
-    """
-    tracer = tracing.Tracer("pro-rata", keep_moves=False)
-    for move in cash_moves:
-        tracer.apply(move)
-    found = []
-    for party in sorted((set(tracer.parties()) | set(cash)) - {WORLD}):
-        pool, book = tracer.pool_balance(party), cash.get(party, Decimal(0))
-        if pool != book:
-            found.append(
-                Violation(
-                    invariant,
-                    f"{party}: the tracer's {currency} pool is {exact(pool)} but assets:cash holds {exact(book)}",
-                    (),
-                    {"pool": pool, "assets:cash": book},
-                )
-            )
-    return found
 
 
 # --- the queries the API answers (registered by plugins.audit.plugin) ----------------------------
@@ -478,7 +421,7 @@ def reconciliation(
 PICTURE_TITLES: Final = {
     "cash": "cash paid",
     "committed": "commitments outstanding",
-    "equity": "stakes (investments, warrants at grant-date value)",
+    "equity": "stakes (investments, warrants at grant-date fair value)",
     "all": "cash paid + commitments outstanding + stakes",
 }
 
@@ -513,10 +456,13 @@ def _with_trace(ledger: Any, result: Result, rule: Rule) -> Result:
 
 
 def audit_answer(ledger: Any, result: Result, **options: Any) -> AuditReport:
-    """The ``audit`` query: :func:`audit` on the fold (``rule``, ``layers``, ``min_amount`` …)."""
+    """The ``audit`` query: :func:`audit` on the fold (``rule``, ``layers``, ``min_amount`` …),
+    warrants in the equity layer at their grant-date fair value (:func:`warrant_fair_values`)."""
     rule = options.get("rule", "pro-rata")
     currency = options.get("currency", "USD")
     traced = _with_trace(ledger, result, rule)
+    if "warrant_fair_values" not in options:
+        options["warrant_fair_values"] = warrant_fair_values(ledger, result, currency)
     return audit(result, trace=trace_of(traced, rule, currency), **options)
 
 
@@ -549,7 +495,8 @@ def picture(
     from plugins.audit.render import short_name
 
     state, _, declared = _state(result)
-    edges = layer_edges(state, layer, currency)
+    fair = warrant_fair_values(ledger, result, currency)
+    edges = layer_edges(state, layer, currency, fair)
     search = search_cycles(edges, max_length=max_length, max_cycles=max_cycles)
     when = f", as of {result.as_of.isoformat()}" if result.as_of else ""
     draw(
@@ -560,5 +507,6 @@ def picture(
         names={p: short_name(n) for p, n in declared.items()},
         search=search,
         write=write,
+        parts=leg_parts(state, layer, currency, fair),
     )
     return Picture(str(out), layer, len(aggregate(edges)), len(search.cycles), search)

@@ -16,7 +16,8 @@ tracer can be reconciled against the book (see the ``audit.trace-conservation`` 
 * the **equity** layer is the stakes: equity and convertible investments at the amount paid,
   investor → investee (also those settled before the history, which move no cash), stock issued
   as consideration issuer → holder at its stated value, and warrant grants issuer → holder at
-  their grant-date intrinsic value
+  the amount the caller gives (the audit query passes their grant-date fair values,
+  :mod:`plugins.audit.fair_values`), else at their grant-date intrinsic value
   (shares after amendments × (last per-share price of the issuer on or before the grant date −
   strike), floored at 0; no price → 0, reported as "no price");
 * the **all** layer is the union of the three (an investment, both cash and a stake, once).
@@ -47,6 +48,7 @@ from ledger.book import EXACT, Entry
 from ledger.engine.projection import Projection
 from ledger.model.events import (
     Amendment,
+    Commitment,
     Investment,
     Price,
     ShareIssue,
@@ -145,6 +147,12 @@ class FlowState:
     commitments: dict[str, CommitmentFlow] = attrs.Factory(dict)
     warrants: dict[str, WarrantStake] = attrs.Factory(dict)
     prices: dict[str, Marks] = attrs.Factory(dict)
+    non_binding: set[str] = attrs.Factory(set)
+    """Commitments recorded as non-binding (letters of intent) and not yet made definitive: a
+    loop's leg says whether it rests on one (:mod:`plugins.audit.standing`)."""
+
+    def binding(self, commitment: str) -> bool:
+        return commitment not in self.non_binding
 
 
 def initial() -> FlowState:
@@ -201,6 +209,10 @@ def _apply(state: FlowState, entry: Entry) -> None:
         if marks is None:
             marks = state.prices[event.party] = Marks()
         marks.add(event.date, event.per_share.amount)
+    if isinstance(event, Commitment) and not event.binding:
+        state.non_binding.add(event.id)
+    if isinstance(event, Amendment) and event.status == "definitive":
+        state.non_binding.discard(event.of)
     _committed(state, entry)
     _warrant_shares(state, entry)
 
@@ -372,11 +384,19 @@ def warrant_values(state: FlowState, currency: str = "USD") -> list[WarrantValue
     return [value(state, w) for w in state.warrants.values() if w.currency == currency]
 
 
-def layer_edges(state: FlowState, layer: Layer, currency: str = "USD") -> list[Edge]:
+def layer_edges(
+    state: FlowState,
+    layer: Layer,
+    currency: str = "USD",
+    warrant_amounts: Mapping[str, Decimal] | None = None,
+) -> list[Edge]:
     """The flows of one layer: one edge per pair (a commitment: one per commitment).
 
     World edges are included (opening balances, payments to outsiders);
     :func:`~plugins.audit.cycles.build_graph` drops them, and so does :func:`aggregate`.
+    ``warrant_amounts`` (grant id → amount) values those warrant stakes instead of their
+    grant-date intrinsic value: the audit passes the grant-date fair values the valuation
+    plugin computes (:func:`plugins.audit.api.audit_answer`).
     """
     if layer == "cash":
         return [
@@ -398,7 +418,7 @@ def layer_edges(state: FlowState, layer: Layer, currency: str = "USD") -> list[E
                 if cur == currency
             ),
             *_other_stake_edges(state, currency),
-            *_warrant_edges(state, currency),
+            *_warrant_edges(state, currency, warrant_amounts),
         ]
     if layer == "all":
         # An investment is both paid cash and a stake: in the union it counts once (as cash).
@@ -408,7 +428,7 @@ def layer_edges(state: FlowState, layer: Layer, currency: str = "USD") -> list[E
                 *layer_edges(state, "cash", currency),
                 *layer_edges(state, "committed", currency),
                 *_other_stake_edges(state, currency),
-                *_warrant_edges(state, currency),
+                *_warrant_edges(state, currency, warrant_amounts),
             )
         ]
     raise ValueError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}")
@@ -422,9 +442,21 @@ def _other_stake_edges(state: FlowState, currency: str) -> list[Edge]:
     ]
 
 
-def _warrant_edges(state: FlowState, currency: str) -> list[Edge]:
+def warrant_amount(
+    state: FlowState, stake: WarrantStake, amounts: Mapping[str, Decimal] | None = None
+) -> Decimal:
+    """A warrant stake's amount in the equity layer: ``amounts[grant]`` when given, else its
+    grant-date intrinsic value."""
+    if amounts is not None and stake.grant in amounts:
+        return amounts[stake.grant]
+    return value(state, stake).value
+
+
+def _warrant_edges(
+    state: FlowState, currency: str, amounts: Mapping[str, Decimal] | None = None
+) -> list[Edge]:
     return [
-        w.flow.edge("equity", w.issuer, w.holder, value(state, w).value)
+        w.flow.edge("equity", w.issuer, w.holder, warrant_amount(state, w, amounts))
         for w in state.warrants.values()
         if w.currency == currency and w.shares > 0
     ]
@@ -483,6 +515,7 @@ def encode(state: FlowState) -> dict[str, Any]:
             for w in state.warrants.values()
         ],
         "prices": {p: [list(m.days), m.prices] for p, m in state.prices.items()},
+        "non_binding": sorted(state.non_binding),
     }
 
 
@@ -502,6 +535,7 @@ def decode(data: Mapping[str, Any]) -> FlowState:
         )
     for party, (days, prices) in data["prices"].items():
         state.prices[party] = Marks(array("i", days), list(prices))
+    state.non_binding = set(data["non_binding"])
     return state
 
 
@@ -510,7 +544,7 @@ PROJECTION: Final = Projection(
     initial,
     apply,
     handles=_HANDLES,
-    version="5",
+    version="6",
     describe=describe,
     encode=encode,
     decode=decode,

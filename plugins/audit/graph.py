@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from ledger.engine import Result
-from plugins.audit.api import audit, exact
+from plugins.audit.api import STANDING_ORDER, audit, exact, warrant_fair_values
 from plugins.audit.flows import NAME, FlowState, aggregate, layer_edges, names_of
 from plugins.audit.model import WORLD, Edge
 
@@ -29,31 +29,33 @@ DRAWN_MEANING: Final = {
     "cash": "cash paid",
     "binding": "binding promises outstanding (commitments)",
     "non_binding": "non-binding promises outstanding (letters of intent, options)",
-    "equity": "stakes handed over (investments; warrants at grant-date value)",
+    "equity": "stakes handed over (investments; warrants at grant-date fair value)",
 }
 
 _COMMITTED_SPLIT: Final = {True: "binding", False: "non_binding"}
 
 
-def _binding(result: Result, edge: Edge) -> bool:
-    """The binding flag of the commitment behind a committed edge, as of the fold's date."""
-    commitments = getattr(result.book, "commitments", {})
-    for event_id in edge.event_ids:
-        state = commitments.get(event_id)
-        if state is not None:
-            return bool(state.binding)
-    return True
+def _binding(state: FlowState, edge: Edge) -> bool:
+    """The binding flag of the commitment behind a committed edge (its first event), as of the
+    fold's date — from the audit's own state, so no book is folded for it."""
+    return state.binding(edge.event_ids[0]) if edge.event_ids else True
 
 
-def drawn_edges(result: Result, currency: str = "USD") -> list[dict[str, Any]]:
-    """One edge per (drawn layer, source, target) between modelled parties, biggest first."""
+def drawn_edges(
+    result: Result, currency: str = "USD", warrant_amounts: Mapping[str, Decimal] | None = None
+) -> list[dict[str, Any]]:
+    """One edge per (drawn layer, source, target) between modelled parties, biggest first;
+    warrant stakes at ``warrant_amounts`` (grant-date fair values) when given."""
     state: FlowState = result.states[NAME]
     rows: list[dict[str, Any]] = []
     for layer in ("cash", "equity"):
-        rows += [_edge_row(layer, e) for e in aggregate(layer_edges(state, layer, currency))]
+        rows += [
+            _edge_row(layer, e)
+            for e in aggregate(layer_edges(state, layer, currency, warrant_amounts))
+        ]
     split: dict[str, list[Edge]] = {"binding": [], "non_binding": []}
     for edge in layer_edges(state, "committed", currency):
-        split[_COMMITTED_SPLIT[_binding(result, edge)]].append(edge)
+        split[_COMMITTED_SPLIT[_binding(state, edge)]].append(edge)
     for layer, edges in split.items():
         rows += [_edge_row(layer, e) for e in aggregate(edges)]
     order = {layer: i for i, layer in enumerate(DRAWN)}
@@ -124,10 +126,14 @@ def graph_answer(
     if places is None:
         places = layout(whole, currency)
     names: Mapping[str, str] = names_of(whole.book.parties)
-    edges = drawn_edges(result, currency)
+    fair = warrant_fair_values(ledger, result, currency)
+    edges = drawn_edges(result, currency, fair)
     active = {e["source"] for e in edges} | {e["target"] for e in edges}
-    report = audit(result, currency=currency)
+    report = audit(result, currency=currency, warrant_fair_values=fair)
     audited = report.to_json()
+    # Firm loops first, then those resting on non-binding promises (as the report lists them).
+    order = {STANDING_ORDER[i]: i for i in range(len(STANDING_ORDER))}
+    audited["cycles"].sort(key=lambda c: (order[c["standing"]], -Decimal(c["bottleneck"])))
     promises: dict[tuple[str, str], list[str]] = {}
     for e in edges:
         if e["layer"] in ("binding", "non_binding"):

@@ -17,6 +17,7 @@ import pathlib
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Final
 
 import matplotlib
 import networkx as nx
@@ -30,6 +31,7 @@ from ledger.faces.output import billions
 from ledger.model.safetext import for_mathtext
 from plugins.audit.cycles import build_graph
 from plugins.audit.model import Cycle, CycleSearch, Edge
+from plugins.audit.standing import LegParts, loop_standing
 
 __all__ = ["billions", "draw"]
 
@@ -58,6 +60,7 @@ def draw(
     names: Mapping[str, str] | None = None,
     search: CycleSearch | None = None,
     write: Callable[[pathlib.Path, bytes], None] | None = None,
+    parts: Mapping[tuple[str, str], LegParts] | None = None,
 ) -> None:
     """Write a picture of ``edges`` (one layer) to ``out`` (``.svg`` or ``.png``).
 
@@ -73,7 +76,10 @@ def draw(
     text as text, so party names are searchable in the file.  With the
     ``search`` that found a truncated ``cycles``, the legend counts the cycles
     not drawn and calls uncoloured flows "on no drawn cycle" (they may lie on
-    one that was left out).
+    one that was left out).  With ``parts`` (what each flow stands on,
+    :func:`plugins.audit.api.leg_parts`), each amount carries its code — P paid, S stake,
+    B binding, N non-binding — a flow made only of non-binding promises is dashed, and each
+    loop in the legend says whether it is firm.
     """
     fmt = _SUFFIXES.get(out.suffix.lower())
     if fmt is None:
@@ -84,7 +90,7 @@ def draw(
     for cycle in cycles:
         graph.add_nodes_from(cycle.parties)
 
-    colour_of, legend = _cycle_colours(graph, cycles, names, search)
+    colour_of, legend = _cycle_colours(graph, cycles, names, search, parts)
     pos = nx.circular_layout(_layout_order(graph, cycles))
 
     # Text stays text in the SVG; a fixed hash salt makes its element ids reproducible.
@@ -100,7 +106,7 @@ def draw(
         ax = fig.add_subplot(grid[0])
         ax.set_axis_off()
         ax.set_aspect("equal")
-        _draw_graph(ax, graph, pos, colour_of, names)
+        _draw_graph(ax, graph, pos, colour_of, names, parts)
         side = fig.add_subplot(grid[1])
         side.set_axis_off()
         if legend:
@@ -136,6 +142,7 @@ def _cycle_colours(
     cycles: Sequence[Cycle],
     names: Mapping[str, str],
     search: CycleSearch | None = None,
+    parts: Mapping[tuple[str, str], LegParts] | None = None,
 ) -> tuple[dict[tuple[str, str], str], list[Line2D]]:
     colour_of: dict[tuple[str, str], str] = {}
     legend: list[Line2D] = []
@@ -150,6 +157,9 @@ def _cycle_colours(
         if index < len(_CYCLE_COLOURS):
             route = " → ".join(names.get(p, p) for p in cycle.path)
             timing = "" if cycle.time_respecting else ", out of time order"
+            if parts is not None:
+                standing, _ = loop_standing(parts.get(pair, LegParts()) for pair in cycle.pairs)
+                timing += f", {standing}"
             if claimed:
                 text = textwrap.fill(f"{route} ({billions(cycle.bottleneck)}{timing})", 34)
                 legend.append(Line2D([], [], color=colour, linewidth=3, label=text))
@@ -178,7 +188,31 @@ def _cycle_colours(
     if legend and any(pair not in colour_of for pair in graph.edges):
         plain = "flow on no drawn cycle" if truncated else "flow on no cycle"
         legend.append(Line2D([], [], color=_PLAIN, linewidth=2, label=plain))
+    if parts is not None:
+        legend.append(
+            Line2D(
+                [], [], color=_PLAIN, linewidth=2, linestyle="--", label="only non-binding promises"
+            )
+        )
+        legend.append(
+            Line2D(
+                [],
+                [],
+                linewidth=0,
+                label=textwrap.fill(
+                    "amounts: P paid (cash), S stake handed over, B binding, N non-binding", 34
+                ),
+            )
+        )
     return colour_of, legend
+
+
+def leg_code(parts: LegParts) -> str:
+    """``P+B`` for a flow partly paid and partly a binding promise (see :func:`draw`)."""
+    return "+".join(_CODES[k] for k in parts.kinds)
+
+
+_CODES: Final = {"paid": "P", "stake": "S", "binding": "B", "non_binding": "N"}
 
 
 def _draw_graph(
@@ -187,8 +221,12 @@ def _draw_graph(
     pos: Mapping[str, tuple[float, float]],
     colour_of: Mapping[tuple[str, str], str],
     names: Mapping[str, str],
+    parts: Mapping[tuple[str, str], LegParts] | None = None,
 ) -> None:
     pairs = list(graph.edges)
+    promised_only = {
+        pair for pair in pairs if parts is not None and pair in parts and parts[pair].firm == 0
+    }
     amounts = [graph.edges[pair]["amount"] for pair in pairs]
     biggest = max(amounts, default=Decimal(0))
     widths = [1.0 + 5.0 * float(a / biggest) if biggest else 1.0 for a in amounts]
@@ -202,8 +240,17 @@ def _draw_graph(
         linewidths=1.5,
     )
     # Plain flows first and faded, cycle flows on top in full colour: the loops are the story.
-    for on_cycle, alpha in ((False, 0.45), (True, 0.9)):
-        chosen = [i for i, pair in enumerate(pairs) if (pair in colour_of) == on_cycle]
+    for on_cycle, dashed, alpha in (
+        (False, False, 0.45),
+        (False, True, 0.45),
+        (True, False, 0.9),
+        (True, True, 0.9),
+    ):
+        chosen = [
+            i
+            for i, pair in enumerate(pairs)
+            if (pair in colour_of) == on_cycle and (pair in promised_only) == dashed
+        ]
         if not chosen:
             continue
         nx.draw_networkx_edges(
@@ -219,6 +266,7 @@ def _draw_graph(
             arrowsize=16,
             node_size=_NODE_SIZE,
             connectionstyle=_CURVE,
+            style="dashed" if dashed else "solid",
         )
     # Biggest flows get the first pick of label spots.
     by_size = sorted(range(len(pairs)), key=lambda i: (-amounts[i], pairs[i]))
@@ -229,7 +277,8 @@ def _draw_graph(
         ax.text(
             x,
             y,
-            billions(amounts[i]),
+            billions(amounts[i])
+            + (f" {leg_code(parts[pairs[i]])}" if parts and pairs[i] in parts else ""),
             fontsize=9,
             color="#222222",
             ha="center",

@@ -46,6 +46,23 @@ def _shares(
     )
 
 
+STANDING_NOTE = (
+    "legs stand on: per leg, in loop order, what its flow is made of — paid (cash), stake "
+    "(stock or warrants handed over; warrants at grant-date fair value), binding or non-binding "
+    "(a promise outstanding). A loop is firm when every leg holds something paid, handed over "
+    "or binding; 'firm ≥' is the smallest leg without its non-binding part."
+)
+
+
+def standing_cell(report: AuditReport, cycle: Any) -> str:
+    """``non-binding only: non-binding · non-binding`` — the loop's label and each leg's."""
+    standing, firm = report.standing(cycle)
+    legs = " · ".join(p.label for p in report.legs(cycle))
+    if standing == "firm" and firm == cycle.bottleneck:
+        return f"{standing}: {legs}"
+    return f"{standing} (firm ≥ {billions(firm)}): {legs}"
+
+
 DISPLAY_ROUNDING = (
     "$B: billions rounded half-even to 0.1 for display only; --json prints exact amounts."
 )
@@ -58,25 +75,28 @@ def print_report(report: AuditReport) -> None:
     when = f" as of {report.as_of.isoformat()}" if report.as_of else ""
     currency = "" if report.currency == "USD" else f" ({report.currency})"
     if report.cycles:
-        rows = [
+        loops = [
             (
                 i,
                 c.layer,
                 " → ".join(report.name(p) for p in c.path),
                 billions(c.bottleneck),
+                standing_cell(report, c),
                 "yes" if c.time_respecting else "NO",
                 _events(c.event_ids) + "".join(f"\n{n}" for n in report.notes(c)),
             )
-            for i, c in enumerate(report.cycles, start=1)
+            for i, c in enumerate(report.headline(), start=1)
         ]
         out.print(
             _table(
-                f"Loops{when}{currency}, biggest first (layers: {', '.join(report.layers)})",
-                ["#", "layer", "loop", "bottleneck", "in order", "events"],
-                rows,
+                f"Loops{when}{currency}: firm first, then those resting on non-binding promises; "
+                f"biggest first within each (layers: {', '.join(report.layers)})",
+                ["#", "layer", "loop", "bottleneck", "legs stand on", "in order", "events"],
+                loops,
                 right=("#", "bottleneck"),
             )
         )
+        out.print(STANDING_NOTE, markup=False)
     else:
         out.print(
             f"No loops{when} in layers {', '.join(report.layers)}"

@@ -18,6 +18,7 @@ from ledger.model.events import Event
 from ledger.store import describe
 from plugins.demo.findings import Findings, Recorded, confidence_counts
 from plugins.demo.progress import Progress
+from plugins.demo.sources import sources_json, sources_of, used_events
 from plugins.demo.summary import RULES, build
 
 if TYPE_CHECKING:
@@ -57,7 +58,15 @@ WRITTEN = ".loopledger-outputs"
 removes exactly those (and only while they are unchanged): see ledger.faces.files."""
 
 
-FIGURES = ("audit.json", "metrics.json", "value.json", "verify.json", "loop.svg", "loop.png")
+FIGURES = (
+    "audit.json",
+    "metrics.json",
+    "value.json",
+    "verify.json",
+    "sources.json",
+    "loop.svg",
+    "loop.png",
+)
 
 
 def output_names(session: Ledger, report_name: str | None = None) -> list[str]:
@@ -85,7 +94,8 @@ def collect(
 ) -> Findings:
     """Verify the store, run every projection, and gather the report's figures.
 
-    Writes ``audit.json``, ``metrics.json``, ``value.json``, ``verify.json`` and the picture
+    Writes ``audit.json``, ``metrics.json``, ``value.json``, ``verify.json``, ``sources.json``
+    and the picture
     (``loop.svg``, ``loop.png``) into ``folder``; the caller writes the report itself. Files
     an earlier run wrote (and nobody changed since) are removed first; any other file in the
     way stops the run before anything is written. ``report_name`` is the report's own file
@@ -180,6 +190,10 @@ def collect(
             )
     _write_json(folder, "verify.json", verified.to_json())
     files.append(("verify.json", "every check and its result (`loopledger verify --json`)"))
+    used = used_events(audit_json, figures, valuation)
+    sources = sources_of(session, used)
+    _write_json(folder, "sources.json", {"as_of": day, "sources": sources_json(sources)})
+    files.append(("sources.json", "the sources of the figures shown, with confidence and events"))
     store_flag = f"--store {describe(session.store_url)}"
     return Findings(
         as_of=day,
@@ -194,6 +208,8 @@ def collect(
         picture=picture,
         title=title,
         skipped=skipped,
+        sources=sources,
+        source_events=len(used),
         next_steps=(
             (
                 f"loopledger {store_flag} audit --rule fifo",

@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from ledger.api.verification import VerifyReport
+from ledger.plugin.reports import Source
 
 
 @attrs.frozen
@@ -55,6 +56,10 @@ class Findings:
     title: str = "Circular financing, audited"
     skipped: Sequence[str] = ()
     """Metrics not computed, as ``name (needs projection)``: their plugin is disabled."""
+    sources: Sequence[Source] = ()
+    """The sources of the figures shown (:mod:`plugins.demo.sources`)."""
+    source_events: int = 0
+    """How many recorded events the figures shown rest on."""
 
 
 def confidence_counts(confidences: Iterable[str]) -> dict[str, int]:

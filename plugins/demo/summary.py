@@ -16,19 +16,23 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ledger.faces.output import billions, dollars, percent, times
+from ledger.faces.output import billions, percent, times
 from ledger.model.safetext import visible
 from ledger.plugin.reports import Report, Section, Table, table
 from plugins.audit.api import RULES as TRACING_RULES
 from plugins.audit.api import Rule
 from plugins.demo.findings import Findings
+from plugins.demo.schedule_table import schedule_table
+from plugins.demo.sources import section as sources_section
+from plugins.demo.warrants import warrants_section
+from plugins.metrics.api import THIN_RULE
 
 RULES: tuple[Rule, ...] = TRACING_RULES
 LAYER_ORDER = ("cash", "committed", "equity", "all")
 LAYER_MEANING = {
     "cash": "money actually paid",
     "committed": "promises outstanding (commitments net of amendments and draw-downs)",
-    "equity": "stakes handed over (investments; warrants at grant-date intrinsic value)",
+    "equity": "stakes handed over (investments; warrants at grant-date fair value)",
     "all": "the union of the three: a loop may pay one way and promise the other",
 }
 ROUNDING = (
@@ -103,6 +107,20 @@ def _legs(cycle: Mapping[str, Any]) -> str:
     return " · ".join("+".join(e.get("layers") or ["?"]) for e in cycle["edges"])
 
 
+STANDING_ORDER = ("firm", "partly non-binding", "non-binding only")
+
+
+def _standing(cycle: Mapping[str, Any]) -> str:
+    """``firm: paid+binding · binding`` — the loop's label, then what each leg stands on (from
+    the audit JSON); a loop not all firm says how much of it is: ``(firm ≥ $0.0B)``."""
+    legs = " · ".join(str(e.get("standing", "?")) for e in cycle["edges"])
+    standing = str(cycle.get("standing", "?"))
+    firm = cycle.get("firm_bottleneck")
+    if standing == "firm" or firm is None:
+        return f"{standing}: {legs}"
+    return f"{standing} (firm ≥ {billions(firm)}): {legs}"
+
+
 def _distinct(cycles: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Drop an ``all``-layer loop that repeats a single-layer loop with the same bottleneck."""
     single = {(tuple(c["path"]), c["bottleneck"]) for c in cycles if c["layer"] != "all"}
@@ -116,19 +134,27 @@ def _distinct(cycles: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 def _loops(f: Findings, full: bool) -> Section:
     if f.audit is None:
         return Section("Loops, by layer", ("Skipped: the audit plugin is disabled.",))
+    # Firm loops lead (every leg paid, handed over or binding); loops resting on a letter of
+    # intent follow, then those made only of letters — each by layer, biggest first.
     cycles = sorted(
         f.audit["cycles"],
-        key=lambda c: (LAYER_ORDER.index(c["layer"]), -Decimal(c["bottleneck"])),
+        key=lambda c: (
+            STANDING_ORDER.index(c["standing"]) if c.get("standing") in STANDING_ORDER else 3,
+            LAYER_ORDER.index(c["layer"]),
+            -Decimal(c["bottleneck"]),
+        ),
     )
     per_layer = Counter(c["layer"] for c in cycles)
+    per_standing = Counter(c.get("standing") for c in _distinct(cycles))
     layers = [x for x in LAYER_ORDER if x in f.audit["layers"]]
-    columns = ["layer", "loop", "bottleneck", "legs", "in date order"]
+    columns = ["layer", "loop", "bottleneck", "legs stand on", "layers", "in date order"]
     rows = []
     for c in _distinct(cycles):
         row = [
             c["layer"],
             " → ".join(_name(f, p) for p in c["path"]),
             billions(c["bottleneck"]),
+            _standing(c),
             _legs(c),
             "yes" if c["time_respecting"] else "no",
         ]
@@ -147,10 +173,19 @@ def _loops(f: Findings, full: bool) -> Section:
         + ".",
         (
             "The bottleneck is a loop's smallest flow: no more than that can have gone all the way "
-            "round. For a loop of `all`, *legs* names the layer of each flow in order (a loop of "
-            "`all` that repeats one above with the same bottleneck is not listed twice); *in date "
-            "order* says whether some chain of its events, one per flow, runs forward in time."
+            "round. *Legs stand on* says per leg, in loop order, what its flow is made of: **paid** "
+            "(cash), **stake** (stock or warrants handed over), **binding** or **non-binding** (a "
+            "promise outstanding, such as a letter of intent). A loop is **firm** when every leg "
+            "holds something paid, handed over or binding; **partly non-binding** when some leg is "
+            "only non-binding promises (*firm ≥* is then what could go round on firm terms alone); "
+            "**non-binding only** when every leg is. Firm loops are listed first. For a loop of "
+            "`all`, *layers* names the layer of each flow in order (a loop of `all` that repeats "
+            "one above with the same bottleneck is not listed twice); *in date order* says whether "
+            "some chain of its events, one per flow, runs forward in time."
         ),
+        "Loops by standing: "
+        + ", ".join(f"{per_standing.get(s, 0)} {s}" for s in STANDING_ORDER)
+        + ".",
     ]
     if cycles and not per_layer.get("cash") and "cash" in layers:
         paragraphs.append(
@@ -283,28 +318,37 @@ def _coverage(f: Findings, full: bool) -> Section:
     )
     rows = []
     for s in subjects:
-        revenue = (binding.get(s) or non_binding.get(s) or {}).get("detail", {}).get("revenue")
+        detail = (binding.get(s) or non_binding.get(s) or {}).get("detail", {})
+        revenue, reference = detail.get("revenue"), detail.get("run_rate_reference")
+        if revenue:
+            used = f"{billions(revenue['annualised'])} (revenue, {revenue['report']})"
+        elif reference:
+            used = (
+                f"no revenue report; its run-rate {billions(reference['run_rate'])} "
+                f"({reference['report']}) would give {times(reference['owed_over_run_rate'])}, "
+                "not used"
+            )
+        else:
+            used = "no revenue report recorded"
         rows.append(
             (
                 _name(f, s),
                 _owed(binding.get(s)),
                 _owed(waiting.get(s)),
                 _owed(non_binding.get(s)),
-                (
-                    f"{billions(revenue['annualised'])} ({revenue['measure'].replace('_', '-')}, "
-                    f"{revenue['report']})"
-                    if revenue
-                    else "no revenue or run-rate report recorded"
-                ),
+                used,
             )
         )
     paragraphs = [
         (
             "Outstanding commitments a party owes, after amendments and draw-downs, and how many "
-            "years of its latest annualised reported revenue they take (a run-rate as reported; a "
-            "period's revenue × 365 ÷ its days). Binding commitments are split into what is due "
-            "now and tranches that fall due only as GW are delivered or if a trigger happens (an IPO "
-            "filing, a milestone); non-binding promises apart."
+            "years of revenue they take. The denominator is the same in every period: the "
+            "party's latest reported revenue (whole company), annualised as amount × 365 ÷ the "
+            "period's days; a stated run-rate is never used (shown for reference where it is all "
+            "a party reports). Binding commitments are split into what is owed over the "
+            "contracts' terms — not payable now: the schedule below says in which year it falls "
+            "due — and tranches that bind only as GW are delivered or if a trigger happens (an "
+            "IPO filing, a milestone); non-binding promises apart."
         ),
     ]
     openai = binding.get("openai")
@@ -321,21 +365,47 @@ def _coverage(f: Findings, full: bool) -> Section:
                 f"{billions(non_binding['openai']['detail']['owed'])} of non-binding promises "
                 f"({times(non_binding['openai']['value'])})"
             )
+        due = openai["detail"].get("falls_due") or {}
+        soon = [(k, v) for k, v in due.items() if k.isdigit()][:2]
+        when = (
+            " Over the contracts' terms it falls due "
+            + ", ".join(f"{billions(v)} in {k}" for k, v in soon)
+            + ", the rest later"
+            + (
+                f" ({billions(due['term not stated'])} with no term stated)"
+                if "term not stated" in due
+                else ""
+            )
+            + "."
+            if soon
+            else ""
+        )
         paragraphs.append(
-            f"**OpenAI** owes {billions(openai['detail']['owed'])} under binding commitments due "
-            f"now — {times(openai['value'])} its {billions(rev['annualised'])} annualised revenue "
-            f"({rev['report']})" + (", plus " + " and ".join(extra) if extra else "") + "."
+            f"**OpenAI** owes {billions(openai['detail']['owed'])} under binding commitments "
+            f"outstanding — {times(openai['value'])} its {billions(rev['annualised'])} annualised "
+            f"revenue ({rev['report']})"
+            + (", plus " + " and ".join(extra) if extra else "")
+            + "."
+            + when
         )
     tables: list[Table] = []
     if rows:
         columns = [
             "party",
-            "binding, due",
+            "binding, owed over the terms",
             "binding, waiting on GW or a trigger",
             "non-binding",
             "revenue used",
         ]
         tables.append(table(columns, rows, right=columns[1:4]))
+    schedule = schedule_table(f, binding, subjects)
+    if schedule is not None:
+        tables.append(schedule)
+        paragraphs.append(
+            "*When the binding commitments fall due*: "
+            + str(next(iter(binding.values()))["detail"].get("falls_due_rule", ""))
+            + "; *term not stated*: the fact gives no end date."
+        )
     if openai is not None and full:
         listed: dict[str, dict[str, Any]] = {}
         for group in (binding, waiting, non_binding):
@@ -369,6 +439,20 @@ def _coverage(f: Findings, full: bool) -> Section:
     return Section("Commitment coverage", tuple(paragraphs), tuple(tables))
 
 
+def _paid_cell(figure: Mapping[str, Any]) -> str:
+    """The paid ratio, or why there is none: no recorded sale, or too few to mean anything."""
+    if figure.get("value") is not None:
+        return percent(figure["value"])
+    detail = figure.get("detail") or {}
+    reason = str(detail.get("reason") or "")
+    base = detail.get("sales_base") or {}
+    if reason.startswith(("too few", "rests on one day")):
+        return f"n/m: {base.get('sales', '?')} sale(s)"
+    if reason.startswith("no recorded revenue"):
+        return "no recorded sale"
+    return "—"
+
+
 def _vendor_financing(f: Findings) -> Section:
     if f.figures is None:
         return Section("Vendor financing", ("Skipped: the metrics plugin is disabled.",))
@@ -390,7 +474,7 @@ def _vendor_financing(f: Findings) -> Section:
         rows.append(
             (
                 _name(f, s),
-                percent(p.get("value")),
+                _paid_cell(p),
                 billions(pd.get("financing")),
                 billions(pd.get("revenue_from_customers")),
                 percent(c.get("value")),
@@ -411,6 +495,12 @@ def _vendor_financing(f: Findings) -> Section:
             "Warrants enter at grant-date fair value (up-and-in barrier call; the valuation "
             "assumptions below), the amount ASC 606-10-32-25 deducts from the vendor's revenue."
         ),
+        (
+            "A ratio over recorded sales (*paid* here, customer concentration in `metrics`) is "
+            f"{THIN_RULE}: otherwise it reads *n/m* (not meaningful) with the number of sales, "
+            "and `metrics.json` keeps the exact quotient as `computed` beside the reason. *No "
+            "recorded sale*: nothing bought from the supplier is in the history yet."
+        ),
     ]
     columns = [
         "supplier",
@@ -423,109 +513,6 @@ def _vendor_financing(f: Findings) -> Section:
     ]
     tables = (table(columns, rows, right=columns[1:]),) if rows else ()
     return Section("Vendor financing", tuple(paragraphs), tables)
-
-
-def _warrants(f: Findings) -> Section:
-    if f.valuation is None:
-        return Section("Warrants", ("Skipped: the valuation plugin is disabled.",))
-    grants = [h for h in f.valuation["holdings"] if h.get("kind") == "warrant"]
-    intrinsic = {w["grant"]: w for w in (f.audit or {}).get("warrants", [])}
-    fair: dict[str, Mapping[str, Any]] = {}
-    for x in _figures(f, "vendor_financing"):
-        detail = x.get("detail") or {}
-        for group in ("customers", "buyers_without_recorded_purchases"):
-            for customer in (detail.get(group) or {}).values():
-                for w in customer.get("warrants", []):
-                    fair[w["grant"]] = w
-    a = f.valuation["assumptions"]
-    tables: list[Table] = []
-    paragraphs: list[str] = []
-    for g in grants:
-        grant = g["instrument"]
-        who = f"{_name(f, g['party'])}'s warrant on {_name(f, g['counterparty'])}"
-        rows: list[tuple[str, str, str]] = [
-            (
-                "granted",
-                f"{int(Decimal(g['quantity'])):,} shares",
-                (
-                    f"strike ${g['assumptions']['strike']}, granted {g['assumptions']['grant_date']}, "
-                    f"expires {g['assumptions']['expiry']}"
-                ),
-            )
-        ]
-        if grant in intrinsic and intrinsic[grant]["price"] is not None:
-            w = intrinsic[grant]
-            rows.append(
-                (
-                    "at grant, intrinsic (loop layer)",
-                    billions(w["value"]),
-                    (
-                        f"{int(Decimal(w['shares'])):,} × ({w['price']} − {w['strike']}), "
-                        f"{_name(f, w['issuer'])} price of {w['price_date']}"
-                    ),
-                )
-            )
-        if grant in fair:
-            w = fair[grant]
-            rows.append(
-                (
-                    "at grant, fair value (ASC 606)",
-                    billions(w["fair_value_at_grant"]),
-                    (
-                        f"barrier model at spot {w['spot']} ({w['spot_date']}), volatility "
-                        f"{w['volatility']}, rate {w['rate']}"
-                    ),
-                )
-            )
-        rows.append(
-            (
-                "now, expected",
-                billions(g["value"]),
-                "; ".join(t["basis"] for t in g.get("tranches", [])),
-            )
-        )
-        rows.append(
-            (
-                "now, if the deliveries are met",
-                billions(g["value_if_met"]),
-                "the same model with the delivery conditions met, spot "
-                + ", ".join(
-                    sorted({str(t["assumptions"].get("spot")) for t in g.get("tranches", [])})
-                ),
-            )
-        )
-        spot = g.get("intrinsic_at_spot")
-        if spot:
-            rows.append(
-                (
-                    "now, intrinsic at spot",
-                    billions(spot["value"]),
-                    f"{spot['formula']} ({spot['price_date']})",
-                )
-            )
-        top = g.get("if_all_hurdles_met")
-        if top:
-            rows.append(
-                (
-                    f"all hurdles met, price at ${top['price']}",
-                    f"{billions(top['value'])} = {dollars(top['value'])}",
-                    top["formula"],
-                )
-            )
-        tables.append(table([who, "value", "how"], rows, right=["value"]))
-        paragraphs.append(
-            f"**{who}** (`{grant}`): {len(g.get('tranches', []))} tranche(s) as modelled; "
-            "the expected value weights unmet delivery conditions by the configured probability."
-        )
-    vol = ", ".join(f"{k} {v}" for k, v in a["volatility"].items())
-    paragraphs.append(
-        f"Assumptions (`[plugins.valuation]` in loopledger.toml): volatility {vol}; risk-free rate "
-        f"{a['rate']}; dividend yield {a.get('dividend_yield', '0')}; probability that missing "
-        f"deliveries happen {', '.join(f'{k} {v}' for k, v in a['probabilities'].items())}."
-    )
-    if not grants:
-        paragraphs.insert(0, "No warrant is recorded.")
-    return Section("Warrants", tuple(paragraphs), tuple(tables))
 
 
 def _files(f: Findings, full: bool) -> Section:
@@ -558,8 +545,9 @@ def build(f: Findings, *, full: bool = True) -> Report:
         _round_trips(f),
         _coverage(f, full),
         _vendor_financing(f),
-        _warrants(f),
+        warrants_section(f),
     ]
+    sections.append(sources_section(f.sources, f.source_events, full))
     if f.files:
         sections.append(_files(f, full))
     if f.next_steps:
@@ -568,4 +556,5 @@ def build(f: Findings, *, full: bool = True) -> Report:
         f.title,
         tuple(sections),
         footnotes=(ROUNDING,),
+        sources=tuple(f.sources),
     )

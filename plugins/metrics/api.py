@@ -16,7 +16,11 @@ from ledger.api.tables import Column, Table
 from ledger.model.problems import InputError, Problem
 from ledger.plugin.figures import AMOUNT_PRECISION, RATIO_PRECISION, Figure, quarter_ends
 from plugins.metrics.flows import NAME, Flows
+from plugins.metrics.thin_sales import RULE as THIN_RULE
 from plugins.valuation.api import Settings
+
+# The names defined below are public too; THIN_RULE is listed so that it is re-exported.
+__all__ = ["THIN_RULE"]
 
 PRECISION = {"ratios": RATIO_PRECISION, "amounts": AMOUNT_PRECISION}
 

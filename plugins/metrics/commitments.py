@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from ledger.model.values import WORLD
 from ledger.plugin.evidence import EventIds, Tally
 from ledger.plugin.figures import AMOUNT_PRECISION, Figure, ratio
 from plugins.metrics.flows import CASH_NOTE, CURRENCY, DAYS_PER_YEAR, ZERO, Report, latest_report
 from plugins.metrics.inputs import Inputs, add_commitment, add_ids, ratio_figure, sum_of
+from plugins.metrics.schedule import ASSUMPTION as SCHEDULE_ASSUMPTION
+from plugins.metrics.schedule import add_schedules, schedule
 from plugins.valuation.api import (
     CommitmentPosition,
     contingent,
@@ -26,10 +28,18 @@ def annual_report(basis: Inputs, party: str, measures: tuple[str, ...]) -> Repor
     return latest_report(basis.flows, party, measures, basis.as_of)
 
 
+DENOMINATOR: Final = (
+    "the same in every period: the party's latest reported revenue (whole company, a period "
+    "ended on or before the date), annualised as amount × 365 ÷ the period's days; a stated "
+    "run-rate is never the denominator (it is shown beside, for reference)"
+)
+
+
 def _commitments(
     owed: list[CommitmentPosition],
     part: Mapping[str, Decimal] | None = None,
     waiting: Mapping[str, tuple[Decimal, tuple[str, ...]]] | None = None,
+    as_of: dt.date | None = None,
 ) -> list[dict[str, Any]]:
     part = part if part is not None else {c.id: c.outstanding for c in owed}
     waiting = waiting or {}
@@ -41,6 +51,13 @@ def _commitments(
             "binding": c.binding,
             "outstanding": c.outstanding,
             "counted": part[c.id],
+            "start": c.start,
+            "end": c.end,
+            **(
+                {"falls_due": schedule(part[c.id], c.start, c.end, as_of)}
+                if as_of is not None
+                else {}
+            ),
             **(
                 {"waiting_on_deliveries": waiting[c.id][0], "tranches_waiting": waiting[c.id][1]}
                 if c.id in waiting and waiting[c.id][0]
@@ -57,7 +74,13 @@ def commitment_coverage(
     settings: Mapping[str, Any] | None = None,
 ) -> list[Figure]:
     """Per party: outstanding commitments it owes (binding, non-binding) ÷ its latest annualised
-    reported revenue — how many years of revenue the commitments take."""
+    reported revenue — how many years of revenue the commitments take.
+
+    One denominator rule in every period (:data:`DENOMINATOR`): reported revenue, annualised; a
+    party that states only a run-rate gets no ratio (its run-rate and the ratio it would give
+    are in ``detail.run_rate_reference``), so a series never changes measure between quarters.
+    Binding commitments are also split by when they fall due (``falls_due``: by calendar year
+    over each one's stated term, :mod:`plugins.metrics.schedule`)."""
     basis = Inputs.of(states, as_of, settings)
     if basis is None:
         return []
@@ -67,7 +90,8 @@ def commitment_coverage(
     figures = []
     for party in payers:
         owed = basis.owed_by(party)
-        report = annual_report(basis, party, ("revenue", "run_rate"))
+        report = annual_report(basis, party, ("revenue",))
+        stated = annual_report(basis, party, ("run_rate",))
         annual: dict[str, Any] = {}
         days = Decimal(1)
         if report is not None:
@@ -105,11 +129,24 @@ def commitment_coverage(
         )
         for label, chosen, part in groups:
             amount = sum_of(part[c.id] for c in chosen)
+            listed = _commitments(chosen, part, waiting, basis.as_of)
             detail = basis.detail(
                 owed=amount,
-                commitments=_commitments(chosen, part, waiting),
+                commitments=listed,
                 revenue=annual or None,
+                denominator=DENOMINATOR,
             )
+            if label == "binding":
+                detail["falls_due"] = add_schedules(c["falls_due"] for c in listed)
+                detail["falls_due_rule"] = SCHEDULE_ASSUMPTION
+            if stated is not None:
+                detail["run_rate_reference"] = {
+                    "report": stated.id,
+                    "period_end": stated.period_end,
+                    "run_rate": stated.amount,
+                    "owed_over_run_rate": ratio(amount, stated.amount),
+                    "note": "for reference only: coverage divides by reported revenue",
+                }
             # owed ÷ (amount × 365 / days) computed as one quotient: owed × days ÷ (amount × 365)
             denominator = (
                 ZERO
@@ -118,8 +155,9 @@ def commitment_coverage(
             )
             if report is None:
                 detail["reason"] = (
-                    f"no revenue or run-rate report of {party} (whole company) for a period "
-                    f"ending on or before {basis.as_of.isoformat()}"
+                    f"no revenue report of {party} (whole company) for a period ending on or "
+                    f"before {basis.as_of.isoformat()}"
+                    + ("; a run-rate is recorded (run_rate_reference)" if stated else "")
                 )
             if label == "contingent" and not chosen:
                 continue

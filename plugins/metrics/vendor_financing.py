@@ -21,6 +21,7 @@ from plugins.metrics.inputs import (
     add_ids,
     sum_of,
 )
+from plugins.metrics.thin_sales import sales_base, too_few
 from plugins.valuation.api import CommitmentPosition
 
 
@@ -158,6 +159,12 @@ def vendor_financing(
             )
         elif numerator is None:
             detail["reason"] = "a warrant's fair value at grant is unknown (see customers)"
+        base = sales_base(basis.flows.days.get(supplier), set(revenue))
+        detail["sales_base"] = base.to_json()
+        computed = None if numerator is None else ratio(numerator, total_revenue)
+        thin = too_few(base) if numerator is not None else None
+        if thin is not None:
+            detail["reason"], detail["computed"] = thin, computed
         inputs = Tally()
         add_ids(inputs, f"sold_to_modelled:{supplier}", basis.sold_to_modelled(supplier))
         for part in [*parts.values(), *others.values()]:
@@ -166,7 +173,7 @@ def vendor_financing(
             Figure(
                 metric="vendor_financing",
                 subject=supplier,
-                value=None if numerator is None else ratio(numerator, total_revenue),
+                value=None if thin is not None else computed,
                 unit="ratio",
                 precision=RATIO_PRECISION,
                 inputs=inputs.ids,

@@ -47,8 +47,8 @@ REVENUE_PARAMETERS: Final = {
     "every": "period length: month, quarter (default) or year",
     "start": "annual revenue at 'from' (default: the latest revenue or run-rate report, "
     "annualised as commitment coverage does)",
-    "measure": "run_rate (default: the annual rate at each period end) or revenue (the "
-    "period's revenue)",
+    "measure": "revenue (default: the period's revenue, what commitment coverage divides by) or "
+    "run_rate (the annual rate at each period end)",
 }
 
 
@@ -61,7 +61,7 @@ def revenue_growth(params: Params, context: GeneratorContext) -> list[dict[str, 
     if until <= start:
         params.fail("until", f"expected a date after 'from' ({start.isoformat()}); got {until}")
     every = params.choice("every", ("month", "quarter", "year"), "quarter")
-    measure = params.choice("measure", ("run_rate", "revenue"), "run_rate")
+    measure = params.choice("measure", ("run_rate", "revenue"), "revenue")
     if "start" in params:
         annual = params.decimal("start", positive=True)
         basis = f"{format_decimal(annual)} a year at {start.isoformat()} (given)"

@@ -156,6 +156,8 @@ def _on_commitment(state: Positions, e: Commitment) -> None:
         e.amount.amount if isinstance(e.amount, Money) else ZERO,  # undisclosed: no figure
         binding=e.binding,
         gated=tuple(g for g in map(_gate, e.tranches) if g is not None),
+        start=e.start,
+        end=e.end,
     )
 
 
@@ -532,7 +534,7 @@ PROJECTION: Projection[Positions] = Projection(
     initial,
     apply,
     handles=HANDLES,
-    version="7",
+    version="8",
     describe=describe,
     encode=to_plain,
     decode=from_plain,

@@ -37,14 +37,16 @@ def print_valuation(data: Mapping[str, Any]) -> None:
             quantity = "?" if r["quantity"] is None else grouped(r["quantity"])
             if r["kind"] in ("commitment", "loan"):
                 quantity = ""  # the face amount is the value
-            t.add_row(cell(r["instrument"]), r["kind"], quantity, _shown(r), cell(r["basis"]))
+            t.add_row(
+                cell(r["instrument"]), r["kind"], quantity, _shown(r), cell(r["basis"] + _age(r))
+            )
             for x in r.get("tranches", []):
                 t.add_row(
                     cell(f"  {x['tranche']}"),
                     "tranche",
                     grouped(x["quantity"]),
                     _shown(x),
-                    cell(x["basis"]),
+                    cell(x["basis"] + _age(x)),
                 )
             for key, label in (
                 ("intrinsic_at_spot", "  intrinsic at"),
@@ -57,7 +59,9 @@ def print_valuation(data: Mapping[str, Any]) -> None:
                         "",
                         "",
                         billions(x["value"], 3, r["currency"], "unknown"),
-                        x["formula"],
+                        x["formula"]
+                        + (f" ({x['price_date']})" if x.get("price_date") else "")
+                        + _age(x),
                     )
         out.print(t)
     if not by_party:
@@ -69,6 +73,14 @@ def print_valuation(data: Mapping[str, Any]) -> None:
         "Values in US$ billions rounded half-even to 3 decimals (--json: exact); payables "
         "negative. "
         f"Assumptions: volatility {vol}; rate {a['rate']}; dividend yield 0; probability that "
-        f"missing deliveries happen {prob}; years = days/365.",
+        f"missing deliveries happen {prob}; years = days/365. Prices: "
+        f"{a['rules']['prices']}; {a['rules']['stale']}.",
         markup=False,
     )
+
+
+def _age(row: Mapping[str, Any]) -> str:
+    """`` — STALE price, 125 days old`` when the value rests on a stale mark (rules.stale)."""
+    if row.get("stale"):
+        return f" — STALE price, {row['price_age_days']} days old"
+    return ""

@@ -13,6 +13,7 @@ from ledger.api.tables import Column, Table
 from ledger.model.problems import LedgerError
 from ledger.model.values import Party
 from ledger.plugin import evidence
+from ledger.plugin.figures import ratio
 from plugins.valuation import positions
 from plugins.valuation.holdings import Holding, Market, Settings, Valuation
 
@@ -30,7 +31,12 @@ RULES = {
     "signs": "payables (commitments and loans owed) are negative",
     "inputs": f"the first {evidence.INPUTS_LISTED:,} event ids a value rests on, in recorded order; "
     "inputs_total counts them all",
+    "stale": "a price is stale when the last recorded mark is more than "
+    "{STALE_DAYS} days older than the date of the figures",
 }
+STALE_DAYS = 30
+"""A mark more than this many days before the figures' date is flagged ``stale``."""
+RULES["stale"] = RULES["stale"].format(STALE_DAYS=STALE_DAYS)
 
 
 def assumptions(settings: Settings) -> dict[str, Any]:
@@ -74,7 +80,7 @@ def _inputs(listed: Sequence[str], counts: Mapping[str, int]) -> dict[str, Any]:
     return {"inputs": list(listed[: evidence.INPUTS_LISTED]), "inputs_total": sum(counts.values())}
 
 
-def _row(h: Holding, v: Valuation) -> dict[str, Any]:
+def _row(h: Holding, v: Valuation, as_of: dt.date | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "party": h.party,
         "kind": h.kind,
@@ -94,6 +100,9 @@ def _row(h: Holding, v: Valuation) -> dict[str, Any]:
         row["side"] = h.side
     if h.binding is not None:
         row["binding"] = h.binding
+    mark = v.assumptions.get("price_date") or v.assumptions.get("spot_date")
+    if as_of is not None and isinstance(mark, dt.date):
+        row |= price_age(mark, as_of)  # a value at a market price says how old that price is
     return row
 
 
@@ -103,8 +112,68 @@ def _total(values: Sequence[Decimal | None]) -> Decimal | None:
     )
 
 
-def _warrant_row(lines: list[tuple[Holding, Valuation]], market: Market) -> dict[str, Any]:
-    """One row per grant: the tranches, their sum, intrinsic value now and if all hurdles are met."""
+def price_age(price_date: dt.date, as_of: dt.date) -> dict[str, Any]:
+    """How old a mark is on ``as_of``, and whether it is stale (:data:`STALE_DAYS`)."""
+    age = (as_of - price_date).days
+    return {"price_age_days": age, "stale": age > STALE_DAYS}
+
+
+def _dilution(
+    issuer: str, quantity: Decimal, market: Market, on_issuer: Decimal
+) -> dict[str, Any] | None:
+    """The warrant's shares as a share of the issuer's: of those outstanding, and of the count
+    there would be with every recorded warrant on the issuer exercised (``on_issuer`` shares)."""
+    party = market.parties.get(issuer)
+    outstanding = None if party is None else party.shares_outstanding
+    if not outstanding:
+        return None
+    return {
+        "shares_outstanding": outstanding,
+        "of_outstanding": ratio(quantity, outstanding),
+        "warrant_shares_on_issuer": on_issuer,
+        "of_fully_diluted": ratio(quantity, outstanding + on_issuer),
+        "meaning": "the warrant's shares ÷ the issuer's shares outstanding (as declared); and ÷ "
+        "those plus the shares of every recorded warrant on the issuer, as if all were exercised",
+    }
+
+
+def _scenarios(
+    lines: list[tuple[Holding, Valuation]],
+    spot: Any,
+    top: Decimal | None,
+    quantity: Decimal,
+    strike: Decimal,
+) -> dict[str, Any]:
+    """The warrant's value now in each case side by side, so no default assumption makes the
+    headline: deliveries met or not × price hurdle touched or not (and the price at the hurdle).
+
+    Deliveries not met: the tranches never vest, worth 0 whatever the price. Met and the hurdle
+    not touched: the valuer's model at spot with the delivery conditions met (``value_if_met``:
+    an up-and-in barrier call). Met and touched: the barrier no longer bites, the warrant is a
+    call at spot — shown at intrinsic value, which for a near-zero strike is within shares ×
+    strike of the call's value.
+    """
+    met = _total([v.value_if_met for _, v in lines])
+    return {
+        "deliveries_not_met": ZERO,
+        "deliveries_met_hurdle_not_touched": met,
+        "deliveries_met_hurdle_touched": None
+        if spot is None
+        else quantity * max(spot.amount - strike, ZERO),
+        "deliveries_met_price_at_final_hurdle": None
+        if top is None
+        else quantity * max(top - strike, ZERO),
+        "assumption": "each case is taken as given, not weighted: 'value' weights unmet delivery "
+        "conditions by the configured probability (plugins.valuation probabilities), which is a "
+        "setting, not a finding",
+    }
+
+
+def _warrant_row(
+    lines: list[tuple[Holding, Valuation]], market: Market, on_issuer: Decimal = ZERO
+) -> dict[str, Any]:
+    """One row per grant: the tranches, their sum, intrinsic value now and if all hurdles are
+    met, the value in each scenario side by side, and the dilution."""
     first = lines[0][0]
     t = first.tranche
     assert t is not None
@@ -136,6 +205,7 @@ def _warrant_row(lines: list[tuple[Holding, Valuation]], market: Market) -> dict
             "price_event": spot.event_id,
             "value": quantity * max(spot.amount - t.strike, ZERO),
             "formula": f"{quantity} × ({spot.amount} − {t.strike})",
+            **price_age(spot.date, market.as_of),
         },
         "if_all_hurdles_met": None
         if top is None
@@ -146,8 +216,11 @@ def _warrant_row(lines: list[tuple[Holding, Valuation]], market: Market) -> dict
             "meaning": "intrinsic value if every condition is met and the share price stands at "
             "the final hurdle",
         },
+        "scenarios": _scenarios(lines, spot, top, quantity, t.strike),
+        "dilution": _dilution(t.issuer, quantity, market, on_issuer or quantity),
         "tranches": [
-            _row(h, v) | {"tranche": h.tranche.tranche if h.tranche else None} for h, v in lines
+            _row(h, v, market.as_of) | {"tranche": h.tranche.tranche if h.tranche else None}
+            for h, v in lines
         ],
     }
 
@@ -173,13 +246,25 @@ def report(
             continue
         v = _value(plugins, h, as_of, market, settings)
         if h.tranche is None:
-            rows.append(_row(h, v))
+            rows.append(_row(h, v, as_of))
             continue
         if h.tranche.grant not in grants:
             grants[h.tranche.grant] = []
             rows.append({"grant": h.tranche.grant})  # placeholder, keeps the order
         grants[h.tranche.grant].append((h, v))
-    rows = [_warrant_row(grants[r["grant"]], market) if "grant" in r else r for r in rows]
+    on_issuer: dict[str, Decimal] = {}
+    for g in state.grants.values():
+        if not g.closed:
+            shares = sum((tr.shares for tr in g.tranches.values()), ZERO) - g.exercised
+            on_issuer[g.issuer] = on_issuer.get(g.issuer, ZERO) + shares
+    rows = [
+        _warrant_row(
+            grants[r["grant"]], market, on_issuer.get(state.grants[r["grant"]].issuer, ZERO)
+        )
+        if "grant" in r
+        else r
+        for r in rows
+    ]
     return {
         "as_of": as_of,
         "assumptions": assumptions(settings),

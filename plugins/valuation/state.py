@@ -94,6 +94,10 @@ class CommitmentPosition:
     condition; GW ``None`` for a tranche that waits on a ``trigger`` (an outside event)."""
     drawn_by_tranche: dict[str, Decimal] = attrs.Factory(dict)
     """What draws naming a tranche (``tranche:`` on a purchase or investment) took from it."""
+    start: dt.date | None = None
+    end: dt.date | None = None
+    """The term the commitment states (None: not stated): coverage schedules what is left of a
+    binding commitment over it, by year (:mod:`plugins.metrics.schedule`)."""
 
 
 @attrs.define
@@ -222,6 +226,8 @@ def to_plain(state: Positions) -> dict[str, Any]:
                     for tid, amount, gw in c.gated
                 ],
                 [[tid, str(drawn)] for tid, drawn in c.drawn_by_tranche.items()],
+                None if c.start is None else c.start.isoformat(),
+                None if c.end is None else c.end.isoformat(),
             ]
             for c in state.commitments.values()
         ],
@@ -283,7 +289,7 @@ def from_plain(data: Any) -> Positions:
         )
     for row in data["commitments"]:
         (cid, day, payer, payee, kind, cur, total, outstanding, binding, status, gw) = row[:11]
-        delivery_ids, ids, draws, cashless, gated, drawn = row[11:]
+        delivery_ids, ids, draws, cashless, gated, drawn, start, end = row[11:]
         if type(binding) is not bool or type(draws) is not int or type(cashless) is not int:
             raise ValueError("malformed commitment")
         state.commitments[_text(cid)] = CommitmentPosition(
@@ -304,6 +310,8 @@ def from_plain(data: Any) -> Positions:
             cashless,
             tuple((_text(t), _d(a), None if g is None else _d(g)) for t, a, g in gated),
             {_text(t): _d(a) for t, a in drawn},
+            None if start is None else _day(start),
+            None if end is None else _day(end),
         )
     for kid, day, lender, borrower, instrument, cur, principal, outstanding, ids in data["claims"]:
         state.claims[_text(kid)] = Claim(

@@ -305,6 +305,7 @@
         });
       });
       var first = el("td", {}, [el("span", { className: "route", text: route }), legs]);
+      if (cycle.standing) { first.appendChild(el("span", { className: "standing standing-" + cycle.standing.replace(/ /g, "-"), text: " " + cycle.standing })); }
       if (!cycle.time_respecting) { first.appendChild(el("span", { className: "out-of-order", text: " not in time order" })); }
       var row = el("tr", { "data-layer": cycle.layer, "data-path": cycle.path.join(">"), "data-bottleneck": cycle.bottleneck }, [
         first,
