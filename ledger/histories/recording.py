@@ -443,6 +443,26 @@ class _Asserted:
         ]
         if not chosen:
             return
+        reversal_days = _reversal_days(appender) if reversed_ids else {}
+        # The stored postings are the effective history's at the head: an event reversed later
+        # posts nothing there. An assertion dated before such a reversal sees that event (as
+        # 'balances --as-of' does), so it is checked against a fold as of its own date.
+        reaching = [a for a in chosen if any(day > a.date for _, day in reversal_days.values())]
+        failed = [
+            f
+            for day in sorted({a.date for a in reaching})
+            for f in _as_of_failures(
+                appender, [a for a in reaching if a.date == day], day, reversal_days
+            )
+        ]
+        chosen = [a for a in chosen if a not in reaching]
+        if chosen:
+            failed += self._stored_failures(appender, chosen)
+        if not failed:
+            return
+        self._refuse(appender, failed)
+
+    def _stored_failures(self, appender: Any, chosen: list[AssertBalance]) -> list[Any]:
         sums = DatedSums(chosen)
         assert sums.last_day is not None
         for position, day, postings in appender.dated_postings(sums.last_day):
@@ -457,9 +477,9 @@ class _Asserted:
                     )
                 )
             sums.feed(day, postings)
-        failed = sums.failed()
-        if not failed:
-            return
+        return sums.failed()
+
+    def _refuse(self, appender: Any, failed: list[Any]) -> None:
         lines = []
         for f in failed:
             file, line = self.where.get(f.assertion.id, (appender.store.url, None))
@@ -470,6 +490,43 @@ class _Asserted:
             "\n".join(lines)
             + "\nnothing was written: the ledger disagrees with these balance assertions"
         )
+
+
+def _reversal_days(appender: Any) -> dict[str, Any]:
+    """``{reversed event id: (reversal id, its date)}`` of every reversal the store will hold."""
+    from ledger.store.records import decode_record, record_type
+
+    days: dict[str, Any] = {}
+    for position, raw in appender.read_raw():
+        if record_type(raw) == "reversal":
+            value = decode_record(raw, position).value
+            assert isinstance(value, Reversal)
+            days.setdefault(value.of, (value.id, value.date))
+    return days
+
+
+def _as_of_failures(
+    appender: Any, assertions: list[AssertBalance], day: Any, reversal_days: dict[str, Any]
+) -> list[Any]:
+    """The ``assertions`` (all dated ``day``) a fold of the store as of ``day`` disagrees with:
+    through the book, with only the reversals dated by then (the engine's as-of rule)."""
+    from ledger.store.records import decode_record
+
+    book = Book({t: r for t, (r, d) in reversal_days.items() if d <= day}, validate=False)
+    sums = DatedSums(assertions)
+    for position, raw in appender.read_raw():
+        record = decode_record(raw, position)
+        value = record.value
+        if isinstance(value, Party):
+            book.declare(value)
+            continue
+        if value.date > day:
+            continue
+        postings, _ = book.apply(value, position, record.content_hash)
+        if value.id in book.reversed or isinstance(value, Reversal):
+            continue
+        sums.feed(value.date, postings)
+    return sums.failed()
 
 
 def _seen(

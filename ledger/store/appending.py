@@ -20,13 +20,14 @@ from eventsourcing.persistence import (
     IntegrityError,
     OperationalError,
     PersistenceError,
+    StoredEvent,
 )
 
 from ledger.book import Known
 from ledger.model.events import Event
 from ledger.model.postings import Posting
 from ledger.model.problems import StoreError
-from ledger.store.records import BOOK_ID, Record, Recorded, encode_record
+from ledger.store.records import BOOK_ID, TOPIC, Record, Recorded, encode_record
 from ledger.store.rows import PostingsRow
 from ledger.store.urls import describe, redact
 
@@ -231,6 +232,38 @@ class Appender:
                     ):
                         found = decode_postings(clear)
                 yield int(position), dt.date.fromisoformat(text), found
+            after = int(rows[-1][0])
+
+    def read_raw(self, batch: int = 5_000) -> Iterator[tuple[int, bytes]]:
+        """``(position, record bytes)`` of every record — stored before or written in this
+        transaction — in recorded order, read in pages through the transaction's cursor."""
+        if self.store.kind == "popo":
+            yield from self.store.read_raw()
+            for event in self._memory_events:
+                yield event.originator_version, event.payload
+            return
+        book = BOOK_ID
+        p = self.store.param
+        sql = (
+            f"SELECT originator_version, state FROM {self.store.events_table} "
+            f"WHERE originator_id = {p} AND originator_version > {p} "
+            f"ORDER BY originator_version LIMIT {p}"
+        )
+        book_id: Any = book.hex if self.store.kind == "sqlite" else book
+        after = 0
+        while True:
+            self._cursor.execute(sql, (book_id, after, batch))
+            rows = [
+                tuple(r) if self.store.kind == "sqlite" else tuple(r.values())
+                for r in self._cursor.fetchall()
+            ]
+            if not rows:
+                return
+            for version, state in rows:
+                yield (
+                    int(version),
+                    self.store.mapper.raw_state(StoredEvent(book, int(version), TOPIC, state)),
+                )
             after = int(rows[-1][0])
 
     def _memory_index_rows(self) -> list[tuple[int, str, str, str]]:
