@@ -238,7 +238,8 @@ class AuditReport(Table):
         ]
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON document ``loopledger audit --json`` prints (decimals as exact strings)."""
+        """The JSON document ``loopledger audit --json`` prints (decimals as exact strings), its
+        cycles in the report's order: firm loops first, each group biggest bottleneck first."""
         return {
             "as_of": None if self.as_of is None else self.as_of.isoformat(),
             "rule": self.rule,
@@ -275,7 +276,7 @@ class AuditReport(Table):
                     ],
                     "notes": self.notes(c),
                 }
-                for c in self.cycles
+                for c in self.headline()
             ],
             **self.trace.to_json(),
             "warrants": [

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from ledger.engine import Result
-from plugins.audit.api import STANDING_ORDER, audit, exact, warrant_fair_values
+from plugins.audit.api import audit, exact, warrant_fair_values
 from plugins.audit.flows import NAME, FlowState, aggregate, layer_edges, names_of
 from plugins.audit.model import WORLD, Edge
 
@@ -131,9 +131,8 @@ def graph_answer(
     active = {e["source"] for e in edges} | {e["target"] for e in edges}
     report = audit(result, currency=currency, warrant_fair_values=fair)
     audited = report.to_json()
-    # Firm loops first, then those resting on non-binding promises (as the report lists them).
-    order = {STANDING_ORDER[i]: i for i in range(len(STANDING_ORDER))}
-    audited["cycles"].sort(key=lambda c: (order[c["standing"]], -Decimal(c["bottleneck"])))
+    # Firm loops first, then those resting on non-binding promises (as the report and
+    # ``audit --json`` list them).
     promises: dict[tuple[str, str], list[str]] = {}
     for e in edges:
         if e["layer"] in ("binding", "non_binding"):
