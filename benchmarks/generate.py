@@ -390,7 +390,8 @@ class HistoryGenerator:
         if tranche is not None:
             room = min(room, tranche.amount - tranche.drawn)
         cents = min(self._amount(1_000_000, 400_000_000), room)
-        if rng.random() < 0.005:
+        overrun = rng.random() < 0.005
+        if overrun:
             cents += self._amount(1, 1_000_000)  # the odd overrun past what is due
         if not self._pays(c.payer, cents):
             return None
@@ -410,6 +411,8 @@ class HistoryGenerator:
         fields["commitment"] = c.id
         if tranche is not None:
             fields["tranche"] = tranche.id
+        if overrun:
+            fields["override"] = "paid past what was due (the excess is plain cash)"
         event = self._event("purchase" if purchase_like else "investment", **fields)
         cash = _pair(c.payer, c.payee, cents, *accounts)
         return Generated(event, self._book_cash(cash))

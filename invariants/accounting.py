@@ -5,14 +5,16 @@ Each function states its law as a formula in its docstring and returns violation
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from invariants.violation import Violation
 from ledger.book import Entry
-from ledger.model.postings import sums_by_commodity
-from ledger.model.values import WORLD, is_cash
+from ledger.book.cash import CashKey, daily_cash_moves, overdrafts
+from ledger.model.postings import Posting, sums_by_commodity
+from ledger.model.values import WORLD, Party, is_cash
 
 
 def postings_balance(entries: Iterable[Entry]) -> list[Violation]:
@@ -116,41 +118,56 @@ def balances_match(
     ]
 
 
-def cash_overdrafts(entries: Iterable[Entry]) -> list[Violation]:
-    """Modelled parties whose cash went below zero: min over dated prefixes of cash_P < 0 (a note).
+def allowed_overdrafts(parties: Iterable[Party]) -> dict[str, str]:
+    """``{party id: reason}`` of the parties declared with ``allow_overdraft``."""
+    return {p.id: p.allow_overdraft for p in parties if p.allow_overdraft is not None}
 
-    Not an error: a history may leave out where a party's money came from (a bond, a credit
-    line, revenue from the world). But a party paying money the ledger never gave it is what
-    an auditor wants to see: every overdrawn party is named once, with the event that first
-    took it below zero and its lowest balance, so a missing ``opening_balance`` or ``loan``
-    shows up instead of passing silently.
+
+def cash_overdrafts(
+    entries: Iterable[Entry], allowed: Mapping[str, str] | None = None, *, declared: bool = False
+) -> list[Violation]:
+    """Modelled parties whose cash went below zero at the end of some day (see
+    :func:`overdrafts`), each named once with the first event to pay out cash that day.
+
+    ``allowed`` maps parties to the reason their history gives (``allow_overdraft``): real
+    deals are funded by money outside the model — a bond, a credit line, revenue from the
+    world — and the history must say so rather than the ledger guess. With ``declared`` the
+    overdrafts of those parties (a note for ``verify``), without it those of all others (an
+    error: replay refuses them).
     """
-    cash: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    first: dict[tuple[str, str], str] = {}
-    lowest: dict[tuple[str, str], Decimal] = {}
-    # By effective date (recorded order within a day): an opening balance recorded after a
-    # payment but dated before it funded the payment.
-    dated = sorted(enumerate(entries), key=lambda item: (item[1].event.date, item[0]))
-    for _, entry in dated:
-        for p in entry.postings:
-            if p.party == WORLD or p.account != "assets:cash" or not is_cash(p.commodity):
-                continue
-            key = (p.party, p.commodity)
-            cash[key] += p.quantity
-        for key in {
-            (p.party, p.commodity) for p in entry.postings if (p.party, p.commodity) in cash
-        }:
-            if cash[key] < 0:
-                first.setdefault(key, entry.event.id)
-                lowest[key] = min(lowest.get(key, cash[key]), cash[key])
-    return [
-        Violation(
-            "cash-overdraft",
-            f"{party}'s {currency} cash went below zero at '{first[(party, currency)]}' "
-            f"(lowest {lowest[(party, currency)]}); record where the money came from "
-            "(an opening_balance, a loan) if the history should show it",
-            (first[(party, currency)],),
-            {"lowest": lowest[(party, currency)]},
+    allowed = allowed or {}
+    first_out: dict[tuple[CashKey, dt.date], str] = {}
+
+    def moves() -> Iterable[tuple[dt.date, Iterable[Posting]]]:
+        for entry in entries:
+            for p in entry.postings:
+                if p.account == "assets:cash" and p.quantity < 0:
+                    first_out.setdefault(((p.party, p.commodity), entry.event.date), entry.event.id)
+            yield entry.event.date, entry.postings
+
+    daily = daily_cash_moves(moves())
+    found = []
+    for o in overdrafts(daily):
+        if (o.party in allowed) != declared:
+            continue
+        event = first_out.get(((o.party, o.currency), o.day), "?")
+        if declared:
+            message = (
+                f"{o.party}'s {o.currency} cash goes below zero from {o.day} ('{event}'; lowest "
+                f"{o.lowest}), as its declaration allows: {allowed[o.party]}"
+            )
+        else:
+            message = (
+                f"{o.party}'s {o.currency} cash goes below zero on {o.day} at '{event}' (lowest "
+                f"{o.lowest}) and no allow_overdraft is declared for it: record where the money "
+                "came from (an opening_balance, a loan, an investment)"
+            )
+        found.append(
+            Violation(
+                "cash-overdraft-allowed" if declared else "cash-covered",
+                message,
+                (event,),
+                {"lowest": o.lowest},
+            )
         )
-        for party, currency in sorted(first)
-    ]
+    return found

@@ -113,3 +113,20 @@ def commitment_overruns(book: Book) -> list[Violation]:
         for cid, state in sorted(book.commitments.items())
         if state.overrun > 0
     ]
+
+
+def deal_overrides(entries: Iterable[Entry]) -> list[Violation]:
+    """Events recorded against their deal's terms on purpose (``override: "<reason>"``): a
+    vest before its conditions held, a draw beyond what was outstanding or before its tranche's
+    milestone, an exercise after expiry. The book refuses these without the reason; with it
+    they stand, and an auditor sees every one (a note, not an error)."""
+    return [
+        Violation(
+            "deal-override",
+            f"'{entry.event.id}' ({entry.event.TYPE}, {entry.event.date}) is recorded against "
+            f"its deal's terms: {reason}",
+            (entry.event.id,),
+        )
+        for entry in entries
+        if (reason := getattr(entry.event, "override", None)) is not None
+    ]

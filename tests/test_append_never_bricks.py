@@ -26,6 +26,7 @@ parties:
   - {id: amd, name: AMD}
 events:
   - {id: ob, date: 2025-01-01, type: opening_balance, party: openai, amount: "10B"}
+  - {id: obn, date: 2025-01-01, type: opening_balance, party: nvidia, amount: "10B"}
   - {id: c1, date: 2025-02-01, type: commitment, payer: openai, payee: amd, amount: "5B", kind: purchase}
   - {id: b1, date: 2025-03-01, type: purchase, buyer: openai, seller: amd, amount: "1B", item: GPUs, commitment: c1}
   - {id: l1, date: 2025-02-01, type: loan, lender: nvidia, borrower: openai, amount: "1B"}

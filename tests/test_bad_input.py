@@ -21,8 +21,10 @@ parties:
   - {id: amd, name: AMD}
 events:
   - {id: ob, date: 2025-01-01, type: opening_balance, party: openai, amount: "10B"}
+  - {id: ob2, date: 2025-01-01, type: opening_balance, party: nvidia, amount: "10B"}
   - {id: c1, date: 2025-02-01, type: commitment, payer: openai, payee: amd, amount: "20B", kind: purchase, tranches: [{id: t1, amount: "5B"}]}
   - {id: l1, date: 2025-02-01, type: loan, lender: nvidia, borrower: openai, amount: "1B"}
+  - {id: d0, date: 2025-02-15, type: delivery, supplier: amd, customer: openai, capacity_gw: 1}
   - id: wg
     date: 2025-02-01
     type: warrant_grant

@@ -535,7 +535,7 @@ events:
       - {id: t1, amount: "5B"}
       - {id: t2, amount: "5B", condition: {delivered_gw: {at_least: 1}}}
   - {id: rr, date: 2025-01-31, type: revenue_report, party: openai, period_start: 2024-02-02, period_end: 2025-01-31, amount: "1B"}
-  - {id: buy, date: 2025-02-01, type: purchase, buyer: openai, seller: amd, amount: "5B", item: GPUs, commitment: ppa, tranche: t2}
+  - {id: buy, date: 2025-02-01, type: purchase, buyer: openai, seller: amd, amount: "5B", item: GPUs, commitment: ppa, tranche: t2, override: "bought ahead of its condition"}
 """
     assert cli("replay", str(write("t.yaml", history))).code == 0
     found = figures(cli)

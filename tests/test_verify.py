@@ -189,12 +189,14 @@ def test_an_anchor_kept_outside_reveals_a_history_cut_short(cli, example, store_
 
 
 def test_money_a_party_never_had_is_noted_not_hidden(cli, write):
-    """Paying without an opening balance or loan is allowed (the history may be partial) but
-    verify says so: which party, from which event, how low."""
+    """Paying without an opening balance or loan is allowed only when the party declares why
+    (``allow_overdraft``: the history may leave its funding out), and verify says so: which
+    party, from which event, how low, and the reason given. Undeclared, replay refuses it
+    (tests/test_deal_conditions.py)."""
     history = write(
         "h.yaml",
         """loopledger: 1
-parties: [{id: nvidia, name: NVIDIA}, {id: openai, name: OpenAI}]
+parties: [{id: nvidia, name: NVIDIA, allow_overdraft: "operating cash flow"}, {id: openai, name: OpenAI}]
 events:
   - {id: ob, date: 2025-01-01, type: opening_balance, party: nvidia, amount: "2B"}
   - {id: inv, date: 2025-01-02, type: investment, investor: nvidia, investee: openai, amount: "5B"}
@@ -204,9 +206,12 @@ events:
     assert cli("replay", str(history)).code == 0
     ran = cli("verify", "--json")
     assert ran.code == 0  # a note, not a failed check
-    [note] = [n for n in json.loads(ran.out)["notes"] if n["invariant"] == "cash-overdraft"]
+    [note] = [n for n in json.loads(ran.out)["notes"] if n["invariant"] == "cash-overdraft-allowed"]
     assert note["events"] == ["inv"] and note["amounts"] == {"lowest": "-4000000000"}
-    assert "nvidia's USD cash went below zero at 'inv' (lowest -4000000000" in note["message"]
+    assert note["message"] == (
+        "nvidia's USD cash goes below zero from 2025-01-02 ('inv'; lowest -4000000000), "
+        "as its declaration allows: operating cash flow"
+    )
 
 
 def test_an_overdraft_is_judged_by_date_not_by_recorded_order(cli, write):
@@ -219,6 +224,6 @@ events:
   - {id: ob, date: 2025-01-01, type: opening_balance, party: nvidia, amount: "5B"}
 """,
     )
-    assert cli("replay", str(history)).code == 0
+    assert cli("replay", str(history)).code == 0  # the money was there by the payment's date
     notes = json.loads(cli("verify", "--json").out)["notes"]
-    assert [n for n in notes if n["invariant"] == "cash-overdraft"] == []
+    assert [n for n in notes if n["invariant"].startswith("cash-")] == []

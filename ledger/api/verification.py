@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import orjson
 
-from invariants.accounting import cash_overdrafts
+from invariants.accounting import allowed_overdrafts, cash_overdrafts
 from invariants.chain import chain_violations
 from invariants.history import deterministic
-from invariants.instruments import commitment_overruns
+from invariants.instruments import commitment_overruns, deal_overrides
 from invariants.violation import Context, Violation
 from ledger.engine.engine import BOOK_STATE
 from ledger.model import plain
@@ -486,6 +486,13 @@ def verify(
         store=describe(opened.store_url),
         records=head_position,
         checks=tuple(checks),
-        notes=tuple(commitment_overruns(scratch.book) + cash_overdrafts(entries) + notes),
+        notes=tuple(
+            deal_overrides(entries)
+            + commitment_overruns(scratch.book)
+            + cash_overdrafts(
+                entries, allowed_overdrafts(scratch.book.parties.values()), declared=True
+            )
+            + notes
+        ),
         head=head,
     )

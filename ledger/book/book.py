@@ -174,6 +174,7 @@ class Book(BookState):
                     table[target] = copy.deepcopy(table[target])
         created = [table for table in tables if event.id not in table]
         delivered = dict(self.delivered_gw)
+        deliveries = {group: list(marks) for group, marks in self.deliveries.items()}
         party = getattr(event, "party", None) if isinstance(event, Price) else None
         marks = None if party is None else list(self.prices.get(party, ()))
         try:
@@ -184,6 +185,7 @@ class Book(BookState):
             for table in created:
                 table.pop(event.id, None)
             self.delivered_gw = delivered
+            self.deliveries = deliveries
             if party is not None and marks is not None:
                 if marks:
                     self.prices[party] = marks

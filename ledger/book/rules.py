@@ -23,6 +23,7 @@ from ledger.model.events import (
     Amendment,
     AssertBalance,
     Commitment,
+    Condition,
     Delivery,
     Event,
     Investment,
@@ -136,6 +137,23 @@ def _draw(
                 f"tranche '{e.tranche}' of '{c.id}' expired on {tranche.expires}; it can no longer be drawn",
             )
         room = min(room, tranche.amount.amount - state.tranche_drawn.get(e.tranche, ZERO))
+        if book.validate and e.override is None and tranche.condition is not None:
+            _milestone_met(book, e, c, tranche.condition, f"tranche '{e.tranche}' of '{c.id}'")
+    if (
+        book.validate
+        and e.override is None
+        and e.amount.amount > room
+        and not isinstance(c.amount, Undisclosed)
+    ):
+        where = f"tranche '{e.tranche}' of '{c.id}'" if e.tranche is not None else f"'{c.id}'"
+        raise _reject(
+            "amount",
+            f"draws {e.amount.amount} {e.amount.currency} on {where}, which has "
+            f"{max(room, ZERO)} outstanding (committed {state.total}, drawn {state.drawn}): "
+            "record the amendment that raised it first, leave 'commitment' out if the excess "
+            'is a separate payment, or say why with override: "<reason>" (the excess is then '
+            "booked as plain cash and 'verify' lists it)",
+        )
     drawn = max(ZERO, min(e.amount.amount, room))
     state.drawn += drawn
     state.overrun += e.amount.amount - drawn
@@ -150,6 +168,29 @@ def _draw(
         (c.payer, f"liabilities:commitments:{c.payee}"),
         (c.payee, f"assets:commitments:{c.payer}"),
     )
+
+
+def _milestone_met(
+    book: BookState, e: Investment | Purchase, c: Commitment, condition: Condition, what: str
+) -> None:
+    """Refuse a draw on a delivery-gated tranche before its GW are delivered (by its date)."""
+    if condition.metric != "delivered_gw":
+        return
+    group = f"commitment:{c.id}"
+    if group in book.deliveries:
+        held, counted = book.gw_delivered(group, e.date), f"deliveries under '{c.id}'"
+    else:
+        held = book.gw_delivered(f"pair:{c.payee}>{c.payer}", e.date) + book.gw_delivered(
+            f"pair:{c.payer}>{c.payee}", e.date
+        )
+        counted = f"deliveries between {c.payer} and {c.payee}"
+    if held < condition.at_least:
+        raise _reject(
+            "tranche",
+            f"{what} falls due when {condition.at_least} GW are delivered, but {counted} dated "
+            f"on or before {e.date} come to {held} GW: record the deliveries first, or say why "
+            'it was paid early with override: "<reason>"',
+        )
 
 
 def _investment(book: BookState, e: Investment) -> tuple[Posting, ...]:
@@ -305,9 +346,11 @@ def _delivery(book: BookState, e: Delivery) -> tuple[Posting, ...]:
             )
         if e.capacity_gw is not None:
             state.delivered_gw += e.capacity_gw
+            book.add_delivery(f"commitment:{e.commitment}", e.date, e.capacity_gw)
     if e.capacity_gw is not None:
         key = (e.supplier, e.customer)
         book.delivered_gw[key] = book.delivered_gw.get(key, ZERO) + e.capacity_gw
+        book.add_delivery(f"pair:{e.supplier}>{e.customer}", e.date, e.capacity_gw)
         commodity, quantity = CAPACITY_GW, e.capacity_gw
     else:
         assert e.quantity is not None and e.unit is not None
@@ -413,6 +456,8 @@ def _vest(book: BookState, e: WarrantVest) -> tuple[Posting, ...]:
         )
     if state.closed:
         raise _reject("grant", f"grant '{e.grant}' was {state.status}")
+    if book.validate and e.override is None:
+        _vest_conditions_hold(book, e, state.event)
     state.vested[e.tranche] = e.id
     _new_basis(state, e)
     g, n = state.event, state.tranche_shares[e.tranche]
@@ -422,6 +467,40 @@ def _vest(book: BookState, e: WarrantVest) -> tuple[Posting, ...]:
         (g.holder, f"assets:warrants:vested:{g.issuer}"),
         (g.holder, f"assets:warrants:unvested:{g.issuer}"),
     )
+
+
+def _vest_conditions_hold(book: BookState, e: WarrantVest, g: WarrantGrant) -> None:
+    """Refuse a vest whose tranche's conditions do not hold on its date: GW delivered under the
+    grant's commitment (or issuer → holder when it names none), the issuer's last price."""
+    tranche = next(t for t in g.tranches if t.id == e.tranche)
+    unmet = []
+    for condition in tranche.conditions:
+        if condition.metric == "delivered_gw":
+            if g.commitment is not None:
+                group, counted = f"commitment:{g.commitment}", f"under '{g.commitment}'"
+            else:
+                group, counted = f"pair:{g.issuer}>{g.holder}", f"{g.issuer} → {g.holder}"
+            held = book.gw_delivered(group, e.date)
+            if held < condition.at_least:
+                unmet.append(
+                    f"delivered_gw ≥ {condition.at_least} (deliveries {counted} dated on or "
+                    f"before {e.date}: {held} GW)"
+                )
+        else:
+            price = book.last_price(g.issuer, e.date)
+            if price is None or price < condition.at_least:
+                held_text = (
+                    f"no price of '{g.issuer}' recorded on or before {e.date}"
+                    if price is None
+                    else f"the last price of '{g.issuer}' on or before {e.date}: {price}"
+                )
+                unmet.append(f"share_price ≥ {condition.at_least} ({held_text})")
+    if unmet:
+        raise _reject(
+            "tranche",
+            f"tranche '{e.tranche}' of '{g.id}' vests when {' and '.join(unmet)}; record what "
+            'met it first, or say why it vested anyway with override: "<reason>"',
+        )
 
 
 def _exercise(book: BookState, e: WarrantExercise) -> tuple[Posting, ...]:
@@ -434,8 +513,12 @@ def _exercise(book: BookState, e: WarrantExercise) -> tuple[Posting, ...]:
             "shares",
             f"exercises {e.shares} shares but only {available} are vested and unexercised on '{e.grant}' (vested {state.vested_shares}, exercised {state.exercised})",
         )
-    if e.date > g.expiry:
-        raise _reject("date", f"grant '{e.grant}' expired on {g.expiry}")
+    if e.date > g.expiry and e.override is None:
+        raise _reject(
+            "date",
+            f"grant '{e.grant}' expired on {g.expiry}; an exercise after it needs "
+            'override: "<reason>" (an extension agreed after the grant, say)',
+        )
     if book.validate and state.basis is not None and e.date < state.basis[0]:
         day, basis = state.basis
         raise _reject(

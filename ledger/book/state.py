@@ -65,6 +65,10 @@ class BookState:
         self.grants: dict[str, GrantState] = {}
         self.prices: dict[str, list[tuple[dt.date, Decimal]]] = {}
         self.delivered_gw: dict[tuple[str, str], Decimal] = {}
+        self.deliveries: dict[str, list[tuple[dt.date, Decimal]]] = {}
+        """GW delivered per group (``commitment:<id>``, ``pair:<supplier>><customer>``), one
+        ``(day, GW)`` a day in date order: what a vest or gated draw dated D may count (a
+        delivery recorded earlier but dated after D had not happened by D)."""
         self.reversed: dict[str, str] = dict(reversed_ids or {})
         # Reversed events met by this fold, for the dates their reversals may carry (see
         # ledger.book.book.Book._check_reversal_dates). Keyed by reversed ids and reversal ids
@@ -78,9 +82,9 @@ class BookState:
         self.position = 0
         self.max_date: dt.date | None = None
 
-    STATE_FORMAT = 4
+    STATE_FORMAT = 5
     """Bumped when the checkpointed state changes meaning (3: plain data, no pickle; 4: a
-    grant keeps the date of its latest vest or amendment)."""
+    grant keeps the date of its latest vest or amendment; 5: deliveries by date)."""
 
     def to_plain(self) -> dict[str, Any]:
         """The book as plain data for its checkpoint (ids known to the validator left out)."""
@@ -92,6 +96,7 @@ class BookState:
             "grants": plain_states(self.grants),
             "prices": plain.encode(self.prices),
             "delivered_gw": plain.encode(self.delivered_gw),
+            "deliveries": plain.encode(self.deliveries),
             "reversed": self.reversed,
             "position": self.position,
             "max_date": plain.encode(self.max_date),
@@ -112,6 +117,7 @@ class BookState:
         book.grants = LazyStates(GrantState, data["grants"])
         book.prices = plain.decode(data["prices"])
         book.delivered_gw = plain.decode(data["delivered_gw"])
+        book.deliveries = plain.decode(data["deliveries"])
         book.position = int(data["position"])
         book.max_date = plain.decode(data["max_date"])
         return book
@@ -127,6 +133,23 @@ class BookState:
             return None
         i = bisect.bisect_right(marks, on, key=mark_date)
         return marks[i - 1][1] if i else None
+
+    def add_delivery(self, group: str, day: dt.date, gw: Decimal) -> None:
+        """Count ``gw`` delivered on ``day`` towards ``group`` (see :attr:`deliveries`)."""
+        marks = self.deliveries.setdefault(group, [])
+        i = bisect.bisect_left(marks, day, key=mark_date)
+        if i < len(marks) and marks[i][0] == day:
+            marks[i] = (day, marks[i][1] + gw)
+        else:
+            marks.insert(i, (day, gw))
+
+    def gw_delivered(self, group: str, on: dt.date) -> Decimal:
+        """GW delivered towards ``group`` by deliveries dated on or before ``on``."""
+        marks = self.deliveries.get(group)
+        if not marks:
+            return Decimal(0)
+        i = bisect.bisect_right(marks, on, key=mark_date)
+        return sum((m[1] for m in marks[:i]), Decimal(0))
 
 
 def mark_date(mark: tuple[dt.date, Decimal]) -> dt.date:

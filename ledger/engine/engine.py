@@ -153,7 +153,9 @@ class Engine:
     def refold(self, progress: Callable[[int], None] | None = None) -> tuple[Result, list[int]]:
         """Every projection folded from the first record through the book, as ``verify`` needs
         it, with the positions whose stored postings differ from what the book derives (absent
-        or unsigned postings count as different). Nothing is written."""
+        or unsigned postings count as different). The book validates as replay does, so an
+        event that a rule added since its recording would refuse is named. Nothing is
+        written."""
         head, head_chain = self.store.head()
         facts = load_facts(self.store, head, head_chain)
         mismatches: list[int] = []
@@ -167,6 +169,7 @@ class Engine:
                 save=False,
                 head_chain=head_chain,
                 mismatches=mismatches,
+                validate=True,  # every rule replay applies, also the deal terms added since
             )
         return result, mismatches
 
@@ -384,11 +387,12 @@ class Engine:
         save: bool,
         head_chain: str,
         mismatches: list[int] | None = None,
+        validate: bool = False,
     ) -> Result:
         reversed_ids = {
             t: r for t, r, day in facts.reversals_with_dates() if as_of is None or day <= as_of
         }
-        book = Book(reversed_ids, validate=False)
+        book = Book(reversed_ids, validate=validate)
         states = {r.projection.name: r.projection.initial() for r in chosen}
         active = [(r, r.projection.handles, r.projection.apply, r.projection.name) for r in chosen]
         failures: list[Failure] = []

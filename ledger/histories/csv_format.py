@@ -3,7 +3,7 @@
 Why a spreadsheet format: analysts keep deal lists in spreadsheets. A CSV history is the YAML
 format flattened: a header row of field names (``type, id, date, party, amount, …`` — any
 order, any subset), then one row per event; a row of ``type`` ``party`` declares a party
-(``id``, ``name``, ``ticker``, ``shares_outstanding``). An empty cell is an absent field.
+(``id``, ``name``, ``ticker``, ``shares_outstanding``, ``allow_overdraft``). An empty cell is an absent field.
 Nested fields — a commitment's or grant's ``tranches`` — are written in a cell as YAML flow
 text (``[{id: t1, amount: 5B}]``); ``facts`` takes its ids (``N10, W02`` or ``[N10, W02]``);
 ``binding``/``cashless`` take ``true``/``false``. The
@@ -33,7 +33,7 @@ from ledger.model.events import EVENT_TYPES, type_fields
 from ledger.model.problems import InputError, Problem
 
 FORMAT_VERSION: Final = 1
-PARTY_FIELDS = ("id", "name", "ticker", "shares_outstanding")
+PARTY_FIELDS = ("id", "name", "ticker", "shares_outstanding", "allow_overdraft")
 NESTED_KINDS = ("list", "condition")
 TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0")
 

@@ -383,14 +383,14 @@ def _parties(
             )
             continue
         pid = item.get("id")
-        unknown = set(item) - {"id", "name", "ticker", "shares_outstanding"}
+        unknown = set(item) - {"id", "name", "ticker", "shares_outstanding", "allow_overdraft"}
         if unknown:
             problems.append(
                 Problem(
                     file=name,
                     line=item_line,
                     field="parties",
-                    message=f"{label}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; expected id, name, ticker, shares_outstanding",
+                    message=f"{label}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; expected id, name, ticker, shares_outstanding, allow_overdraft",
                 )
             )
         wrong_id = (
@@ -454,11 +454,27 @@ def _parties(
             )
             continue
         ticker = item.get("ticker")
+        overdraft = item.get("allow_overdraft")
+        if overdraft is not None and (not isinstance(overdraft, str) or not overdraft.strip()):
+            problems.append(
+                Problem(
+                    file=name,
+                    line=item_line,
+                    field="allow_overdraft",
+                    message=f"party '{pid}': expected the reason its cash may go below zero "
+                    "(where the money comes from, outside the model), as text; got "
+                    f"{shorten(repr(overdraft), 80)}",
+                )
+            )
+            continue
         wrong = [
             w
             for w in (
                 check_text(display, limit=MAX_NAME, free=False, what="the name"),
                 None if ticker is None else _ticker_problem(str(ticker)),
+                None
+                if overdraft is None
+                else check_text(overdraft, what="the allow_overdraft reason"),
             )
             if w
         ]
@@ -467,7 +483,11 @@ def _parties(
                 Problem(
                     file=name,
                     line=item_line,
-                    field="name" if w.startswith("the name") else "ticker",
+                    field="name"
+                    if w.startswith("the name")
+                    else "allow_overdraft"
+                    if w.startswith("the allow")
+                    else "ticker",
                     message=f"party '{pid}': {w}",
                 )
                 for w in wrong
@@ -481,6 +501,7 @@ def _parties(
                 name=display,
                 ticker=str(ticker) if ticker is not None else None,
                 shares_outstanding=shares_out,
+                allow_overdraft=overdraft,
             )
         )
     return parties

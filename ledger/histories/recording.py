@@ -32,15 +32,16 @@ from typing import Any, Final
 import attrs
 
 from ledger.book import Book, Known
-from ledger.book.assertions import DatedSums
 from ledger.engine import Engine
 from ledger.engine.eager import EagerFolds
 from ledger.engine.facts import FACTS_STATE, FACTS_VERSION, load_facts
+from ledger.histories.assertion_checks import Asserted, stored_assertions
+from ledger.histories.cash_cover import CashCover
 from ledger.histories.inputs import Input
 from ledger.histories.loader import Converted, History, HistoryStream, open_history
 from ledger.model.codec import chain_hash, content_hash, differing_fields
-from ledger.model.events import AssertBalance, Event, Reversal, references
-from ledger.model.problems import AssertionsFailed, ConflictError, InputError, Problem
+from ledger.model.events import Event, Reversal, references
+from ledger.model.problems import ConflictError, InputError, Problem
 from ledger.model.values import Party
 from ledger.store import ConcurrentAppend, Record, describe
 from ledger.store.rows import StoredRecords
@@ -175,7 +176,8 @@ def _replay_once(
     for target, reversal in retroactive.items():
         book.reversed.setdefault(target, reversal)
     problems = _Problems()
-    asserted = _Asserted(_stored_assertions(store))
+    asserted = Asserted(stored_assertions(store))
+    covered = CashCover(everything=bool(stored_targets))
     reports: list[FileReport] = []
     # A reversal of a stored event changes what came after it: eager folds start again later.
     eager = EagerFolds(engine, head, chain, enabled=not stored_targets)
@@ -202,6 +204,7 @@ def _replay_once(
                         facts,
                         eager,
                         asserted,
+                        covered,
                     )
                     if progress is not None:
                         progress(position - head)
@@ -209,6 +212,7 @@ def _replay_once(
         problems.raise_if_any()
         if position > head:
             asserted.check(appender, book.reversed)
+            covered.check(appender, book)
             engine.save_book(book, position, chain, appender)
             appender.save_state(FACTS_STATE, position, chain, FACTS_VERSION, facts.to_plain())
             eager.save(appender, position, chain)
@@ -316,7 +320,8 @@ def _chunk(
     problems: _Problems,
     facts: Any,
     eager: EagerFolds,
-    asserted: _Asserted,
+    asserted: Asserted,
+    covered: CashCover,
 ) -> tuple[int, str]:
     found: list[Problem] = []
     events = [c for c in chunk if c.event is not None]
@@ -383,6 +388,7 @@ def _chunk(
         postings.append((position, digest, entry_postings))
         state.index_at.append(c.item.index)
         asserted.met(event, stream.file, c.item.line)
+        covered.met(event, entry_postings, stream.file, c.item.line, book)
         facts.add_event(position, event.date)
         if book.max_date is None or event.date > book.max_date:
             book.max_date = event.date
@@ -402,131 +408,6 @@ def _chunk(
         state.new -= sum(1 for r in records if r.kind == "event")
         position -= len(records)
     return position, chain
-
-
-def _stored_assertions(store: Any) -> list[AssertBalance]:
-    """The recorded balance assertions (read through the index; few, so held)."""
-    found = []
-    for position in store.positions_of_type(AssertBalance.TYPE):
-        for record in store.read(after=position - 1, upto=position):
-            if isinstance(record.value, AssertBalance):
-                found.append(record.value)
-    return found
-
-
-class _Asserted:
-    """Balance assertions a replay must check before it commits: every new one, and every
-    recorded one that a new event dated on or before it can change."""
-
-    def __init__(self, stored: list[AssertBalance]) -> None:
-        self.stored = stored
-        self.new: list[AssertBalance] = []
-        self.where: dict[str, tuple[str, int | None]] = {}
-        self.since: Any = None
-        """The earliest date of a new event."""
-
-    def met(self, event: Event, file: str, line: int | None) -> None:
-        if self.since is None or event.date < self.since:
-            self.since = event.date
-        if isinstance(event, AssertBalance):
-            self.new.append(event)
-            self.where[event.id] = (file, line)
-
-    def check(self, appender: Any, reversed_ids: dict[str, str]) -> None:
-        """Raise :class:`AssertionsFailed` (nothing is committed) when one does not hold."""
-        if self.since is None:
-            return
-        chosen = [
-            a
-            for a in [*(a for a in self.stored if a.date >= self.since), *self.new]
-            if a.id not in reversed_ids
-        ]
-        if not chosen:
-            return
-        reversal_days = _reversal_days(appender) if reversed_ids else {}
-        # The stored postings are the effective history's at the head: an event reversed later
-        # posts nothing there. An assertion dated before such a reversal sees that event (as
-        # 'balances --as-of' does), so it is checked against a fold as of its own date.
-        reaching = [a for a in chosen if any(day > a.date for _, day in reversal_days.values())]
-        failed = [
-            f
-            for day in sorted({a.date for a in reaching})
-            for f in _as_of_failures(
-                appender, [a for a in reaching if a.date == day], day, reversal_days
-            )
-        ]
-        chosen = [a for a in chosen if a not in reaching]
-        if chosen:
-            failed += self._stored_failures(appender, chosen)
-        if not failed:
-            return
-        self._refuse(appender, failed)
-
-    def _stored_failures(self, appender: Any, chosen: list[AssertBalance]) -> list[Any]:
-        sums = DatedSums(chosen)
-        assert sums.last_day is not None
-        for position, day, postings in appender.dated_postings(sums.last_day):
-            if postings is None:
-                raise InputError(
-                    Problem(
-                        file=appender.store.url,
-                        position=position,
-                        message="the stored postings of this record are not signed by this "
-                        "user's key, so balance assertions cannot be checked against them; "
-                        "'loopledger verify' names such records",
-                    )
-                )
-            sums.feed(day, postings)
-        return sums.failed()
-
-    def _refuse(self, appender: Any, failed: list[Any]) -> None:
-        lines = []
-        for f in failed:
-            file, line = self.where.get(f.assertion.id, (appender.store.url, None))
-            lines.append(
-                Problem(file=file, line=line, event_id=f.assertion.id, message=f.message()).render()
-            )
-        raise AssertionsFailed(
-            "\n".join(lines)
-            + "\nnothing was written: the ledger disagrees with these balance assertions"
-        )
-
-
-def _reversal_days(appender: Any) -> dict[str, Any]:
-    """``{reversed event id: (reversal id, its date)}`` of every reversal the store will hold."""
-    from ledger.store.records import decode_record, record_type
-
-    days: dict[str, Any] = {}
-    for position, raw in appender.read_raw():
-        if record_type(raw) == "reversal":
-            value = decode_record(raw, position).value
-            assert isinstance(value, Reversal)
-            days.setdefault(value.of, (value.id, value.date))
-    return days
-
-
-def _as_of_failures(
-    appender: Any, assertions: list[AssertBalance], day: Any, reversal_days: dict[str, Any]
-) -> list[Any]:
-    """The ``assertions`` (all dated ``day``) a fold of the store as of ``day`` disagrees with:
-    through the book, with only the reversals dated by then (the engine's as-of rule)."""
-    from ledger.store.records import decode_record
-
-    book = Book({t: r for t, (r, d) in reversal_days.items() if d <= day}, validate=False)
-    sums = DatedSums(assertions)
-    for position, raw in appender.read_raw():
-        record = decode_record(raw, position)
-        value = record.value
-        if isinstance(value, Party):
-            book.declare(value)
-            continue
-        if value.date > day:
-            continue
-        postings, _ = book.apply(value, position, record.content_hash)
-        if value.id in book.reversed or isinstance(value, Reversal):
-            continue
-        sums.feed(value.date, postings)
-    return sums.failed()
 
 
 def _seen(

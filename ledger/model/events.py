@@ -79,6 +79,13 @@ def text(*, required: bool = True) -> Any:
     return _field("text", required=required)
 
 
+def override() -> Any:
+    """``override: "<reason>"``: the event breaks a term of its deal on purpose — a vest before
+    its conditions hold, a draw beyond what is outstanding or before its tranche's milestone,
+    an exercise after expiry. Refused without it; recorded with it, and listed by ``verify``."""
+    return _field("text", required=False)
+
+
 def flag(default: bool) -> Any:
     """A boolean with a default."""
     return _field("bool", required=False, default=default)
@@ -189,6 +196,7 @@ class Investment(Event):
     """``prior``: paid before the history's cash figures begin (a cumulative "funded to date"
     figure): the stake and the draw are booked, the cash is not (it is already inside, or was
     spent before, the parties' opening balances)."""
+    override: str | None = override()
 
 
 @attrs.frozen(kw_only=True)
@@ -245,6 +253,7 @@ class Purchase(Event):
     unit: str | None = text(required=False)
     commitment: str | None = ref("commitment", required=False)
     tranche: str | None = tranche_ref(required=False)
+    override: str | None = override()
 
 
 @attrs.frozen(kw_only=True)
@@ -298,6 +307,7 @@ class WarrantVest(Event):
     TYPE: ClassVar[str] = "warrant_vest"
     grant: str = ref("warrant_grant")
     tranche: str = tranche_ref()
+    override: str | None = override()
 
 
 @attrs.frozen(kw_only=True)
@@ -308,6 +318,7 @@ class WarrantExercise(Event):
     grant: str = ref("warrant_grant")
     shares: Decimal = shares_count()
     cashless: bool = flag(False)
+    override: str | None = override()
 
 
 MEASURES: tuple[str, ...] = ("revenue", "run_rate", "rpo", "backlog")

@@ -78,6 +78,9 @@ class Party:
     name: str
     ticker: str | None = None
     shares_outstanding: Decimal | None = None
+    allow_overdraft: str | None = None
+    """Why this party may pay cash the ledger never gave it (money from outside the model: a
+    bond, a credit line, revenue from the world). Without it such a payment is refused."""
 
 
 # --- commodities -------------------------------------------------------------------------------

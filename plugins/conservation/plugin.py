@@ -10,8 +10,10 @@ from collections.abc import Callable
 
 from invariants import Context, Violation
 from invariants.accounting import (
+    allowed_overdrafts,
     balances_match,
     cash_across_loop,
+    cash_overdrafts,
     global_conservation,
     postings_balance,
 )
@@ -54,6 +56,10 @@ CHECKS: dict[str, tuple[Callable[[Context], list[Violation]], str]] = {
     "cash-across-loop": (
         lambda c: cash_across_loop(c.entries),
         "cash held by modelled parties equals their net cash from world",
+    ),
+    "cash-covered": (
+        lambda c: cash_overdrafts(c.entries, allowed_overdrafts(c.parties)),
+        "no party's cash ends a day below zero unless it declares allow_overdraft (with why)",
     ),
     "balances-match": (_balances, "the balances projection equals the sum of postings"),
     "warrant-limits": (

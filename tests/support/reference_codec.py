@@ -124,6 +124,8 @@ def _unused_party_to_dict(party: Party) -> dict[str, Any]:
         out["ticker"] = party.ticker
     if party.shares_outstanding is not None:
         out["shares_outstanding"] = format_decimal(party.shares_outstanding)
+    if party.allow_overdraft is not None:
+        out["allow_overdraft"] = party.allow_overdraft
     return out
 
 
@@ -134,6 +136,7 @@ def _unused_party_from_dict(data: dict[str, Any]) -> Party:
         name=data["name"],
         ticker=data.get("ticker"),
         shares_outstanding=None if so is None else Decimal(so),
+        allow_overdraft=data.get("allow_overdraft"),
     )
 
 
