@@ -147,9 +147,9 @@ def test_demo_reports_the_loop_and_writes_its_files(demo):
     ):
         assert (out / name).stat().st_size > 0, name
     # Progress goes to stderr, one line per step; the report to stdout.
-    assert "verify" in ran.err and "16 of 16 checks hold" in ran.err.replace("\n", " ")
+    assert "verify" in ran.err and "17 of 17 checks hold" in ran.err.replace("\n", " ")
     for expected in (
-        "All 16 checks hold",
+        "All 17 checks hold",
         "Loops, by layer",
         "32.42×",  # OpenAI: $749.4B binding and due ÷ ($5.7B × 365 ÷ 90)
         "31.51%",  # Amazon: $75B paid + promised to OpenAI and Anthropic ÷ their $238B of AWS
@@ -264,7 +264,7 @@ def test_the_docs_page_shows_the_demos_current_figures(demo):
     for figure in re.findall(r"\| ([^|]*?(?:\$[\d,.]+B|[\d.]+×|[\d.]+%)[^|]*?) \|", report):
         if figure.strip():
             assert figure in page, f"docs/the-2025-2026-loop.md does not show the demo's {figure!r}"
-    for line in ("All 16 checks hold", "$95,998,400,000"):
+    for line in ("All 17 checks hold", "$95,998,400,000"):
         assert line in report
     ran, _ = demo
     for step in re.findall(r"^(✓ .*?) \(\d+\.\d+ s\)$", ran.err, flags=re.MULTILINE):
