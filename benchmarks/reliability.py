@@ -1,7 +1,7 @@
 """Measure loopledger's guarantees and write docs/reliability.md from what was measured.
 
 Runs the measured-guarantee tests of the suite (crash, concurrency, hostile inputs, fuzz, secrets,
-output files, safe text, tampering, encryption at rest) with ``LOOPLEDGER_FIGURES`` naming a temporary file, in which each test records its
+output files, safe text, tampering, encryption at rest, appends that fold, deal terms) with ``LOOPLEDGER_FIGURES`` naming a temporary file, in which each test records its
 figures (tests/support/figures.py), and with the CI hypothesis profile. Then writes the document:
 every figure in it comes from this run. Rerun with::
 
@@ -38,7 +38,9 @@ TESTS = {
     "safe text": "tests/test_safe_text.py",
     "tampering": "tests/test_tamper.py",
     "encryption at rest": "tests/test_encryption.py",
-    "appends that fold": "tests/test_append_always_folds.py",
+    "appends that fold": "tests/test_append_never_bricks.py",
+    "hostile appends": "tests/test_hostile_appends.py",
+    "deal terms": "tests/test_deal_conditions.py",
 }
 TESTS = {group: path for group, path in TESTS.items() if (ROOT / path).exists()}
 
@@ -249,6 +251,39 @@ def render(
             "rewritten with a consistent hash and link is caught only by an anchor kept outside",
             "(`verify --anchor POSITION:HASH`); balances then come from the records, never from a",
             "checkpoint that no longer matches the chain.",
+        ]
+    else:
+        lines.append("Not measured in this run.")
+    lines += ["", "## Appends that fold, and deal terms", ""]
+    appends = [r for r in recorded if r["kind"] == "appends"]
+    if appends:
+        lines += [
+            "The hostile state machine (`tests/test_hostile_appends.py`) appends, beside valid files,",
+            "reversals and amendments of any recorded event and model events moved to any date.",
+            "Every refused file left the store byte-identical; every accepted one left a store that",
+            "folded whole and as of the step's days, held every law and replayed again as 0 new:",
+            "",
+            "| backend | runs | kind | accepted | refused |",
+            "|---|---:|---|---:|---:|",
+        ]
+        for r in appends:
+            kinds = sorted({k.rsplit(": ", 1)[0] for k in r["steps"]})
+            for kind in kinds:
+                lines.append(
+                    f"| {r['backend']} | {r['runs']} | {kind} | "
+                    f"{r['steps'].get(kind + ': accepted', 0)} | "
+                    f"{r['steps'].get(kind + ': refused', 0)} |"
+                )
+        lines += [
+            "",
+            "A broken variant (replay forgetting the stored events that rest on what a reversal",
+            "cancels) is caught by the same machine. The named cases of the hardening probe are",
+            f"`tests/test_append_never_bricks.py` ({_held(outcomes.get('appends that fold', Counter()))});",
+            "the deal terms — a vest before its conditions, a draw before its milestone or past what",
+            "is outstanding, an exercise after expiry, cash a party does not have — are",
+            f"`tests/test_deal_conditions.py` ({_held(outcomes.get('deal terms', Counter()))}): each",
+            "refused with exit 2 naming the event, the condition and what the ledger holds, and",
+            "accepted with `override` (or `allow_overdraft`), which `verify` lists.",
         ]
     else:
         lines.append("Not measured in this run.")
