@@ -174,15 +174,13 @@ def test_cash_is_counted_by_date_not_by_recording_order(cli, write, seeded):
     _accepted(cli, write, seeded, pay, same_day)  # a day's moves net (per day, as --as-of)
 
 
+PAY_60B_IN_DECEMBER = "{id: p1, date: 2025-12-01, type: purchase, buyer: openai, seller: amd, amount: 60B, item: GPUs}"
+
+
 def test_a_backdated_payment_that_overdraws_a_later_day_is_refused(cli, write, seeded):
     """OpenAI holds 100B; 60B paid in December is fine, 50B more backdated to November is
     fine on its own day but leaves December below zero."""
-    _accepted(
-        cli,
-        write,
-        seeded,
-        "{id: p1, date: 2025-12-01, type: purchase, buyer: openai, seller: amd, amount: 60B, item: GPUs}",
-    )
+    _accepted(cli, write, seeded, PAY_60B_IN_DECEMBER)
     err = _refused(
         cli,
         write,
@@ -193,12 +191,7 @@ def test_a_backdated_payment_that_overdraws_a_later_day_is_refused(cli, write, s
 
 
 def test_reversing_the_money_a_payment_rested_on_is_refused(cli, write, seeded):
-    _accepted(
-        cli,
-        write,
-        seeded,
-        "{id: p1, date: 2025-12-01, type: purchase, buyer: openai, seller: amd, amount: 60B, item: GPUs}",
-    )
+    _accepted(cli, write, seeded, PAY_60B_IN_DECEMBER)
     err = _refused(
         cli, write, seeded, '{id: rv, date: 2025-12-05, type: reversal, of: ob, reason: "test"}'
     )

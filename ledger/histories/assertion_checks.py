@@ -9,8 +9,9 @@ from typing import Any
 
 from ledger.book import Book
 from ledger.book.assertions import DatedSums
+from ledger.histories.signed_postings import signed_dated_postings
 from ledger.model.events import AssertBalance, Event, Reversal
-from ledger.model.problems import AssertionsFailed, InputError, Problem
+from ledger.model.problems import AssertionsFailed, Problem
 from ledger.model.values import Party
 
 
@@ -75,17 +76,7 @@ class Asserted:
     def _stored_failures(self, appender: Any, chosen: list[AssertBalance]) -> list[Any]:
         sums = DatedSums(chosen)
         assert sums.last_day is not None
-        for position, day, postings in appender.dated_postings(sums.last_day):
-            if postings is None:
-                raise InputError(
-                    Problem(
-                        file=appender.store.url,
-                        position=position,
-                        message="the stored postings of this record are not signed by this "
-                        "user's key, so balance assertions cannot be checked against them; "
-                        "'loopledger verify' names such records",
-                    )
-                )
+        for day, postings in signed_dated_postings(appender, sums.last_day, "balance assertions"):
             sums.feed(day, postings)
         return sums.failed()
 

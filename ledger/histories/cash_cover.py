@@ -10,6 +10,7 @@ from typing import Any
 
 from ledger.book import Book
 from ledger.book.cash import daily_cash_moves, overdrafts
+from ledger.histories.signed_postings import signed_dated_postings
 from ledger.model.events import Event
 from ledger.model.problems import InputError, Problem
 from ledger.model.values import WORLD
@@ -48,18 +49,7 @@ class CashCover:
         allowed = {pid for pid, p in book.parties.items() if p.allow_overdraft is not None}
 
         def moves() -> Iterator[tuple[Any, Sequence[Any]]]:
-            for position, day, postings in appender.dated_postings(dt.date.max):
-                if postings is None:
-                    raise InputError(
-                        Problem(
-                            file=appender.store.url,
-                            position=position,
-                            message="the stored postings of this record are not signed by "
-                            "this user's key, so the cash-cover rule cannot be checked against "
-                            "them; 'loopledger verify' names such records",
-                        )
-                    )
-                yield day, postings
+            return signed_dated_postings(appender, dt.date.max, "the cash-cover rule")
 
         found = []
         for o in overdrafts(daily_cash_moves(moves())):
