@@ -240,3 +240,25 @@ def test_the_rule_is_per_day_and_catches_a_variant_that_checks_only_the_end():
     assert [(o.party, o.day, o.lowest) for o in found] == [("a", d(2025, 1, 2), Decimal(-2))]
     total = sum(p.quantity for _, ps in moves for p in ps)
     assert total >= 0  # the end-only variant would say nothing
+
+
+@pytest.mark.parametrize("first", ["nothing", "a party"])
+def test_an_import_into_an_empty_store_is_held_to_the_same_rule(cli, write, first):
+    """Into an empty store the rule runs on the day sums gathered while reading (no second
+    pass over the postings); into one that holds records, over the stored postings. Both
+    refuse the same payment, by date, and accept it once it is funded that day."""
+    if first == "a party":
+        other = "loopledger: 1\nparties: [{id: zz, name: ZZ}]\nevents: []\n"
+        assert cli("replay", str(write("other.yaml", other))).code == 0
+    text = """loopledger: 1
+parties: [{id: amd, name: AMD}, {id: openai, name: OpenAI}]
+events:
+  - {id: p9, date: 2025-12-01, type: purchase, buyer: amd, seller: openai, amount: 1B, item: services}
+  - {id: ob, date: 2025-12-02, type: opening_balance, party: amd, amount: 1B}
+"""
+    ran = cli("replay", str(write("h.yaml", text)))
+    assert ran.code == 2
+    assert "h.yaml:4: event 'p9' field 'amount': amd would pay USD cash it does not have" in ran.err
+    assert "goes below zero on 2025-12-01 (lowest -1000000000)" in ran.err
+    funded = text.replace("2025-12-02", "2025-12-01")
+    assert cli("replay", str(write("h.yaml", funded))).code == 0

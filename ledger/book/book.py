@@ -30,6 +30,7 @@ from ledger.book.rules import HANDLERS, Reject
 from ledger.book.state import EXACT, BookState, Entry, Known
 from ledger.model.events import (
     Amendment,
+    Delivery,
     Event,
     Price,
     Reversal,
@@ -174,7 +175,13 @@ class Book(BookState):
                     table[target] = copy.deepcopy(table[target])
         created = [table for table in tables if event.id not in table]
         delivered = dict(self.delivered_gw)
-        deliveries = {group: list(marks) for group, marks in self.deliveries.items()}
+        # Only a delivery changes GW delivered: keep the (at most two) groups it counts towards.
+        groups = (
+            [f"pair:{event.supplier}>{event.customer}", f"commitment:{event.commitment}"]
+            if isinstance(event, Delivery)
+            else []
+        )
+        kept = {g: list(self.deliveries[g]) for g in groups if g in self.deliveries}
         party = getattr(event, "party", None) if isinstance(event, Price) else None
         marks = None if party is None else list(self.prices.get(party, ()))
         try:
@@ -185,7 +192,11 @@ class Book(BookState):
             for table in created:
                 table.pop(event.id, None)
             self.delivered_gw = delivered
-            self.deliveries = deliveries
+            for g in groups:
+                if g in kept:
+                    self.deliveries[g] = kept[g]
+                else:
+                    self.deliveries.pop(g, None)
             if party is not None and marks is not None:
                 if marks:
                     self.prices[party] = marks

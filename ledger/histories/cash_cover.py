@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 from ledger.book import Book
 from ledger.book.cash import daily_cash_moves, overdrafts
+from ledger.book.state import ZERO
 from ledger.histories.signed_postings import signed_dated_postings
 from ledger.model.events import Event
 from ledger.model.problems import InputError, Problem
-from ledger.model.values import WORLD
+from ledger.model.values import WORLD, is_cash
 from ledger.store import describe
 
 
@@ -23,18 +25,28 @@ class CashCover:
     the end of every day — stored and new events, by their dates — is not below zero.
 
     Held while reading: the first new payment per party, currency and day (bounded by days,
-    not events). Checked once, over the dated postings in pages."""
+    not events). Checked once, over the dated postings in pages — or, into an empty store,
+    over the day sums gathered while reading (the postings are all new: reading them back
+    from the database would cost a second pass over the import)."""
 
-    def __init__(self, *, everything: bool) -> None:
+    def __init__(self, *, everything: bool, fresh: bool) -> None:
         self.everything = everything
         """A stored event is reversed: its money leaves every later day, so all are checked."""
+        self.fresh = fresh and not everything
+        """The store held no record before this replay."""
         self.paid: dict[tuple[str, str], dict[Any, tuple[str, str, int | None]]] = {}
+        self.daily: dict[tuple[str, str], dict[dt.date, Decimal]] = {}
 
     def met(
         self, event: Event, postings: Sequence[Any], file: str, line: int | None, book: Book
     ) -> None:
         for p in postings:
-            if p.account != "assets:cash" or p.quantity >= 0 or p.party == WORLD:
+            if p.account != "assets:cash" or p.party == WORLD or not is_cash(p.commodity):
+                continue
+            if self.fresh:
+                days_sum = self.daily.setdefault((p.party, p.commodity), {})
+                days_sum[event.date] = days_sum.get(event.date, ZERO) + p.quantity
+            if p.quantity >= 0:
                 continue
             declared = book.parties.get(p.party)
             if declared is not None and declared.allow_overdraft is not None:
@@ -51,8 +63,9 @@ class CashCover:
         def moves() -> Iterator[tuple[Any, Sequence[Any]]]:
             return signed_dated_postings(appender, dt.date.max, "the cash-cover rule")
 
+        daily = self.daily if self.fresh else daily_cash_moves(moves())
         found = []
-        for o in overdrafts(daily_cash_moves(moves())):
+        for o in overdrafts(daily):
             key = (o.party, o.currency)
             if o.party in allowed or (key not in self.paid and not self.everything):
                 continue

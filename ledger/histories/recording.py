@@ -177,7 +177,7 @@ def _replay_once(
         book.reversed.setdefault(target, reversal)
     problems = _Problems()
     asserted = Asserted(stored_assertions(store))
-    covered = CashCover(everything=bool(stored_targets))
+    covered = CashCover(everything=bool(stored_targets), fresh=head == 0)
     reports: list[FileReport] = []
     # A reversal of a stored event changes what came after it: eager folds start again later.
     eager = EagerFolds(engine, head, chain, enabled=not stored_targets)
