@@ -140,10 +140,12 @@ def render(
     if crash:
         lines += [
             (
-                f"`kill -9` at {crash['kills']} seeded random moments: {crash['replay_kills']} during a "
-                f"replay of a {crash['events']:,}-event file (reading, checking, writing, printing) and "
-                f"{crash['checkpoint_kills']} during a `balances` that writes its checkpoint. After every "
-                "kill the store opened, `verify` held, and it held the records it had before "
+                f"`kill -9` sent at {crash['replay_kills'] + crash['checkpoint_kills']} seeded random "
+                f"moments — {crash['replay_kills']} during a replay of a {crash['events']:,}-event file "
+                f"(reading, checking, writing, printing), {crash['checkpoint_kills']} during a "
+                f"`balances` that writes its checkpoint — of which {crash['kills']} landed (the others "
+                "arrived after the process had finished, which tests nothing). After every kill the "
+                "store opened, `verify` held, and the replayed store held the records it had before "
                 f"({crash['old']} times) or those plus the whole file ({crash['old_plus_all']} times) — "
                 "never part of it. A rerun then completed with exact balances."
             ),
