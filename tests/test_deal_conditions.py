@@ -262,3 +262,15 @@ events:
     assert "goes below zero on 2025-12-01 (lowest -1000000000)" in ran.err
     funded = text.replace("2025-12-02", "2025-12-01")
     assert cli("replay", str(write("h.yaml", funded))).code == 0
+
+
+def test_reversing_the_delivery_a_stored_vest_rested_on_is_refused(cli, write, seeded):
+    """Found by review: the vest held when it was recorded; a later reversal of its delivery
+    must be refused naming the vest (the store would no longer fold), not accepted."""
+    _accepted(cli, write, seeded, DELIVERY, VEST_W1)
+    err = _refused(
+        cli, write, seeded, '{id: rd, date: 2025-12-01, type: reversal, of: d1, reason: "test"}'
+    )
+    assert "event 'v1'" in err and "delivered_gw ≥ 1" in err
+    assert "once 'rd' reversing 'd1' is recorded" in err
+    assert cli("verify").code == 0

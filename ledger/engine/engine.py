@@ -153,9 +153,7 @@ class Engine:
     def refold(self, progress: Callable[[int], None] | None = None) -> tuple[Result, list[int]]:
         """Every projection folded from the first record through the book, as ``verify`` needs
         it, with the positions whose stored postings differ from what the book derives (absent
-        or unsigned postings count as different). The book validates as replay does, so an
-        event that a rule added since its recording would refuse is named. Nothing is
-        written."""
+        or unsigned postings count as different). Nothing is written."""
         head, head_chain = self.store.head()
         facts = load_facts(self.store, head, head_chain)
         mismatches: list[int] = []
@@ -169,7 +167,6 @@ class Engine:
                 save=False,
                 head_chain=head_chain,
                 mismatches=mismatches,
-                validate=True,  # every rule replay applies, also the deal terms added since
             )
         return result, mismatches
 
@@ -248,7 +245,20 @@ class Engine:
         reversed_ids = dict(facts.reversed)
         for target, reversal in (extra_reversed or {}).items():
             reversed_ids.setdefault(target, reversal)
-        book = Book(reversed_ids, validate=False)
+        book, problems = self._fold_book(reversed_ids, validate=False)
+        if extra_reversed and not problems:
+            # Folded again without the targets of new reversals, every stored event is tried
+            # by every rule too: a vest or gated draw whose delivery or price is reversed must
+            # be named (and the reversal refused), not left in a store that no longer folds.
+            _, problems = self._fold_book(reversed_ids, validate=True)
+        if not extra_reversed and not problems:
+            self.save_book(book, head, head_chain)
+        return book, problems
+
+    def _fold_book(
+        self, reversed_ids: dict[str, str], *, validate: bool
+    ) -> tuple[Book, list[Problem]]:
+        book = Book(reversed_ids, validate=validate)
         problems: list[Problem] = []
         with no_cyclic_gc():
             for position, raw in self.store.read_raw():
@@ -261,8 +271,6 @@ class Engine:
                 problems += [p.at(position=position) for p in found]
                 if book.max_date is None or value.date > book.max_date:
                     book.max_date = value.date
-        if not extra_reversed and not problems:
-            self.save_book(book, head, head_chain)
         return book, problems
 
     def save_book(self, book: Book, position: int, chain: str, appender: Any = None) -> None:
@@ -387,12 +395,11 @@ class Engine:
         save: bool,
         head_chain: str,
         mismatches: list[int] | None = None,
-        validate: bool = False,
     ) -> Result:
         reversed_ids = {
             t: r for t, r, day in facts.reversals_with_dates() if as_of is None or day <= as_of
         }
-        book = Book(reversed_ids, validate=validate)
+        book = Book(reversed_ids, validate=False)
         states = {r.projection.name: r.projection.initial() for r in chosen}
         active = [(r, r.projection.handles, r.projection.apply, r.projection.name) for r in chosen]
         failures: list[Failure] = []

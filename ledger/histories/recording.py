@@ -171,7 +171,19 @@ def _replay_once(
     if stored_problems:
         # The stored events a reversal of this replay would leave without what they rest on
         # (named by the store, never by its URL: that may hold a password).
-        raise InputError([p.at(file=describe(store.url)) for p in stored_problems])
+        cancelled = ", ".join(f"'{r}' reversing '{t}'" for t, r in sorted(stored_targets.items()))
+        raise InputError(
+            [
+                p.at(file=describe(store.url))
+                if any(f"'{r}'" in p.message for r in stored_targets.values())
+                else attrs.evolve(
+                    p.at(file=describe(store.url)),
+                    message=f"{p.message} — once {cancelled} is recorded; reverse this event "
+                    "too, or do not record the reversal",
+                )
+                for p in stored_problems
+            ]
+        )
     book.validate = True
     for target, reversal in retroactive.items():
         book.reversed.setdefault(target, reversal)
