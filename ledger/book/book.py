@@ -174,7 +174,6 @@ class Book(BookState):
                     saved.append((table, target, table[target]))
                     table[target] = copy.deepcopy(table[target])
         created = [table for table in tables if event.id not in table]
-        delivered = dict(self.delivered_gw)
         # Only a delivery changes GW delivered: keep the (at most two) groups it counts towards.
         groups = (
             [f"pair:{event.supplier}>{event.customer}", f"commitment:{event.commitment}"]
@@ -191,7 +190,6 @@ class Book(BookState):
                 table[key] = value
             for table in created:
                 table.pop(event.id, None)
-            self.delivered_gw = delivered
             for g in groups:
                 if g in kept:
                     self.deliveries[g] = kept[g]

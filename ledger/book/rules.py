@@ -348,8 +348,6 @@ def _delivery(book: BookState, e: Delivery) -> tuple[Posting, ...]:
             state.delivered_gw += e.capacity_gw
             book.add_delivery(f"commitment:{e.commitment}", e.date, e.capacity_gw)
     if e.capacity_gw is not None:
-        key = (e.supplier, e.customer)
-        book.delivered_gw[key] = book.delivered_gw.get(key, ZERO) + e.capacity_gw
         book.add_delivery(f"pair:{e.supplier}>{e.customer}", e.date, e.capacity_gw)
         commodity, quantity = CAPACITY_GW, e.capacity_gw
     else:

@@ -64,7 +64,6 @@ class BookState:
         self.loans: dict[str, LoanState] = {}
         self.grants: dict[str, GrantState] = {}
         self.prices: dict[str, list[tuple[dt.date, Decimal]]] = {}
-        self.delivered_gw: dict[tuple[str, str], Decimal] = {}
         self.deliveries: dict[str, list[tuple[dt.date, Decimal]]] = {}
         """GW delivered per group (``commitment:<id>``, ``pair:<supplier>><customer>``), one
         ``(day, GW)`` a day in date order: what a vest or gated draw dated D may count (a
@@ -84,7 +83,8 @@ class BookState:
 
     STATE_FORMAT = 5
     """Bumped when the checkpointed state changes meaning (3: plain data, no pickle; 4: a
-    grant keeps the date of its latest vest or amendment; 5: deliveries by date)."""
+    grant keeps the date of its latest vest or amendment; 5: deliveries by date, which replace
+    the undated GW per pair)."""
 
     def to_plain(self) -> dict[str, Any]:
         """The book as plain data for its checkpoint (ids known to the validator left out)."""
@@ -95,7 +95,6 @@ class BookState:
             "loans": plain_states(self.loans),
             "grants": plain_states(self.grants),
             "prices": plain.encode(self.prices),
-            "delivered_gw": plain.encode(self.delivered_gw),
             "deliveries": plain.encode(self.deliveries),
             "reversed": self.reversed,
             "position": self.position,
@@ -116,7 +115,6 @@ class BookState:
         book.loans = LazyStates(LoanState, data["loans"])
         book.grants = LazyStates(GrantState, data["grants"])
         book.prices = plain.decode(data["prices"])
-        book.delivered_gw = plain.decode(data["delivered_gw"])
         book.deliveries = plain.decode(data["deliveries"])
         book.position = int(data["position"])
         book.max_date = plain.decode(data["max_date"])
