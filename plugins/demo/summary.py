@@ -466,8 +466,8 @@ def _vendor_financing(f: Findings) -> Section:
         p, c = paid.get(s, {}), committed.get(s, {})
         pd, cd = p.get("detail") or {}, c.get("detail") or {}
         if (
-            not Decimal(pd.get("financing", "0"))
-            and not Decimal(pd.get("revenue_from_customers", "0"))
+            not Decimal(pd.get("financing") or "0")
+            and not Decimal(pd.get("revenue_from_customers") or "0")
             and c.get("value") is None
         ):
             continue
