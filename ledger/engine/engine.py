@@ -17,7 +17,7 @@ used only if its version matches, the chain link stored at its position still ma
 reversal recorded after it cancels an event before it.
 
 ``as_of`` D folds the events dated on or before D. On a store recorded in date order with no
-reversal after the cut — the usual case — that is a prefix of the stored history, and the stored
+reversal reaching back over the cut — the usual case — that is a prefix of the stored history, and the stored
 postings answer it; otherwise the book folds the events dated on or before D in recorded order.
 :meth:`Engine.series` folds once for many dates (``metrics --by quarter``).
 

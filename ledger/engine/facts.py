@@ -63,12 +63,16 @@ class Facts:
 
     def prefix_end(self, as_of: dt.date) -> int | None:
         """The last position of the events dated on or before ``as_of`` when they are a prefix
-        of the store with no reversal after it; None when the book must fold instead."""
+        of the store that no later reversal reaches into; None when the book must fold instead."""
         if self.out_of_order_at is not None:
             return None  # an event recorded late may be dated on or before as_of
         i = bisect.bisect_right(self.days, as_of, key=lambda d: d[0])
         cut = self.days[i - 1][1] if i else 0
-        if any(position > cut for position, *_ in self.reversals):
+        # A reversal recorded after the cut is dated after as_of (the store is in date order), so
+        # as of that date its target still stands. That matters only for a target recorded on or
+        # before the cut: the stored postings after it were derived without it. A target recorded
+        # after the cut is outside the prefix either way (an unknown target, position 0, counts).
+        if any(target <= cut < position for position, _, _, target, _ in self.reversals):
             return None
         return cut
 
