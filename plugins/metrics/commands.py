@@ -54,18 +54,19 @@ def _csv(series: list[tuple[dt.date | None, list[dict[str, Any]]]]) -> str:
 
 
 def _print(series: list[tuple[dt.date | None, list[dict[str, Any]]]]) -> None:
+    from ledger.faces.long_table import LONG, write_long_table
     from ledger.faces.output import console, table
 
     out = console()
+    plain = sum(len(rows) for _, rows in series) >= LONG  # rich lays out every cell first
+    columns = ["metric", "subject", "value", "note"]
     for day, rows in series:
-        out.print(
-            table(
-                f"Metrics as of {day}",
-                ["metric", "subject", "value", "note"],
-                [(r.get("metric", ""), r.get("subject", ""), _shown(r), _note(r)) for r in rows],
-                right=["value"],
-            )
-        )
+        title = f"Metrics as of {day}"
+        cells = [(r.get("metric", ""), r.get("subject", ""), _shown(r), _note(r)) for r in rows]
+        if plain:
+            write_long_table(title, columns, cells, right=["value"])
+        else:
+            out.print(table(title, columns, cells, right=["value"]))
     out.print(
         f"Ratios: {RATIO_PRECISION}. Amounts here in billions, half-even to 3 decimals "
         "(--json and --csv: exact). Every figure's inputs and components: --json.",

@@ -19,6 +19,7 @@ Rounding rule (ROUND_HALF_EVEN):
 from __future__ import annotations
 
 import decimal
+import functools
 from decimal import ROUND_HALF_EVEN, Decimal
 
 __all__ = [
@@ -206,6 +207,14 @@ def black_scholes_call(
     v = _require_non_negative("vol", vol)
     r = _require_decimal("rate", rate)
     q = _require_decimal("dividend_yield", dividend_yield)
+    return _priced_call(s, k, t, v, r, q)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _priced_call(s: Decimal, k: Decimal, t: Decimal, v: Decimal, r: Decimal, q: Decimal) -> Decimal:
+    """The quantized call for validated inputs, remembered: a figure series prices the same
+    grant at its grant date once per quarter, and the result is a function of the values alone
+    (decimal's operations are correctly rounded, and the price is quantized)."""
     with decimal.localcontext(_context()):
         value = _bsm_call(s, k, t, v, r, q)
     return _quantize_price(value)
@@ -288,6 +297,14 @@ def up_and_in_call(
     v = _require_non_negative("vol", vol)
     r = _require_decimal("rate", rate)
     q = _require_decimal("dividend_yield", dividend_yield)
+    return _priced_up_and_in(s, k, h, t, v, r, q)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _priced_up_and_in(
+    s: Decimal, k: Decimal, h: Decimal, t: Decimal, v: Decimal, r: Decimal, q: Decimal
+) -> Decimal:
+    """The quantized up-and-in call for validated inputs, remembered (as :func:`_priced_call`)."""
     with decimal.localcontext(_context()):
         value = _up_and_in_call(s, k, h, t, v, r, q)
     return _quantize_price(value)
