@@ -49,6 +49,8 @@ _NAME_OFFSET = 0.07
 _NODE_CLEARANCE = 0.16
 _LABEL_W, _LABEL_H = 0.26, 0.09
 _SUFFIXES = {".svg": "svg", ".png": "png"}
+MAX_DRAWN_FLOWS = 150
+"""Flows drawn at most; the rest are counted in the legend (see :func:`_keep_biggest`)."""
 
 
 def draw(
@@ -91,6 +93,10 @@ def draw(
         graph.add_nodes_from(cycle.parties)
 
     colour_of, legend = _cycle_colours(graph, cycles, names, search, parts)
+    left_out = _keep_biggest(graph, colour_of)
+    if left_out:
+        label = f"{left_out:,} smaller flows not drawn ({graph.number_of_edges():,} drawn)"
+        legend.append(Line2D([], [], color=_PLAIN, linewidth=0, label=textwrap.fill(label, 34)))
     pos = nx.circular_layout(_layout_order(graph, cycles))
 
     # Text stays text in the SVG; a fixed hash salt makes its element ids reproducible.
@@ -126,6 +132,26 @@ def draw(
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt, dpi=120, facecolor="white", metadata=metadata)
         (write or replace_file)(out, buffer.getvalue())
+
+
+def _keep_biggest(graph: nx.DiGraph, colour_of: Mapping[tuple[str, str], str]) -> int:
+    """Leave at most :data:`MAX_DRAWN_FLOWS` flows in ``graph``: those on the coloured loops,
+    then the biggest; return how many were taken out.
+
+    Why: 2,450 labelled arrows between 50 parties cost over a minute to draw and show nothing
+    (every pair overlaps every other); the loops in colour and the biggest flows still do.
+    """
+    pairs = list(graph.edges)
+    if len(pairs) <= MAX_DRAWN_FLOWS:
+        return 0
+    coloured = {p for p in pairs if colour_of.get(p, _OTHER_CYCLES) != _OTHER_CYCLES}
+    rest = sorted(
+        (p for p in pairs if p not in coloured), key=lambda p: (-graph.edges[p]["amount"], p)
+    )
+    kept = coloured | set(rest[: max(0, MAX_DRAWN_FLOWS - len(coloured))])
+    dropped = [p for p in pairs if p not in kept]
+    graph.remove_edges_from(dropped)
+    return len(dropped)
 
 
 def _layout_order(graph: nx.DiGraph, cycles: Sequence[Cycle]) -> list[str]:

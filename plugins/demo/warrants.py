@@ -11,7 +11,10 @@ from ledger.model.safetext import visible
 from ledger.plugin.reports import Section, Table, table
 from plugins.demo.findings import Findings
 
-__all__ = ["warrants_section"]
+__all__ = ["WARRANT_COLUMNS", "warrants_section"]
+
+WARRANT_COLUMNS = 12
+"""Grants shown side by side at most (the bundled history has 4)."""
 
 
 def _name(f: Findings, party: str) -> str:
@@ -69,6 +72,14 @@ def warrants_section(f: Findings) -> Section:
     probabilities = ", ".join(f"{k} {v}" for k, v in a["probabilities"].items())
     if not grants:
         return Section("Warrants", ("No warrant is recorded.",))
+    shown_note: tuple[str, ...] = ()
+    if len(grants) > WARRANT_COLUMNS:  # one column per grant: a big store's would be unreadable
+        note = (
+            f"The first {WARRANT_COLUMNS} of {len(grants):,} warrants, in the valuation's order; "
+            "`loopledger value --json` lists every one with the same figures."
+        )
+        shown_note = (note,)
+        grants = grants[:WARRANT_COLUMNS]
     intrinsic = {w["grant"]: w for w in (f.audit or {}).get("warrants", [])}
     fair = _fair_values(f)
     heads = [
@@ -92,9 +103,13 @@ def warrants_section(f: Findings) -> Section:
         w = fair.get(g["instrument"])
         if not w:
             return "—"
+        if "spot" not in w:  # priced without a market input (a zero strike, say): name the model
+            models = sorted({str(t.get("model")) for t in (w.get("tranches") or {}).values()})
+            return f"{billions(w['fair_value_at_grant'])}: {', '.join(models) or 'no model'}"
         return (
             f"{billions(w['fair_value_at_grant'])}: barrier model at spot {w['spot']} "
-            f"({w['spot_date']}), volatility {w['volatility']}, rate {w['rate']}"
+            f"({w.get('spot_date', '—')}), volatility {w.get('volatility', '—')}, "
+            f"rate {w.get('rate', '—')}"
         )
 
     def scenario(key: str) -> Any:
@@ -149,4 +164,4 @@ def warrants_section(f: Findings) -> Section:
         ),
     ]
     tables: list[Table] = [table(["", *heads], rows, right=[])]
-    return Section("Warrants", tuple(paragraphs), tuple(tables))
+    return Section("Warrants", (*shown_note, *paragraphs), tuple(tables))
