@@ -7,7 +7,9 @@ replay is deterministic, and every registered invariant (built-in and plugin) ru
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -183,25 +185,60 @@ def fresh_process_digest(store_url: str) -> dict[str, str]:
     The new process loads installed plugins only; projections registered in-process (tests)
     are compared where both processes have them.
     """
-    # The URL goes in on stdin, never in argv: argv is in the process table for every user
-    # to read, and a PostgreSQL URL carries its password.
-    code = (
-        "import sys; from ledger.api.verification import _digest_main; "
-        "_digest_main(sys.stdin.readline().rstrip('\\n'))"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        input=store_url + "\n",
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"fresh-process fold failed: {redact(done.stderr.strip()[-500:], store_url)}"
+    return FreshFold(store_url).digests()
+
+
+class FreshFold:
+    """A fold of the store from scratch in a new Python process, started at once.
+
+    Why started early: the fold takes as long as this process's own refold, and on a machine
+    with a second core the two run side by side; :meth:`digests` waits for it.
+    """
+
+    TIMEOUT: Final = 3_600
+
+    def __init__(self, store_url: str) -> None:
+        self._url = store_url
+        # The URL goes in on stdin, never in argv: argv is in the process table for every user
+        # to read, and a PostgreSQL URL carries its password.
+        code = (
+            "import sys; from ledger.api.verification import _digest_main; "
+            "_digest_main(sys.stdin.readline().rstrip('\\n'))"
         )
-    return dict(orjson.loads(done.stdout))
+        read_end, write_end = os.pipe()
+        with os.fdopen(write_end, "w") as feed:  # a URL fits in the pipe's buffer
+            feed.write(store_url + "\n")
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", code],
+                stdin=read_end,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        finally:
+            os.close(read_end)
+        atexit.register(self.stop)  # verify raised before waiting: do not leave it folding
+
+    def digests(self) -> dict[str, str]:
+        atexit.unregister(self.stop)
+        try:
+            out, err = self._process.communicate(timeout=self.TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise RuntimeError(f"fresh-process fold did not finish in {self.TIMEOUT} s") from None
+        if self._process.returncode != 0:
+            raise RuntimeError(
+                f"fresh-process fold failed: {redact(err.strip()[-500:], self._url)}"
+            )
+        return dict(orjson.loads(out))
+
+    def stop(self) -> None:
+        """End the fold (verify stopped early); its output is not wanted."""
+        atexit.unregister(self.stop)
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.communicate()
 
 
 def _digest_main(store_url: str) -> None:
@@ -342,9 +379,13 @@ def verify(
         )
     )
     engine = opened.engine()
+    in_fresh_process = fresh_process and opened.store_url not in ("memory:", ":memory:")
+    fresh = FreshFold(opened.store_url) if in_fresh_process else None
     try:
         scratch, mismatches = engine.refold(progress=step("refold"))
     except CorruptRecord as exc:
+        if fresh is not None:
+            fresh.stop()
         # Nothing can be folded past a record that does not decode: report it, run no more.
         broken = Violation(
             "stored-history-folds",
@@ -413,10 +454,9 @@ def verify(
         # message above promises, or an altered book row would be reported until the next replay.
         engine.save_book(scratch.book, *store.head())
     same = deterministic(scratch.states, checkpointed.states, how="from scratch vs from checkpoint")
-    in_fresh_process = fresh_process and opened.store_url not in ("memory:", ":memory:")
-    if in_fresh_process:
+    if fresh is not None:
         try:
-            theirs = fresh_process_digest(opened.store_url)
+            theirs = fresh.digests()
             ours = states_digest(scratch.states, opened.plugins.projections())
             differ = sorted(n for n in set(theirs) & set(ours) if theirs[n] != ours[n])
             if differ:

@@ -106,7 +106,7 @@ def trace_conservation(
 
 
 def reconciliation(
-    cash_moves: Iterable[CashMove],
+    cash_moves: Iterable[CashMove] | tracing.Tracer,
     cash: Mapping[str, Decimal],
     *,
     currency: str = "USD",
@@ -115,11 +115,15 @@ def reconciliation(
     """Each party's pool after the last move equals its ``assets:cash`` balance in the book.
 
     ``cash`` is ``{party: balance}``; the pool balance does not depend on the rule, so one
-    pro-rata run answers for all three.
+    pro-rata run answers for all three. ``cash_moves`` may be a tracer that has already run
+    them (``verify`` passes the one its fold from scratch built, rather than tracing again).
     """
-    tracer = tracing.Tracer("pro-rata", keep_moves=False)
-    for move in cash_moves:
-        tracer.apply(move)
+    if isinstance(cash_moves, tracing.Tracer):
+        tracer = cash_moves
+    else:
+        tracer = tracing.Tracer("pro-rata", keep_moves=False)
+        for move in cash_moves:
+            tracer.apply(move)
     found = []
     for party in sorted((set(tracer.parties()) | set(cash)) - {WORLD}):
         pool, book = tracer.pool_balance(party), cash.get(party, Decimal(0))

@@ -25,6 +25,7 @@ from ledger.plugin.registry import register_each
 from plugins.audit import flows, tracers
 from plugins.audit.commands import add_commands
 from plugins.audit.flows import NAME, PROJECTION, FlowState
+from plugins.audit.tracing import Tracer
 
 # The CLI starts with every plugin imported: networkx (cycles) and matplotlib (picture) are
 # imported only by the code that needs them, so other commands do not pay ~0.5 s for them.
@@ -69,11 +70,22 @@ def check_trace_reconciles(context: Context) -> list[Violation]:
     for (party, account, commodity), amount in balances.items():
         if account == "assets:cash" and is_cash(commodity):
             cash.setdefault(commodity, {})[party] = amount
+    # The pro-rata tracer folded with the other projections has run every cash move already.
+    traced = context.states.get(tracers.name_of("pro-rata"))
     found: list[Violation] = []
     for currency in sorted(set(cash) | set(_currencies(context))):
-        found += reconciliation(
-            flows.cash_moves(context.entries, currency), cash.get(currency, {}), currency=currency
-        )
+        tracer = traced.get(currency) if isinstance(traced, dict) else None
+        if not isinstance(tracer, Tracer):
+            if isinstance(traced, dict):
+                tracer = Tracer("pro-rata", keep_moves=False)  # that currency moved no cash
+            else:
+                found += reconciliation(
+                    flows.cash_moves(context.entries, currency),
+                    cash.get(currency, {}),
+                    currency=currency,
+                )
+                continue
+        found += reconciliation(tracer, cash.get(currency, {}), currency=currency)
     return found
 
 
