@@ -46,3 +46,23 @@ def test_as_of_before_a_reversal_still_shows_the_reversed_event(cli, example):
     assert not [
         r for r in after if r["party"] == "nvidia" and r["account"] == "income:sales:oracle"
     ]
+
+
+def test_a_reversal_after_the_cut_forces_the_book_only_when_its_target_is_before_it() -> None:
+    """In a store recorded in date order, as of D is the prefix up to D's last record unless a
+    later reversal cancels something in that prefix (the stored postings after its target were
+    derived without it)."""
+    import datetime as dt
+
+    from ledger.engine.facts import Facts
+
+    facts = Facts()
+    days = [dt.date(2025, 1, d) for d in (1, 2, 2, 3, 3, 4)]
+    for position, day in enumerate(days, start=1):
+        facts.add_event(position, day)
+    facts.add_reversal(5, "r-same-day", "t-same-day", 4, dt.date(2025, 1, 3))
+    assert facts.prefix_end(dt.date(2025, 1, 2)) == 3  # target and reversal both after the cut
+    assert facts.prefix_end(dt.date(2025, 1, 3)) == 5  # both in the prefix
+    facts.add_reversal(6, "r-later", "t-early", 1, dt.date(2025, 1, 4))
+    assert facts.prefix_end(dt.date(2025, 1, 2)) is None  # the target stands as of Jan 2
+    assert facts.prefix_end(dt.date(2025, 1, 4)) == 6

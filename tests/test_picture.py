@@ -102,3 +102,27 @@ def test_drawing_is_deterministic(tmp_path: pathlib.Path) -> None:
 )
 def test_billions_label(amount: D, text: str) -> None:
     assert billions(amount) == text
+
+
+def test_a_dense_graph_draws_its_loops_and_biggest_flows_only(tmp_path: pathlib.Path) -> None:
+    """20 parties, every pair both ways (380 flows): the picture keeps the coloured loops and
+    the biggest of the rest, MAX_DRAWN_FLOWS in all, and counts what it left out."""
+    from plugins.audit.picture import MAX_DRAWN_FLOWS
+
+    parties = [f"p{i:02}" for i in range(20)]
+    edges = [
+        Edge.single("cash", a, b, D(i * 20 + j + 1) * B, dt.date(2025, 1, 1), f"e{a}{b}")
+        for i, a in enumerate(parties)
+        for j, b in enumerate(parties)
+        if a != b
+    ]
+    out = tmp_path / "dense.svg"
+    cycles = find_cycles(edges, max_length=3)[:50]
+    draw(edges, cycles, title="dense", out=out)
+    svg = out.read_text(encoding="utf-8")
+    left_out = len(edges) - MAX_DRAWN_FLOWS
+    assert f"{left_out} smaller flows not drawn" in svg.replace("\n", " ")
+    labels = [t for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg) if t.startswith("$")]
+    assert len(labels) == MAX_DRAWN_FLOWS  # one amount per drawn flow
+    assert "$399.0B" in labels  # the biggest flow (p19 → p18) is drawn
+    assert "$2.0B" not in labels  # the smallest (p00 → p01), on no coloured loop, is not
