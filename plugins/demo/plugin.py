@@ -30,6 +30,7 @@ from ledger import hookimpl
 from ledger.faces.files import OutputFolder, replace_file
 from ledger.histories.loader import load_file
 from ledger.histories.recording import replay
+from ledger.model.safetext import visible
 from ledger.store import describe
 from plugins.demo.collect import collect, recorded_in, write_report
 from plugins.demo.findings import Findings
@@ -165,14 +166,20 @@ def run_report(
 
 def print_report(session: Ledger, report: Report) -> None:
     """The report on the terminal: its Markdown (the registered ``markdown`` renderer), laid
-    out by rich; the plain-text renderer when no Markdown one is registered."""
+    out by rich; piped, the Markdown itself (laid out for a pipe's unlimited width, each rule
+    and table border would be 100,000 characters long); the plain-text renderer when no
+    Markdown one is registered."""
     from rich.markdown import Markdown
 
-    from ledger.faces.output import console
+    from ledger.faces.output import console, on_terminal
 
     renderers = {r.name: r for r in session.plugins.renderers()}
     if "markdown" in renderers:
-        console().print(Markdown(renderers["markdown"].render(report)))
+        text = renderers["markdown"].render(report)
+        if not on_terminal():
+            sys.stdout.write(visible(text, keep_newlines=True))
+            return
+        console().print(Markdown(text))
     elif "text" in renderers:
         console().print(renderers["text"].render(report), markup=False)
 
