@@ -20,7 +20,7 @@ import orjson
 
 from invariants.accounting import allowed_overdrafts, cash_overdrafts
 from invariants.chain import chain_violations
-from invariants.history import deterministic
+from invariants.history import differences
 from invariants.instruments import commitment_overruns, deal_overrides
 from invariants.violation import Context, Violation
 from ledger.engine.engine import BOOK_STATE
@@ -446,14 +446,33 @@ def verify(
                 "through the book, and the next fold to the head stores them again",
             )
         )
-    checkpointed = engine.run(progress=step("checkpoints"))
+    # From the checkpoints one projection at a time: each state decoded from its checkpoint
+    # sits beside the scratch states only until it is compared (all at once, the tracers'
+    # decoded checkpoints tripled verify's peak memory: 1.1 GB against 0.3 GB at 100k events).
+    differ: list[str] = []
+    for registered in engine.projections:
+        name = registered.projection.name
+        checkpointed = engine.run(names=[name], progress=step("checkpoints"))
+        differ += differences(
+            {name: scratch.states.get(name)}, {name: checkpointed.states.get(name)}
+        )
+        del checkpointed
     if any(
         name == BOOK_STATE for name, whose, verdict in audit if whose == "ours" and verdict != "ok"
     ):
         # Folds that start from the stored postings never need the book: replace it here, as the
         # message above promises, or an altered book row would be reported until the next replay.
         engine.save_book(scratch.book, *store.head())
-    same = deterministic(scratch.states, checkpointed.states, how="from scratch vs from checkpoint")
+    same = (
+        [
+            Violation(
+                "replay-determinism",
+                f"from scratch vs from checkpoint: {', '.join(differ)} differ between the two folds",
+            )
+        ]
+        if differ
+        else []
+    )
     if fresh is not None:
         try:
             theirs = fresh.digests()
