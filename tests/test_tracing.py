@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from decimal import ROUND_UP, Context, Inexact, localcontext
@@ -134,6 +135,26 @@ def test_three_party_loop_fifo_and_lifo() -> None:
     lifo = assert_sound_throughout(THREE, "lifo").result()
     assert lifo.party("A").returned == 30
     assert lifo.pair("A", "C").paths == (PathFlow(("A", "B", "C", "A"), D(30)),)
+
+
+def test_long_return_paths_are_summed_by_first_and_last_hop() -> None:
+    # Two loops home to A of nine and eight parties, through B first and H last: each is
+    # longer than PATH_KEPT, so both are summed under (A, B, …, H, A); a six-party loop
+    # through B and H is kept in full beside them. Amounts stay exact and sum to the pair's.
+    nine = ["A", "B", "C", "D", "E", "F", "G", "H", "A"]
+    eight = ["A", "B", "D", "E", "F", "G", "H", "A"]
+    six = ["A", "B", "C", "G", "H", "A"]
+    legs: list[tuple[str, str, D | int]] = []
+    for route, amount in ((nine, 7), (eight, 5), (six, 3)):
+        legs.append((WORLD, "A", amount))
+        legs += [(p, q, amount) for p, q in itertools.pairwise(route)]
+    for rule in ("fifo", "lifo"):
+        result = assert_sound_throughout(moves(*legs), rule).result()
+        assert result.pair("A", "H").paths == (
+            PathFlow(("A", "B", "C", "G", "H", "A"), D(3)),
+            PathFlow(("A", "B", tracing.ELIDED, "H", "A"), D(12)),
+        )
+        assert result.pair("A", "H").amount == 15 == result.party("A").returned
 
 
 def test_as_of_three_party_loop() -> None:
@@ -498,6 +519,8 @@ class ReferenceLots:
             for tag in [t for t in paths if self.returns_to(t, payee)]:
                 path = paths.pop(tag)
                 self.returned[tag] += lot.amount
+                if len(path) > 7:  # written out apart from tracing.path_key on purpose
+                    path = (path[0], path[1], "…", path[-2], path[-1])
                 self.paths[(tag, payer)][path] += lot.amount
                 if move.kind == "purchase":
                     self.own[payee] += lot.amount

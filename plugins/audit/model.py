@@ -310,7 +310,11 @@ class SellerFlow:
 
 @attrs.frozen
 class PathFlow:
-    """Returned dollars that all took the same route (``path[0] == path[-1]``)."""
+    """Returned dollars that all took the same route (``path[0] == path[-1]``).
+
+    A route of more than seven parties is shown as ``(origin, first hop, "…", via, origin)``
+    and sums every long route with those ends (see :func:`plugins.audit.tracing.path_key`).
+    """
 
     path: tuple[str, ...]
     amount: Decimal

@@ -53,7 +53,9 @@ def _projection(rule: Rule) -> Projection[Tracers]:
         initial,
         apply,
         handles=sorted(KINDS),
-        version="1",
+        # 2: fifo/lifo return paths longer than PATH_KEPT parties are summed by first and
+        # last hop (tracing.path_key); a version-1 checkpoint holds them in full, so rebuild.
+        version="1" if rule == "pro-rata" else "2",
         describe=describe,
         encode=encode,
         decode=decode,
