@@ -153,3 +153,13 @@ def test_bad_standard_input_names_stdin(tmp_path):
     )
     assert done.returncode == 2
     assert "<stdin> row 5: event 'b1' (event #1) field 'amount' (column F)" in done.stderr
+
+
+def test_the_template_shows_every_column():
+    """The template is how an analyst learns the columns: it must name every field a row can
+    carry (a field added to an event type without a column here fails this test)."""
+    from ledger.histories.csv_format import KINDS, PARTY_FIELDS
+
+    header = TEMPLATE.read_text().splitlines()[0].split(",")
+    assert len(header) == len(set(header))
+    assert set(header) == {"type", *KINDS, *PARTY_FIELDS}
