@@ -274,3 +274,31 @@ def test_reversing_the_delivery_a_stored_vest_rested_on_is_refused(cli, write, s
     assert "event 'v1'" in err and "delivered_gw ≥ 1" in err
     assert "once 'rd' reversing 'd1' is recorded" in err
     assert cli("verify").code == 0
+
+
+def test_a_partys_overdraft_reason_is_shown_where_the_party_is(cli, seeded, tmp_path):
+    """allow_overdraft waives a check, so a reader must see it: in ``parties`` (every output)
+    and on the parties and party pages of the web face and the HTML report. (This history has
+    no notes: before, the report raised on the first event without one.)"""
+    import json
+
+    ran = cli("parties", "--json")
+    assert ran.code == 0, ran.err
+    reasons = {p["id"]: p["allow_overdraft"] for p in json.loads(ran.out)["parties"]}
+    assert reasons == {
+        "amd": None,
+        "openai": None,
+        "nvidia": "pays from operating cash flow outside the model",
+    }
+    ran = cli("parties", "-O", "csv")
+    assert "allow_overdraft" in ran.out.splitlines()[0]
+    assert "pays from operating cash flow outside the model" in ran.out
+    out = tmp_path / "out"
+    ran = cli("report", "--format", "html", "--out", str(out))
+    assert ran.code == 0, ran.err
+    page = (out / "report.html").read_text("utf-8")
+    parties = page[page.index('id="parties"') :]
+    assert "pays from operating cash flow outside the model" in parties[: parties.index("</table>")]
+    party = page[page.index('id="party-nvidia"') :]
+    assert "May overdraw its cash" in party[:3000]
+    assert "May overdraw its cash" not in page[page.index('id="party-amd"') :][:3000]

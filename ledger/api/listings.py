@@ -280,6 +280,7 @@ PARTY_COLUMNS = (
     Column("name"),
     Column("ticker"),
     Column("shares_outstanding", "decimal"),
+    Column("allow_overdraft"),
     Column("events", "int"),
 )
 
@@ -302,6 +303,7 @@ class PartyList(Table):
                 "name": p.name,
                 "ticker": p.ticker,
                 "shares_outstanding": p.shares_outstanding,
+                "allow_overdraft": p.allow_overdraft,
                 "events": self.events.get(p.id, 0),
             }
             for p in self.parties

@@ -168,8 +168,8 @@ def accounts_command(
 @output_option
 @click.pass_obj
 def parties_command(session: Ledger, output: str) -> None:
-    """The recorded parties: id, name, ticker, shares outstanding and how many events name
-    each. Any command's --party takes the id, the name or the ticker, in any case."""
+    """The recorded parties: id, name, ticker, shares outstanding, why it may overdraw its cash
+    (allow_overdraft) and how many events name each. Any command's --party takes the id, the name or the ticker, in any case."""
     found = session.parties()
     if output == "json":
         print_json({"parties": found.to_records(), "reserved": WORLD})
@@ -180,7 +180,7 @@ def parties_command(session: Ledger, output: str) -> None:
     console().print(
         table(
             f"{len(found.parties)} parties (and '{WORLD}', everyone outside)",
-            ["id", "name", "ticker", "shares outstanding", "events"],
+            ["id", "name", "ticker", "shares outstanding", "may overdraw because", "events"],
             found.text_rows(),
             right=["shares outstanding", "events"],
         )

@@ -138,6 +138,7 @@ class Site:
                             "name": getattr(p, "name", None) or pid,
                             "ticker": getattr(p, "ticker", None),
                             "shares_outstanding": getattr(p, "shares_outstanding", None),
+                            "allow_overdraft": getattr(p, "allow_overdraft", None),
                         }
                         for pid, p in sorted(result.book.parties.items())
                     },
