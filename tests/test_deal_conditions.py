@@ -302,3 +302,27 @@ def test_a_partys_overdraft_reason_is_shown_where_the_party_is(cli, seeded, tmp_
     party = page[page.index('id="party-nvidia"') :]
     assert "May overdraw its cash" in party[:3000]
     assert "May overdraw its cash" not in page[page.index('id="party-amd"') :][:3000]
+
+
+@pytest.mark.tools
+def test_an_override_travels_into_every_journal_export_and_the_tools_accept_it(
+    cli, write, seeded, tmp_path
+):
+    """An override is why an auditor looks twice: the journals carry it beside id and source,
+    and hledger, ledger-cli and beancount still read the file."""
+    from tests.support.tools import beancount_balances, hledger_balances, ledger_balances
+
+    draw = '{id: p1, date: 2025-11-01, type: purchase, buyer: openai, seller: amd, amount: 31B, item: GPUs, commitment: c1, tranche: t1, override: "paid extra systems"}'
+    _accepted(cli, write, seeded, draw)
+    for fmt, suffix, read in (
+        ("hledger", ".journal", hledger_balances),
+        ("ledger", ".ledger", ledger_balances),
+        ("beancount", ".beancount", beancount_balances),
+    ):
+        ran = cli("export", "--format", fmt)
+        assert ran.code == 0, ran.err
+        block = ran.out[ran.out.index("p1") - 300 :][:1200]
+        assert "override" in block and "paid extra systems" in block, fmt
+        path = tmp_path / f"out{suffix}"
+        path.write_text(ran.out)
+        assert read(path), fmt  # the tool accepts the file (it raises on an error)

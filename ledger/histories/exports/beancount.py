@@ -4,7 +4,7 @@ Beancount wants its five root accounts, capitalised account components and upper
 names; :class:`~ledger.histories.exports.names.Names` maps loopledger's accounts and commodities
 to such names, and the export declares each with its loopledger name as metadata (``open`` and
 ``commodity`` directives, dated on the first exported event). A transaction per recorded event,
-with the event's id, type, confidence, source, note, position and status as metadata; a
+with the event's id, type, confidence, source, note, override, position and status as metadata; a
 per-share price is also a ``price`` directive. Beancount balances each transaction per currency
 — loopledger's postings already do, so no cost or price is attached to any posting.
 """

@@ -1,7 +1,7 @@
 """The plain-text journal both hledger and ledger-cli read; each module picks its dialect.
 
 A transaction per recorded event, in recorded order: the date, ``*``, a description
-(``purchase: openai -> nvidia``), the event's id, type, confidence, source, note, position and
+(``purchase: openai -> nvidia``), the event's id, type, confidence, source, note, override, position and
 status as ``; key: value`` comment lines (hledger reads them as tags, ledger-cli as metadata),
 then its postings with exact amounts. Events that post nothing (prices, revenue reports,
 reversals and what they reverse) are transactions without postings; a per-share price is also a
@@ -40,6 +40,9 @@ def metadata(t: Transaction) -> list[tuple[str, str]]:
         pairs.append(("source", one_line(e.source)))
     if e.note:
         pairs.append(("note", one_line(e.note)))
+    override = getattr(e, "override", None)  # a deal term broken on purpose, and why
+    if override:
+        pairs.append(("override", one_line(override)))
     pairs.append(("position", str(t.position)))
     if t.status != "recorded":
         pairs.append(("status", t.status))
@@ -78,7 +81,7 @@ def lines(journal: Journal, *, dialect: str, title: str | None = None) -> Iterat
             yield f"    note party: {party}, loopledger: {account}"
     if dialect == "ledger":
         yield ""
-        for key in ("id", "type", "confidence", "source", "note", "position", "status"):
+        for key in ("id", "type", "confidence", "source", "note", "override", "position", "status"):
             yield f"tag {key}"
     for t in journal.transactions():
         yield ""
