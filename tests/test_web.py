@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html.parser
 import json
+import re
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -411,3 +412,21 @@ def test_serve_reads_a_postgresql_store_and_writes_nothing(pg_store_url):
             urllib.request.urlopen(request, timeout=10)
         assert refused.value.code == 405
     assert snapshot() == before
+
+
+def test_a_partys_loops_say_how_firm_they_are(store, tmp_path):
+    """A loop resting on a letter of intent is not a loop of cash: the party page's loop table
+    shows each loop's standing and its firm bottleneck, as ``audit`` does."""
+    from plugins.audit.standing import STANDING_ORDER
+
+    out = tmp_path / "out"
+    ran = run_cli("--store", str(store), "report", "--format", "html", "--out", str(out))
+    assert ran.code == 0, ran.err
+    page = (out / "report.html").read_text("utf-8")
+    party = page[page.index('id="party-nvidia"') :]
+    table = party[party.index('class="data party-loops"') :]
+    table = table[: table.index("</table>")]
+    assert "<th>Standing</th>" in table and "Of it firm" in table
+    shown = re.findall(r'data-standing="([^"]+)"', table)
+    assert shown and set(shown) <= set(STANDING_ORDER)
+    assert len(shown) == table.count("<tr data-layer=")
