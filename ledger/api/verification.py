@@ -338,7 +338,7 @@ def verify(
     reports the records read so far by each step.
     """
     store = opened.store
-    head_position, _ = store.head()
+    head_position, head_chain = store.head()
     raw = _Reread(lambda: store.read_raw(), head_position)
     head = None
     if head_position:
@@ -453,7 +453,6 @@ def verify(
     # again would only repeat the refold (at a million events the lifo tracer's second copy
     # was 4.6 GB). A checkpoint at the head is compared as decoded; one behind it catches up.
     differ: list[str] = []
-    head_chain = store.head()[1]
     for registered in engine.projections:
         name = registered.projection.name
         loaded = engine.load_checkpoint(registered, head_position, head_chain)

@@ -169,7 +169,8 @@ def accounts_command(
 @click.pass_obj
 def parties_command(session: Ledger, output: str) -> None:
     """The recorded parties: id, name, ticker, shares outstanding, why it may overdraw its cash
-    (allow_overdraft) and how many events name each. Any command's --party takes the id, the name or the ticker, in any case."""
+    (allow_overdraft) and how many events name each. Any command's --party takes the id, the
+    name or the ticker, in any case."""
     found = session.parties()
     if output == "json":
         print_json({"parties": found.to_records(), "reserved": WORLD})
